@@ -1,0 +1,110 @@
+package session
+
+import (
+	"slices"
+
+	"livefeed/shared/protocol"
+)
+
+// Feed is the client's copy of one feed: its posts and the position of the
+// last event applied.
+type Feed struct {
+	Name string `json:"name"`
+	// Pos is the position of the last event applied; Synced is true once
+	// Pos is meaningful (after a snapshot, a subscribed message or an event).
+	Pos    uint64 `json:"pos"`
+	Synced bool   `json:"synced"`
+	// Posts, oldest first. Deleted posts are removed.
+	Posts []protocol.Post `json:"posts"`
+}
+
+// Applied is the outcome of offering an event to a feed.
+type Applied int
+
+// Outcomes of Feed.Apply.
+const (
+	AppliedOK   Applied = iota // the event was applied
+	AppliedDup                 // already applied (Pos <= feed's position); ignored
+	AppliedGap                 // events are missing before it; resume needed
+)
+
+// Apply applies e if it continues the feed: e.Prev <= f.Pos < e.Pos.
+func (f *Feed) Apply(e protocol.Event) Applied {
+	if f.Synced && e.Pos <= f.Pos {
+		return AppliedDup
+	}
+	if f.Synced && e.Prev > f.Pos {
+		return AppliedGap
+	}
+	f.Pos, f.Synced = e.Pos, true
+	i := f.index(e.ID)
+	switch e.Kind {
+	case protocol.KindPost:
+		if i < 0 {
+			f.Posts = append(f.Posts, protocol.Post{ID: e.ID, Feed: e.Feed, Author: e.Author, Text: e.Text, Created: e.Time, Pos: e.Pos})
+			if len(f.Posts) > protocol.MaxSnapshotPosts*2 {
+				f.Posts = slices.Delete(f.Posts, 0, len(f.Posts)-protocol.MaxSnapshotPosts)
+			}
+		}
+	case protocol.KindEdit:
+		if i >= 0 {
+			f.Posts[i].Text, f.Posts[i].Edited = e.Text, e.Time
+		}
+	case protocol.KindDelete:
+		if i >= 0 {
+			f.Posts = slices.Delete(f.Posts, i, i+1)
+		}
+	case protocol.KindReact:
+		if i >= 0 {
+			f.Posts[i].Reactions = toggle(f.Posts[i].Reactions, e.Emoji, e.Author, e.On)
+		}
+	}
+	return AppliedOK
+}
+
+// Reset replaces the feed's state with a snapshot.
+func (f *Feed) Reset(s protocol.Snapshot) {
+	posts := make([]protocol.Post, len(s.Posts))
+	for i, p := range s.Posts { // snapshot is newest first; keep oldest first
+		posts[len(s.Posts)-1-i] = p
+	}
+	f.Posts, f.Pos, f.Synced = posts, s.Pos, true
+}
+
+// Post returns the post with id.
+func (f *Feed) Post(id string) (protocol.Post, bool) {
+	if i := f.index(id); i >= 0 {
+		return f.Posts[i], true
+	}
+	return protocol.Post{}, false
+}
+
+func (f *Feed) index(id string) int {
+	for i := len(f.Posts) - 1; i >= 0; i-- {
+		if f.Posts[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func toggle(rs []protocol.Reaction, emoji string, u protocol.User, on bool) []protocol.Reaction {
+	rs = slices.Clone(rs)
+	ri := slices.IndexFunc(rs, func(r protocol.Reaction) bool { return r.Emoji == emoji })
+	if ri < 0 {
+		if !on {
+			return rs
+		}
+		rs = append(rs, protocol.Reaction{Emoji: emoji})
+		ri = len(rs) - 1
+	}
+	users := slices.DeleteFunc(slices.Clone(rs[ri].Users), func(x protocol.User) bool { return x.ID == u.ID })
+	if on {
+		users = append(users, u)
+	}
+	if len(users) == 0 {
+		return slices.Delete(rs, ri, ri+1)
+	}
+	rs[ri].Users = users
+	return rs
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"livefeed/app/session"
+	"livefeed/shared/protocol"
+)
+
+// signIn gets a bearer token for a display name.
+func signIn(ctx context.Context, server, name string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"name": name})
+	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimRight(server, "/")+"/api/session", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("sign in: %w", err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string          `json:"token"`
+		Error *protocol.Error `json:"error"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out); err != nil {
+		return "", fmt.Errorf("sign in: HTTP %d: %w", resp.StatusCode, err)
+	}
+	if out.Error != nil {
+		return "", fmt.Errorf("sign in: %w", out.Error)
+	}
+	return out.Token, nil
+}
+
+// wsURL turns http://host into ws://host/ws.
+func wsURL(server string) (string, error) {
+	u, err := url.Parse(server)
+	if err != nil {
+		return "", err
+	}
+	switch u.Scheme {
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	case "ws", "wss":
+	default:
+		return "", fmt.Errorf("--server %q: want http(s)://host:port", server)
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + "/ws"
+	return u.String(), nil
+}
+
+func clientFlags(name string, stderr io.Writer) (*flag.FlagSet, *string, *string, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	server := fs.String("server", envOr("LIVEFEED_SERVER", "http://127.0.0.1:8080"), "server URL (env LIVEFEED_SERVER)")
+	feed := fs.String("feed", protocol.DefaultFeed, "feed name")
+	dname := fs.String("name", envOr("LIVEFEED_NAME", "cli"), "display name to sign in with (env LIVEFEED_NAME)")
+	return fs, server, feed, dname
+}
+
+func post(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, server, feed, dname := clientFlags("post", stderr)
+	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long without an acknowledgement")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	text := strings.Join(fs.Args(), " ")
+	if !protocol.ValidFeed(*feed) {
+		return fmt.Errorf("--feed %q does not match %s", *feed, protocol.FeedPattern)
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	ws, err := wsURL(*server)
+	if err != nil {
+		return err
+	}
+	token, err := signIn(ctx, *server, *dname)
+	if err != nil {
+		return err
+	}
+	s := session.New(session.Config{URL: ws, Token: token, Client: "livefeed-cli/" + version})
+	op, err := s.Post(*feed, text)
+	if err != nil {
+		return err
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- s.Run(ctx) }()
+	ack, err := s.WaitAck(ctx, op)
+	cancel()
+	<-runErr
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			st := s.Status()
+			return fmt.Errorf("no acknowledgement within %v (%s: %s)", *timeout, st.State, st.LastError)
+		}
+		return err
+	}
+	out := any(ack)
+	if ack.Event != nil {
+		out = ack.Event
+	}
+	return json.NewEncoder(stdout).Encode(out)
+}
+
+func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, server, feed, dname := clientFlags("tail", stderr)
+	since := fs.String("since", "", "print the events after this position (0: from the beginning); default: live from now")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !protocol.ValidFeed(*feed) {
+		return fmt.Errorf("--feed %q does not match %s", *feed, protocol.FeedPattern)
+	}
+	ws, err := wsURL(*server)
+	if err != nil {
+		return err
+	}
+	cfg := session.Config{URL: ws, Client: "livefeed-cli/" + version, Feeds: []string{*feed}, InitialMode: protocol.ModeLive}
+	if *since != "" {
+		var p uint64
+		if _, err := fmt.Sscan(*since, &p); err != nil {
+			return fmt.Errorf("--since %q: want a position (a non-negative integer)", *since)
+		}
+		cfg.InitialPos = map[string]uint64{*feed: p}
+	}
+	var token string
+	for token == "" {
+		token, err = signIn(ctx, *server, *dname)
+		if err != nil {
+			fmt.Fprintln(stderr, "livefeed:", err, "(retrying)")
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	cfg.Token = token
+	enc := json.NewEncoder(stdout)
+	lines := make(chan any, 1024)
+	cfg.OnUpdate = func(u session.Update) {
+		if u.Kind == session.UpdateFeed && u.Event != nil {
+			lines <- *u.Event
+		}
+	}
+	cfg.Logf = func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
+	s := session.New(cfg)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for l := range lines {
+			enc.Encode(l)
+		}
+	}()
+	err = s.Run(ctx)
+	close(lines)
+	<-done
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

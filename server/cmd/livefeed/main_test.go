@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"livefeed/shared/protocol"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "livefeed-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "livefeed")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	addr string
+	out  *bytes.Buffer
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startServer runs "livefeed serve" and waits until /healthz answers.
+func startServer(t *testing.T, addr, data string) *proc {
+	t.Helper()
+	p := &proc{addr: addr, out: &bytes.Buffer{}}
+	p.cmd = exec.Command(binary, "serve", "--addr", addr, "--data", data)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return p
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("server did not become healthy:\n%s", p.out)
+	return nil
+}
+
+func cli(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return string(out), fmt.Errorf("%v: %s", err, stderr.String())
+	}
+	return string(out), nil
+}
+
+// TestDurabilityAcrossKill9 posts with acknowledgements, kills the server
+// with SIGKILL, restarts it on the same data directory, and finds every
+// acknowledged post.
+func TestDurabilityAcrossKill9(t *testing.T) {
+	data := t.TempDir()
+	addr := freeAddr(t)
+	p := startServer(t, addr, data)
+	server := "http://" + addr
+	var acked []protocol.Event
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				out, err := cli(t, "post", "--server", server, "--feed", "main", "--name", fmt.Sprintf("w%d", w), fmt.Sprintf("durable %d-%d", w, i))
+				if err != nil {
+					t.Errorf("post: %v", err)
+					return
+				}
+				var e protocol.Event
+				if err := json.Unmarshal([]byte(out), &e); err != nil || e.Pos == 0 || e.ID == "" {
+					t.Errorf("post printed %q: %v", out, err)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, e)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+
+	startServer(t, addr, data)
+	resp, err := http.Get(server + "/api/feeds/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var snap protocol.Snapshot
+	if err := json.NewDecoder(resp.Body).Decode(&snap); err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]string{}
+	for _, p := range snap.Posts {
+		have[p.ID] = p.Text
+	}
+	for _, e := range acked {
+		if have[e.ID] != e.Text {
+			t.Errorf("acknowledged post %s %q missing after kill -9 (have %q)", e.ID, e.Text, have[e.ID])
+		}
+	}
+	if len(snap.Posts) != len(acked) {
+		t.Errorf("%d posts after restart, %d acknowledged", len(snap.Posts), len(acked))
+	}
+}
+
+// TestTwoTailsOnePost runs two "tail" processes and one "post" process
+// against the real binary.
+func TestTwoTailsOnePost(t *testing.T) {
+	addr := freeAddr(t)
+	startServer(t, addr, t.TempDir())
+	server := "http://" + addr
+	if _, err := cli(t, "post", "--server", server, "--feed", "team", "--name", "Early", "before the tails"); err != nil {
+		t.Fatal(err)
+	}
+	type tailProc struct {
+		lines chan protocol.Event
+		cmd   *exec.Cmd
+	}
+	startTail := func(args ...string) *tailProc {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		t.Cleanup(cancel)
+		cmd := exec.CommandContext(ctx, binary, append([]string{"tail", "--server", server, "--feed", "team"}, args...)...)
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		tp := &tailProc{lines: make(chan protocol.Event, 16), cmd: cmd}
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				var e protocol.Event
+				if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+					t.Errorf("tail printed a non-JSON line %q", sc.Text())
+					continue
+				}
+				tp.lines <- e
+			}
+		}()
+		t.Cleanup(func() { cmd.Process.Signal(syscall.SIGINT); cmd.Wait() })
+		return tp
+	}
+	live := startTail("--name", "Tail1")
+	history := startTail("--name", "Tail2", "--since", "0")
+	// The --since 0 tail replays the earlier post first.
+	if e := <-history.lines; e.Text != "before the tails" || e.Pos == 0 || e.ID == "" {
+		t.Fatalf("replayed %+v", e)
+	}
+	// Give the live tail time to subscribe (it prints nothing until a post).
+	time.Sleep(500 * time.Millisecond)
+	out, err := cli(t, "post", "--server", server, "--feed", "team", "--name", "Poster", "hello, tails")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var posted protocol.Event
+	json.Unmarshal([]byte(out), &posted)
+	for name, tp := range map[string]*tailProc{"live": live, "history": history} {
+		select {
+		case e := <-tp.lines:
+			if e.Text != "hello, tails" || e.Pos != posted.Pos || e.ID != posted.ID || e.Kind != protocol.KindPost {
+				t.Errorf("%s tail printed %+v, want the post %+v", name, e, posted)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s tail printed nothing", name)
+		}
+	}
+	// --since POS gives exactly the events after POS.
+	out, err = cli(t, "post", "--server", server, "--feed", "team", "--name", "Poster", "third")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := startTail("--since", fmt.Sprint(posted.Pos))
+	if e := <-after.lines; e.Text != "third" {
+		t.Fatalf("--since %d printed %+v first", posted.Pos, e)
+	}
+}
+
+func TestPostErrors(t *testing.T) {
+	addr := freeAddr(t)
+	startServer(t, addr, t.TempDir())
+	server := "http://" + addr
+	_, err := cli(t, "post", "--server", server, "--feed", "main", "--name", "Ada", "   ")
+	if err == nil || !strings.Contains(err.Error(), protocol.CodeInvalidText) {
+		t.Errorf("empty text: %v", err)
+	}
+	_, err = cli(t, "post", "--server", server, "--feed", "Bad Feed", "--name", "Ada", "x")
+	if err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Errorf("bad feed: %v", err)
+	}
+	_, err = cli(t, "post", "--server", server, "--feed", "main", "--name", strings.Repeat("n", protocol.MaxNameChars+1), "x")
+	if err == nil || !strings.Contains(err.Error(), protocol.CodeInvalidName) {
+		t.Errorf("long name: %v", err)
+	}
+}

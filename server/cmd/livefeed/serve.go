@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"livefeed/server/gateway"
+	"livefeed/server/node"
+	"livefeed/shared/protocol"
+)
+
+// newApp returns the PWA handler; set by app.go.
+var newApp func(version string) http.Handler
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", envOr("LIVEFEED_ADDR", "127.0.0.1:8080"), "listen address (env LIVEFEED_ADDR)")
+	data := fs.String("data", envOr("LIVEFEED_DATA", "./data"), "data directory (env LIVEFEED_DATA)")
+	natsURLs := fs.String("nats", envOr("LIVEFEED_NATS", ""), "comma-separated URLs of an external NATS cluster; empty starts the embedded one (env LIVEFEED_NATS)")
+	replicas := fs.Int("replicas", envInt("LIVEFEED_REPLICAS", 0), "stream replicas (default 3 with --nats, 1 embedded) (env LIVEFEED_REPLICAS)")
+	sync := fs.String("sync", envOr("LIVEFEED_SYNC", "always"), `embedded log fsync: "always" (fsync each record before acknowledging it) or "periodic" (nats-server's default, every 2 min: acknowledged writes can be lost on power failure) (env LIVEFEED_SYNC)`)
+	retain := fs.Uint64("retain", uint64(envInt("LIVEFEED_RETAIN", 0)), "keep about this many newest events in the log (older ones are compacted into a snapshot); 0 keeps all (env LIVEFEED_RETAIN)")
+	keyHex := fs.String("session-key", envOr("LIVEFEED_SESSION_KEY", ""), "hex session signing key shared by all nodes; default: generated once in the data directory (env LIVEFEED_SESSION_KEY)")
+	name := fs.String("node", envOr("LIVEFEED_NODE", ""), "node name (default: host name) (env LIVEFEED_NODE)")
+	heartbeat := fs.Duration("heartbeat", envDuration("LIVEFEED_HEARTBEAT", protocol.HeartbeatInterval), "heartbeat and ping interval (env LIVEFEED_HEARTBEAT)")
+	window := fs.Duration("restart-window", envDuration("LIVEFEED_RESTART_WINDOW", gateway.DefaultRestartWindow), "clients are told to come back within this window after a shutdown or when over --max-conns (env LIVEFEED_RESTART_WINDOW)")
+	maxConns := fs.Int("max-conns", envInt("LIVEFEED_MAX_CONNS", 0), "maximum concurrent WebSocket connections, 0 for no cap (env LIVEFEED_MAX_CONNS)")
+	origins := fs.String("origins", envOr("LIVEFEED_ORIGINS", ""), "comma-separated extra origins allowed to open WebSockets (env LIVEFEED_ORIGINS)")
+	logLevel := fs.String("log-level", envOr("LIVEFEED_LOG_LEVEL", "info"), "debug, info, warn or error (env LIVEFEED_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	lg := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg := node.Config{
+		DataDir: *data, Replicas: *replicas, RetainEvents: *retain, Name: *name,
+		HeartbeatInterval: *heartbeat, RestartWindow: *window, MaxConns: *maxConns, Logger: lg,
+	}
+	switch *sync {
+	case "always":
+		cfg.SyncAlways = true
+	case "periodic":
+	default:
+		return fmt.Errorf(`--sync must be "always" or "periodic", not %q`, *sync)
+	}
+	if *natsURLs != "" {
+		cfg.NATSURLs = strings.Split(*natsURLs, ",")
+		if cfg.Replicas == 0 {
+			cfg.Replicas = 3
+		}
+	}
+	if *keyHex != "" {
+		k, err := hex.DecodeString(*keyHex)
+		if err != nil || len(k) < 32 {
+			return errors.New("--session-key must be at least 32 bytes in hex")
+		}
+		cfg.SessionKey = k
+	}
+	if *origins != "" {
+		cfg.OriginPatterns = strings.Split(*origins, ",")
+	}
+	if newApp != nil {
+		cfg.App = newApp(version)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	n, err := node.Start(ctx, cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{Handler: n.Handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	lg.Info("serving", "addr", ln.Addr().String(), "data", *data, "version", version)
+	select {
+	case err := <-errc:
+		n.Shutdown(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	lg.Info("shutting down: telling clients to come back", "window", window.String())
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	if err := n.Shutdown(sctx); err != nil {
+		lg.Warn("shutdown", "err", err)
+	}
+	lg.Info("stopped")
+	return nil
+}
+
+func envInt(key string, def int) int {
+	if v, ok := os.LookupEnv(key); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(key); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}

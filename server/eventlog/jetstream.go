@@ -1,0 +1,469 @@
+package eventlog
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// JetStreamConfig configures a JetStream log. Zero fields take defaults.
+type JetStreamConfig struct {
+	// Stream is the name of the JetStream stream holding the records
+	// (default "LIVEFEED"). Snapshots go to the object store bucket
+	// Stream+"_SNAPSHOTS".
+	Stream string
+	// SubjectPrefix is the subject prefix of the records (default
+	// "livefeed.feed"): feed F is stored under subject SubjectPrefix+".F".
+	SubjectPrefix string
+	// Replicas is the number of replicas of the stream and of the
+	// snapshot bucket (default 1).
+	Replicas int
+	// DuplicateWindow is how long AppendOptions.MsgID values are
+	// remembered (default 10m).
+	DuplicateWindow time.Duration
+	// Storage is the storage type of the stream and of the snapshot bucket
+	// (default jetstream.FileStorage).
+	Storage jetstream.StorageType
+}
+
+// Defaults of JetStreamConfig.
+const (
+	DefaultStream          = "LIVEFEED"
+	DefaultSubjectPrefix   = "livefeed.feed"
+	DefaultDuplicateWindow = 10 * time.Minute
+)
+
+const (
+	snapshotBucketSuffix = "_SNAPSHOTS"
+	snapshotObject       = "latest"
+	snapshotSeqKey       = "seq"
+
+	// readIdle is how long ReadFeed waits for the next message before it
+	// asks the server whether any is left (records can be trimmed while
+	// being read).
+	readIdle = 2 * time.Second
+	// cleanupTimeout bounds the deletion of a finished consumer.
+	cleanupTimeout = 2 * time.Second
+)
+
+// JetStream is a Log stored in a NATS JetStream stream, one subject per feed.
+// Record sequences are the stream sequences. It is safe for concurrent use.
+type JetStream struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	snaps  jetstream.ObjectStore
+	name   string
+	prefix string // subject prefix including the trailing dot
+
+	// closed is cancelled by Close.
+	closed context.Context
+	close  context.CancelFunc
+}
+
+var _ Log = (*JetStream)(nil)
+
+// OpenJetStream creates or updates the stream and the snapshot bucket
+// described by cfg on nc and returns a Log using them. nc stays owned by the
+// caller: Close does not close it.
+func OpenJetStream(ctx context.Context, nc *nats.Conn, cfg JetStreamConfig) (*JetStream, error) {
+	if cfg.Stream == "" {
+		cfg.Stream = DefaultStream
+	}
+	if cfg.SubjectPrefix == "" {
+		cfg.SubjectPrefix = DefaultSubjectPrefix
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.DuplicateWindow == 0 {
+		cfg.DuplicateWindow = DefaultDuplicateWindow
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: jetstream: %w", err)
+	}
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        cfg.Stream,
+		Description: "Livefeed event log",
+		Subjects:    []string{cfg.SubjectPrefix + ".>"},
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		// No MaxMsgs, MaxBytes or MaxAge: records are only removed by Trim.
+		MaxMsgs:    -1,
+		MaxBytes:   -1,
+		Storage:    cfg.Storage,
+		Replicas:   cfg.Replicas,
+		Duplicates: cfg.DuplicateWindow,
+		// Records are never deleted one by one, only purged by Trim.
+		DenyDelete: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: create stream %s: %w", cfg.Stream, err)
+	}
+	bucket := cfg.Stream + snapshotBucketSuffix
+	snaps, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      bucket,
+		Description: "Livefeed snapshots of " + cfg.Stream,
+		Storage:     cfg.Storage,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: create object store %s: %w", bucket, err)
+	}
+	closed, cancel := context.WithCancel(context.Background())
+	return &JetStream{
+		js:     js,
+		stream: stream,
+		snaps:  snaps,
+		name:   cfg.Stream,
+		prefix: cfg.SubjectPrefix + ".",
+		closed: closed,
+		close:  cancel,
+	}, nil
+}
+
+func (j *JetStream) isClosed() bool { return j.closed.Err() != nil }
+
+// watch returns a context derived from ctx that is also cancelled by Close.
+func (j *JetStream) watch(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(j.closed, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
+}
+
+// ctxErr returns the error to report after wctx (from watch(ctx)) ended:
+// ctx's own error, or ErrClosed.
+func (j *JetStream) ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if j.isClosed() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Append implements Log.
+func (j *JetStream) Append(ctx context.Context, feed string, data []byte, opts AppendOptions) (uint64, bool, error) {
+	if err := checkFeed(feed); err != nil {
+		return 0, false, err
+	}
+	if j.isClosed() {
+		return 0, false, ErrClosed
+	}
+	popts := make([]jetstream.PublishOpt, 0, 3)
+	popts = append(popts, jetstream.WithExpectStream(j.name))
+	if opts.ExpectLast {
+		// The option takes a pointer internally, so LastSeq 0 is sent as
+		// "Nats-Expected-Last-Subject-Sequence: 0", which the server
+		// accepts when the subject holds no message.
+		popts = append(popts, jetstream.WithExpectLastSequencePerSubject(opts.LastSeq))
+	}
+	if opts.MsgID != "" {
+		popts = append(popts, jetstream.WithMsgID(opts.MsgID))
+	}
+	ack, err := j.js.Publish(ctx, j.prefix+feed, data, popts...)
+	if err != nil {
+		if isWrongLastSequence(err) {
+			return 0, false, ErrConflict
+		}
+		return 0, false, fmt.Errorf("eventlog: append to feed %s: %w", feed, err)
+	}
+	return ack.Sequence, ack.Duplicate, nil
+}
+
+// isWrongLastSequence reports whether err is the server's "wrong last
+// sequence" error (10071, or 10164 from replicated streams).
+func isWrongLastSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	return apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
+}
+
+// Get implements Log.
+func (j *JetStream) Get(ctx context.Context, seq uint64) (Record, error) {
+	if j.isClosed() {
+		return Record{}, ErrClosed
+	}
+	if seq == 0 {
+		return Record{}, ErrNotFound
+	}
+	m, err := j.stream.GetMsg(ctx, seq)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return Record{}, ErrNotFound
+		}
+		return Record{}, fmt.Errorf("eventlog: get %d: %w", seq, err)
+	}
+	return Record{
+		Seq:  m.Sequence,
+		Feed: strings.TrimPrefix(m.Subject, j.prefix),
+		Time: m.Time,
+		Data: m.Data,
+	}, nil
+}
+
+// record converts a message delivered by a consumer.
+func (j *JetStream) record(m jetstream.Msg) (Record, *jetstream.MsgMetadata, error) {
+	meta, err := m.Metadata()
+	if err != nil {
+		return Record{}, nil, fmt.Errorf("eventlog: message metadata: %w", err)
+	}
+	return Record{
+		Seq:  meta.Sequence.Stream,
+		Feed: strings.TrimPrefix(m.Subject(), j.prefix),
+		Time: meta.Timestamp,
+		Data: m.Data(),
+	}, meta, nil
+}
+
+// deleteConsumer removes a finished ordered consumer instead of leaving it
+// to the server's inactivity threshold.
+func (j *JetStream) deleteConsumer(ctx context.Context, c jetstream.Consumer) {
+	info := c.CachedInfo()
+	if info == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_ = j.stream.DeleteConsumer(ctx, info.Name)
+}
+
+// ReadFeed implements Log. It reads with an ordered consumer filtered on the
+// feed's subject, so records of other feeds are skipped by the server.
+func (j *JetStream) ReadFeed(ctx context.Context, feed string, from, to uint64, fn func(Record) error) error {
+	if err := checkFeed(feed); err != nil {
+		return err
+	}
+	if j.isClosed() {
+		return ErrClosed
+	}
+	from = max(from, 1)
+	if to == 0 {
+		info, err := j.stream.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("eventlog: read feed %s: stream info: %w", feed, err)
+		}
+		to = info.State.LastSeq
+	}
+	if from > to {
+		return nil
+	}
+
+	wctx, cancel := j.watch(ctx)
+	defer cancel()
+	cons, err := j.stream.OrderedConsumer(wctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{j.prefix + feed},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    from,
+	})
+	if err != nil {
+		if err := j.ctxErr(ctx); err != nil {
+			return err
+		}
+		return fmt.Errorf("eventlog: read feed %s: create consumer: %w", feed, err)
+	}
+	defer j.deleteConsumer(ctx, cons)
+	if info := cons.CachedInfo(); info != nil && info.NumPending == 0 {
+		return nil
+	}
+	// Buffer no more than the range can hold.
+	batch := jetstream.PullMaxMessages(min(to-from+1, 256))
+	it, err := cons.Messages(batch)
+	if err != nil {
+		return fmt.Errorf("eventlog: read feed %s: %w", feed, err)
+	}
+	defer it.Stop()
+	for {
+		nctx, ncancel := context.WithTimeout(wctx, readIdle)
+		m, err := it.Next(jetstream.NextContext(nctx))
+		ncancel()
+		if err != nil {
+			if err := j.ctxErr(ctx); err != nil {
+				return err
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				// Idle: the remaining records may have been trimmed.
+				info, ierr := cons.Info(wctx)
+				if ierr != nil {
+					return fmt.Errorf("eventlog: read feed %s: consumer info: %w", feed, ierr)
+				}
+				if info.NumPending == 0 {
+					return nil
+				}
+				continue
+			}
+			return fmt.Errorf("eventlog: read feed %s: %w", feed, err)
+		}
+		r, meta, err := j.record(m)
+		if err != nil {
+			return err
+		}
+		if r.Seq > to {
+			return nil
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+		if r.Seq >= to || meta.NumPending == 0 {
+			return nil
+		}
+	}
+}
+
+// Follow implements Log. It reads with an ordered consumer on every feed's
+// subject, which recreates itself (from the last delivered sequence) after
+// connection losses or missed heartbeats, so it can run indefinitely. Close
+// makes it return ErrClosed.
+func (j *JetStream) Follow(ctx context.Context, from uint64, fn func(Record) error) error {
+	if j.isClosed() {
+		return ErrClosed
+	}
+	wctx, cancel := j.watch(ctx)
+	defer cancel()
+	// A start sequence below the stream's first sequence (trimmed records)
+	// is moved up to it by the server; one above the last sequence waits.
+	cons, err := j.stream.OrderedConsumer(wctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{j.prefix + ">"},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    max(from, 1),
+	})
+	if err != nil {
+		if err := j.ctxErr(ctx); err != nil {
+			return err
+		}
+		return fmt.Errorf("eventlog: follow: create consumer: %w", err)
+	}
+	defer j.deleteConsumer(ctx, cons)
+	it, err := cons.Messages()
+	if err != nil {
+		return fmt.Errorf("eventlog: follow: %w", err)
+	}
+	defer it.Stop()
+	// Stopping the iterator also interrupts a consumer reset in progress
+	// (which retries with backoff and does not watch wctx).
+	defer context.AfterFunc(wctx, it.Stop)()
+	for {
+		m, err := it.Next(jetstream.NextContext(wctx))
+		if err != nil {
+			if err := j.ctxErr(ctx); err != nil {
+				return err
+			}
+			return fmt.Errorf("eventlog: follow: %w", err)
+		}
+		r, _, err := j.record(m)
+		if err != nil {
+			return err
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+}
+
+// Bounds implements Log.
+func (j *JetStream) Bounds(ctx context.Context) (uint64, uint64, error) {
+	if j.isClosed() {
+		return 0, 0, ErrClosed
+	}
+	info, err := j.stream.Info(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("eventlog: bounds: %w", err)
+	}
+	st := info.State
+	if st.Msgs == 0 {
+		return st.LastSeq + 1, st.LastSeq, nil
+	}
+	return st.FirstSeq, st.LastSeq, nil
+}
+
+// Trim implements Log.
+func (j *JetStream) Trim(ctx context.Context, before uint64) error {
+	if j.isClosed() {
+		return ErrClosed
+	}
+	// A purge sequence of 0 would purge everything.
+	if before <= 1 {
+		return nil
+	}
+	first, last, err := j.Bounds(ctx)
+	if err != nil {
+		return err
+	}
+	// Purging beyond the last sequence would make the server move the
+	// last sequence (and so the next record's) up to before-1.
+	before = min(before, last+1)
+	if before <= first {
+		return nil
+	}
+	if err := j.stream.Purge(ctx, jetstream.WithPurgeSequence(before)); err != nil {
+		return fmt.Errorf("eventlog: trim before %d: %w", before, err)
+	}
+	return nil
+}
+
+// SaveSnapshot implements Log. The snapshot is an object of the snapshot
+// bucket (chunked, so it may be larger than the server's max payload) with
+// seq in its metadata.
+func (j *JetStream) SaveSnapshot(ctx context.Context, seq uint64, data []byte) error {
+	if j.isClosed() {
+		return ErrClosed
+	}
+	_, err := j.snaps.Put(ctx, jetstream.ObjectMeta{
+		Name:     snapshotObject,
+		Metadata: map[string]string{snapshotSeqKey: strconv.FormatUint(seq, 10)},
+	}, bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("eventlog: save snapshot at %d: %w", seq, err)
+	}
+	return nil
+}
+
+// LoadSnapshot implements Log.
+func (j *JetStream) LoadSnapshot(ctx context.Context) (uint64, []byte, error) {
+	if j.isClosed() {
+		return 0, nil, ErrClosed
+	}
+	res, err := j.snaps.Get(ctx, snapshotObject)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrObjectNotFound) {
+			return 0, nil, ErrNotFound
+		}
+		return 0, nil, fmt.Errorf("eventlog: load snapshot: %w", err)
+	}
+	defer res.Close()
+	info, err := res.Info()
+	if err != nil {
+		return 0, nil, fmt.Errorf("eventlog: load snapshot: %w", err)
+	}
+	seq, err := strconv.ParseUint(info.Metadata[snapshotSeqKey], 10, 64)
+	if err != nil {
+		return 0, nil, fmt.Errorf("eventlog: load snapshot: bad %q metadata: %w", snapshotSeqKey, err)
+	}
+	data, err := io.ReadAll(res)
+	if err != nil {
+		return 0, nil, fmt.Errorf("eventlog: load snapshot: %w", err)
+	}
+	return seq, data, nil
+}
+
+// Close implements Log: later calls fail with ErrClosed and running Follow
+// and ReadFeed calls return ErrClosed. The connection is not closed.
+func (j *JetStream) Close() error {
+	j.close()
+	return nil
+}

@@ -1,0 +1,90 @@
+// Package eventlog is the source of truth of Livefeed: an append-only log of
+// records, each belonging to one feed, with positions (sequence numbers) that
+// increase strictly across the whole log.
+//
+// The default implementation is NATS JetStream (embedded in the server process
+// or an external cluster); Memory is an in-memory implementation for fast unit
+// tests. Every implementation passes the contract suite in package logtest.
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Record is one entry of the log.
+type Record struct {
+	// Seq is the record's position, assigned by the log: 1-based and strictly
+	// increasing across all feeds.
+	Seq uint64
+	// Feed is the name of the feed the record belongs to.
+	Feed string
+	// Time is when the log stored the record.
+	Time time.Time
+	// Data is the payload, opaque to the log.
+	Data []byte
+}
+
+// AppendOptions refine Append.
+type AppendOptions struct {
+	// ExpectLast, when true, makes Append fail with ErrConflict unless the
+	// last record of the feed has sequence LastSeq (0: the feed is empty).
+	ExpectLast bool
+	LastSeq    uint64
+	// MsgID, when set, deduplicates appends: a second append with the same
+	// MsgID within the log's duplicate window stores nothing and returns the
+	// sequence of the first one with duplicate set.
+	MsgID string
+}
+
+// Errors returned by implementations (compare with errors.Is).
+var (
+	// ErrConflict: AppendOptions.ExpectLast did not hold.
+	ErrConflict = errors.New("eventlog: feed has moved on (expected last sequence mismatch)")
+	// ErrNotFound: no such record or no snapshot.
+	ErrNotFound = errors.New("eventlog: not found")
+	// ErrClosed: the log was closed.
+	ErrClosed = errors.New("eventlog: closed")
+)
+
+// Log is the event log.
+type Log interface {
+	// Append stores data as the next record of feed and returns its
+	// sequence once the log has it durably (as durable as the
+	// implementation is configured to be). duplicate reports that an
+	// earlier append with the same MsgID was found.
+	Append(ctx context.Context, feed string, data []byte, opts AppendOptions) (seq uint64, duplicate bool, err error)
+
+	// Get returns the record at seq, or ErrNotFound.
+	Get(ctx context.Context, seq uint64) (Record, error)
+
+	// ReadFeed calls fn, in order, for each record of feed whose sequence
+	// is in [from, to]; to == 0 means up to the last record at the time of
+	// the call. It returns fn's first error.
+	ReadFeed(ctx context.Context, feed string, from, to uint64, fn func(Record) error) error
+
+	// Follow calls fn, in order, for every record of every feed with
+	// sequence >= from, first those already stored and then new ones as
+	// they are appended, until ctx is done (it then returns ctx.Err()) or
+	// fn returns an error (returned as is). Records removed by Trim are
+	// skipped.
+	Follow(ctx context.Context, from uint64, fn func(Record) error) error
+
+	// Bounds returns the first and last sequence retained. An empty log
+	// returns first == last+1 (for a fresh log: 1, 0).
+	Bounds(ctx context.Context) (first, last uint64, err error)
+
+	// Trim removes every record with sequence < before.
+	Trim(ctx context.Context, before uint64) error
+
+	// SaveSnapshot stores data as the snapshot of the state derived from
+	// every record up to and including seq, replacing an earlier one.
+	SaveSnapshot(ctx context.Context, seq uint64, data []byte) error
+
+	// LoadSnapshot returns the latest snapshot, or ErrNotFound.
+	LoadSnapshot(ctx context.Context) (seq uint64, data []byte, err error)
+
+	// Close releases the log's resources.
+	Close() error
+}

@@ -1,0 +1,342 @@
+package feed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"livefeed/server/eventlog"
+	"livefeed/shared/protocol"
+)
+
+// Publisher receives every event once the view has applied it, in log
+// order, with its encoded wire form (encoded once for all subscribers).
+type Publisher interface {
+	Publish(feed string, pos uint64, msg []byte)
+}
+
+// Config configures a Service.
+type Config struct {
+	// RetainEvents, when > 0, keeps about that many of the newest records
+	// in the log: older ones are removed after a snapshot of the view is
+	// stored, and clients resuming from before them get history_gone and a
+	// snapshot. 0 (the default) keeps every record.
+	RetainEvents uint64
+	Logger       *slog.Logger
+}
+
+// Service validates actions against the view, appends them to the log, and
+// follows the log to keep the view and the subscribers up to date.
+type Service struct {
+	log  eventlog.Log
+	view *View
+	pub  Publisher
+	cfg  Config
+	lg   *slog.Logger
+
+	locks [256]sync.Mutex // per-feed write locks, striped by feed name
+
+	appliedMu sync.Mutex
+	appliedCh chan struct{} // closed and replaced after each apply
+
+	recentMu sync.Mutex
+	recent   [1024]protocol.Event // recently applied events, by seq % len
+
+	ready      atomic.Bool
+	compacting atomic.Bool
+	first      atomic.Uint64 // first retained sequence, as last seen
+}
+
+// Open loads the latest snapshot, if any, and returns a service that has not
+// started following the log yet (see Run).
+func Open(ctx context.Context, log eventlog.Log, pub Publisher, cfg Config) (*Service, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Service{log: log, view: NewView(), pub: pub, cfg: cfg, lg: cfg.Logger, appliedCh: make(chan struct{})}
+	seq, data, err := log.LoadSnapshot(ctx)
+	switch {
+	case err == nil:
+		if err := s.view.Restore(data); err != nil {
+			return nil, fmt.Errorf("feed: restore snapshot at %d: %w", seq, err)
+		}
+	case errors.Is(err, eventlog.ErrNotFound):
+	default:
+		return nil, fmt.Errorf("feed: load snapshot: %w", err)
+	}
+	first, _, err := log.Bounds(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("feed: log bounds: %w", err)
+	}
+	if first > s.view.Applied()+1 {
+		return nil, fmt.Errorf("feed: the log starts at %d but the snapshot ends at %d: records are missing", first, s.view.Applied())
+	}
+	s.first.Store(first)
+	return s, nil
+}
+
+// View returns the service's view.
+func (s *Service) View() *View { return s.view }
+
+// Ready reports whether the view has caught up with the log as it was when
+// Run started.
+func (s *Service) Ready() bool { return s.ready.Load() }
+
+// Run follows the log until ctx is done, applying every record to the view
+// and publishing it.
+func (s *Service) Run(ctx context.Context) error {
+	_, last, err := s.log.Bounds(ctx)
+	if err != nil {
+		return fmt.Errorf("feed: log bounds: %w", err)
+	}
+	if s.view.Applied() >= last {
+		s.ready.Store(true)
+	}
+	err = s.log.Follow(ctx, s.view.Applied()+1, func(r eventlog.Record) error {
+		s.apply(r)
+		if r.Seq >= last {
+			s.ready.Store(true)
+		}
+		return nil
+	})
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("feed: follow log: %w", err)
+}
+
+func (s *Service) apply(r eventlog.Record) {
+	if r.Seq <= s.view.Applied() {
+		return
+	}
+	ev, err := EventOf(r)
+	if err != nil {
+		// A record this version cannot read: skip it rather than stop
+		// the feed; it is still in the log.
+		s.lg.Error("skipping unreadable log record", "seq", r.Seq, "err", err)
+		ev = protocol.Event{Feed: r.Feed, Pos: r.Seq, Prev: s.view.FeedLast(r.Feed), Kind: "unknown"}
+	}
+	if last := s.view.FeedLast(r.Feed); ev.Prev != last {
+		s.lg.Warn("record's prev differs from the view", "seq", r.Seq, "prev", ev.Prev, "view", last)
+	}
+	s.view.apply(ev, r.Time)
+	s.recentMu.Lock()
+	s.recent[ev.Pos%uint64(len(s.recent))] = ev
+	s.recentMu.Unlock()
+	if s.pub != nil {
+		s.pub.Publish(ev.Feed, ev.Pos, protocol.MustEncode(ev))
+	}
+	s.appliedMu.Lock()
+	close(s.appliedCh)
+	s.appliedCh = make(chan struct{})
+	s.appliedMu.Unlock()
+	s.maybeCompact(ev.Pos)
+}
+
+// WaitApplied waits until the view has applied seq.
+func (s *Service) WaitApplied(ctx context.Context, seq uint64) error {
+	for {
+		s.appliedMu.Lock()
+		ch := s.appliedCh
+		s.appliedMu.Unlock()
+		if s.view.Applied() >= seq {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (s *Service) lockFor(feed string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(feed))
+	return &s.locks[h.Sum32()%uint32(len(s.locks))]
+}
+
+// maxConflicts bounds the retries of an append that lost a race with
+// another node writing to the same feed.
+const maxConflicts = 8
+
+// Do validates action a by user u against the view, appends it to the log
+// and returns the acknowledgement once the view has applied it. An op id
+// already applied returns the first acknowledgement again, with Duplicate
+// set. Validation errors are *protocol.Error.
+func (s *Service) Do(ctx context.Context, u protocol.User, a protocol.Action) (protocol.Ack, error) {
+	mu := s.lockFor(a.Feed)
+	mu.Lock()
+	defer mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		if o, ok := s.view.op(u.ID, a.Op); ok {
+			return s.ackOf(ctx, a, o.Seq, true), nil
+		}
+		rec, perr := s.view.check(u, a)
+		if perr != nil {
+			perr.Op, perr.Feed = a.Op, a.Feed
+			return protocol.Ack{}, perr
+		}
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return protocol.Ack{}, err
+		}
+		seq, dup, err := s.log.Append(ctx, a.Feed, data, eventlog.AppendOptions{
+			ExpectLast: true, LastSeq: rec.Prev, MsgID: opKey(u.ID, a.Op),
+		})
+		if errors.Is(err, eventlog.ErrConflict) && attempt < maxConflicts {
+			// Another node appended to this feed first: wait until the
+			// view has its record, then validate again.
+			if _, last, err := s.log.Bounds(ctx); err == nil {
+				s.WaitApplied(ctx, last)
+			}
+			continue
+		}
+		if err != nil {
+			e := protocol.Errorf(protocol.CodeInternal, "could not store the action; send it again")
+			e.Temporary, e.Op, e.Feed = true, a.Op, a.Feed
+			s.lg.Error("append failed", "feed", a.Feed, "op", a.Op, "err", err)
+			return protocol.Ack{}, e
+		}
+		if err := s.WaitApplied(ctx, seq); err != nil {
+			return protocol.Ack{}, err
+		}
+		return s.ackOf(ctx, a, seq, dup), nil
+	}
+}
+
+// ackOf builds the acknowledgement of the record at seq.
+func (s *Service) ackOf(ctx context.Context, a protocol.Action, seq uint64, dup bool) protocol.Ack {
+	ack := protocol.Ack{Op: a.Op, Feed: a.Feed, Pos: seq, Duplicate: dup}
+	if ev, ok := s.Event(ctx, seq); ok {
+		ack.ID, ack.Event = ev.ID, &ev
+	}
+	return ack
+}
+
+// Event returns the event at seq, from memory when recent, else from the
+// log (false if it is no longer retained).
+func (s *Service) Event(ctx context.Context, seq uint64) (protocol.Event, bool) {
+	s.recentMu.Lock()
+	ev := s.recent[seq%uint64(len(s.recent))]
+	s.recentMu.Unlock()
+	if ev.Pos == seq && seq != 0 {
+		return ev, true
+	}
+	r, err := s.log.Get(ctx, seq)
+	if err != nil {
+		return protocol.Event{}, false
+	}
+	ev, err = EventOf(r)
+	return ev, err == nil
+}
+
+// CatchUp brings a new subscription up to date: for ModeSnapshot a
+// snapshot; for ModeResume every event of the feed after sub.Pos, or
+// HistoryGone and a snapshot when they are no longer all retained; for
+// ModeLive nothing. Messages go through send, which may block. It returns
+// the feed position the subscriber now has; live events at or below it
+// must be dropped, those above it delivered. The caller must have joined
+// the hub (buffering live events) before calling CatchUp.
+func (s *Service) CatchUp(ctx context.Context, sub protocol.Sub, send func([]byte) error) (uint64, error) {
+	switch sub.Mode {
+	case protocol.ModeLive:
+		return s.view.FeedLast(sub.Feed), nil
+	case protocol.ModeSnapshot:
+		return s.sendSnapshot(sub.Feed, send)
+	}
+	before := s.view.FeedLast(sub.Feed)
+	first, last, err := s.log.Bounds(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if sub.Pos > last {
+		// Ahead of the log: the client followed a log that was reset.
+		return s.historyGone(sub, first, send)
+	}
+	pos := sub.Pos
+	gone := false
+	read := 0
+	err = s.log.ReadFeed(ctx, sub.Feed, sub.Pos+1, 0, func(r eventlog.Record) error {
+		ev, err := EventOf(r)
+		if err != nil {
+			return err
+		}
+		if read == 0 && ev.Prev > sub.Pos {
+			gone = true
+			return errStop
+		}
+		read++
+		pos = ev.Pos
+		return send(protocol.MustEncode(ev))
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if gone || read == 0 && before > sub.Pos {
+		return s.historyGone(sub, first, send)
+	}
+	return pos, nil
+}
+
+var errStop = errors.New("stop")
+
+func (s *Service) historyGone(sub protocol.Sub, first uint64, send func([]byte) error) (uint64, error) {
+	if err := send(protocol.MustEncode(protocol.HistoryGone{Feed: sub.Feed, Pos: sub.Pos, First: first})); err != nil {
+		return 0, err
+	}
+	return s.sendSnapshot(sub.Feed, send)
+}
+
+func (s *Service) sendSnapshot(feed string, send func([]byte) error) (uint64, error) {
+	snap := s.view.Snapshot(feed)
+	return snap.Pos, send(protocol.MustEncode(snap))
+}
+
+// maybeCompact stores a snapshot and trims the log when it holds more than
+// RetainEvents records (plus a quarter, so compaction is not constant).
+func (s *Service) maybeCompact(applied uint64) {
+	n := s.cfg.RetainEvents
+	if n == 0 || applied+1-s.first.Load() <= n+max(n/4, 1) || !s.compacting.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.compacting.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := s.Compact(ctx); err != nil {
+			s.lg.Error("compaction failed", "err", err)
+		}
+	}()
+}
+
+// Compact stores a snapshot of the view and removes the records older than
+// the newest RetainEvents.
+func (s *Service) Compact(ctx context.Context) error {
+	seq, data, err := s.view.Marshal()
+	if err != nil {
+		return fmt.Errorf("feed: snapshot: %w", err)
+	}
+	if err := s.log.SaveSnapshot(ctx, seq, data); err != nil {
+		return fmt.Errorf("feed: save snapshot: %w", err)
+	}
+	if seq+1 <= s.cfg.RetainEvents {
+		return nil
+	}
+	before := seq + 1 - s.cfg.RetainEvents
+	if err := s.log.Trim(ctx, before); err != nil {
+		return fmt.Errorf("feed: trim log: %w", err)
+	}
+	s.first.Store(before)
+	s.lg.Info("compacted log", "snapshot_seq", seq, "first", before, "bytes", len(data))
+	return nil
+}

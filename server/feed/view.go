@@ -1,0 +1,287 @@
+package feed
+
+import (
+	"encoding/json"
+	"slices"
+	"sync"
+	"time"
+
+	"livefeed/shared/protocol"
+)
+
+// DedupeWindow is how long the view remembers an applied op id: a resend of
+// the same op within this window is acknowledged as a duplicate and stores
+// nothing. Clients keep unsent actions in their outbox for at most
+// session.MaxOutboxAge (7 days), so 30 days covers every plausible resend,
+// including ones made after a server restart (the window is rebuilt from the
+// log and kept in snapshots).
+const DedupeWindow = 30 * 24 * time.Hour
+
+// View is the state derived from the log, in log order: every feed's posts
+// and reactions, and the op ids applied. Every node that applies the same
+// log gets the same view.
+type View struct {
+	mu      sync.RWMutex
+	applied uint64 // last sequence applied
+	feeds   map[string]*feedView
+	ops     map[string]opEntry
+	oldest  time.Time // oldest op entry's time, for pruning
+}
+
+type feedView struct {
+	Last  uint64           `json:"last"` // sequence of the feed's last record
+	Posts []*post          `json:"posts"`
+	byID  map[string]*post // includes deleted posts
+}
+
+type post struct {
+	protocol.Post
+	Deleted bool `json:"deleted,omitempty"`
+}
+
+type opEntry struct {
+	Seq  uint64 `json:"seq"`
+	Feed string `json:"feed"`
+	ID   string `json:"id"` // the post the op was about
+	Time int64  `json:"t"`
+}
+
+// NewView returns an empty view.
+func NewView() *View {
+	return &View{feeds: map[string]*feedView{}, ops: map[string]opEntry{}}
+}
+
+// Applied returns the sequence of the last record applied.
+func (v *View) Applied() uint64 {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.applied
+}
+
+// FeedLast returns the sequence of the last record of feed (0: none).
+func (v *View) FeedLast(feed string) uint64 {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if f := v.feeds[feed]; f != nil {
+		return f.Last
+	}
+	return 0
+}
+
+// apply applies one event; seq order is the caller's duty. It is
+// deterministic: validation happened before the append, so apply only
+// guards against impossible states (an edit of an unknown post changes
+// nothing).
+func (v *View) apply(e protocol.Event, t time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.applied = e.Pos
+	f := v.feedLocked(e.Feed)
+	f.Last = e.Pos
+	v.ops[opKey(e.Author.ID, e.Op)] = opEntry{Seq: e.Pos, Feed: e.Feed, ID: e.ID, Time: e.Time}
+	if v.oldest.IsZero() {
+		v.oldest = t
+	}
+	p := f.byID[e.ID]
+	switch e.Kind {
+	case protocol.KindPost:
+		if p == nil {
+			p = &post{Post: protocol.Post{ID: e.ID, Feed: e.Feed, Author: e.Author, Text: e.Text, Created: e.Time, Pos: e.Pos}}
+			f.byID[e.ID] = p
+			f.Posts = append(f.Posts, p)
+		}
+	case protocol.KindEdit:
+		if p != nil && !p.Deleted {
+			p.Text, p.Edited = e.Text, e.Time
+		}
+	case protocol.KindDelete:
+		if p != nil && !p.Deleted {
+			p.Deleted = true
+			p.Text, p.Reactions = "", nil
+		}
+	case protocol.KindReact:
+		if p != nil && !p.Deleted {
+			p.Reactions = setReaction(p.Reactions, e.Emoji, e.Author, e.On)
+		}
+	}
+	// Forget op ids past the dedupe window, at most once an hour.
+	if t.Sub(v.oldest) > DedupeWindow+time.Hour {
+		cut := t.Add(-DedupeWindow).UnixMilli()
+		for k, o := range v.ops {
+			if o.Time < cut {
+				delete(v.ops, k)
+			}
+		}
+		v.oldest = t.Add(-DedupeWindow)
+	}
+	// Drop deleted posts from the ordered list now and then.
+	if len(f.Posts) > 64 && len(f.Posts)%64 == 0 {
+		f.Posts = slices.DeleteFunc(f.Posts, func(p *post) bool { return p.Deleted })
+	}
+}
+
+func (v *View) feedLocked(name string) *feedView {
+	f := v.feeds[name]
+	if f == nil {
+		f = &feedView{byID: map[string]*post{}}
+		v.feeds[name] = f
+	}
+	return f
+}
+
+func setReaction(rs []protocol.Reaction, emoji string, u protocol.User, on bool) []protocol.Reaction {
+	i := slices.IndexFunc(rs, func(r protocol.Reaction) bool { return r.Emoji == emoji })
+	if i < 0 {
+		if !on {
+			return rs
+		}
+		rs = append(rs, protocol.Reaction{Emoji: emoji})
+		i = len(rs) - 1
+	}
+	users := slices.DeleteFunc(rs[i].Users, func(x protocol.User) bool { return x.ID == u.ID })
+	if on {
+		users = append(users, u)
+	}
+	if len(users) == 0 {
+		return slices.Delete(rs, i, i+1)
+	}
+	rs[i].Users = users
+	return rs
+}
+
+// Snapshot returns feed's newest posts (at most protocol.MaxSnapshotPosts,
+// newest first, deleted ones left out) and the feed's last sequence.
+func (v *View) Snapshot(feed string) protocol.Snapshot {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	s := protocol.Snapshot{Feed: feed, Posts: []protocol.Post{}}
+	f := v.feeds[feed]
+	if f == nil {
+		return s
+	}
+	s.Pos = f.Last
+	for i := len(f.Posts) - 1; i >= 0 && len(s.Posts) < protocol.MaxSnapshotPosts; i-- {
+		if p := f.Posts[i]; !p.Deleted {
+			c := p.Post
+			c.Reactions = cloneReactions(p.Reactions)
+			s.Posts = append(s.Posts, c)
+		}
+	}
+	return s
+}
+
+func cloneReactions(rs []protocol.Reaction) []protocol.Reaction {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]protocol.Reaction, len(rs))
+	for i, r := range rs {
+		out[i] = protocol.Reaction{Emoji: r.Emoji, Users: slices.Clone(r.Users)}
+	}
+	return out
+}
+
+// check validates action a by user against the view and resolves it into
+// a record (prev and, for reactions, whether it adds or removes). It
+// returns the record and the sequence the feed's last record must still
+// have when the record is appended.
+func (v *View) check(u protocol.User, a protocol.Action) (record, *protocol.Error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	f := v.feeds[a.Feed]
+	rec := record{Kind: a.Kind(), Op: a.Op, Author: u, ID: a.ID, Emoji: a.Emoji}
+	if f != nil {
+		rec.Prev = f.Last
+	}
+	if a.Kind() == protocol.TypePost || a.Kind() == protocol.TypeEdit {
+		t, err := protocol.CheckText(a.Text)
+		if err != nil {
+			return rec, err
+		}
+		rec.Text = t
+	}
+	if a.Kind() == protocol.TypePost {
+		rec.ID = ""
+		if f == nil && len(v.feeds) >= protocol.MaxFeeds {
+			return rec, protocol.Errorf(protocol.CodeTooManyFeeds, "the server holds %d feeds, its limit; post to an existing feed", protocol.MaxFeeds)
+		}
+		return rec, nil
+	}
+	var p *post
+	if f != nil {
+		p = f.byID[a.ID]
+	}
+	if p == nil || p.Deleted {
+		return rec, protocol.Errorf(protocol.CodeNotFound, "post %q does not exist in feed %q", a.ID, a.Feed)
+	}
+	switch a.Kind() {
+	case protocol.TypeEdit, protocol.TypeDelete:
+		if p.Author.ID != u.ID {
+			return rec, protocol.Errorf(protocol.CodeForbidden, "only the author can %s post %q", a.Kind(), a.ID)
+		}
+	case protocol.TypeReact:
+		rec.On = true
+		for _, r := range p.Reactions {
+			if r.Emoji == a.Emoji && slices.ContainsFunc(r.Users, func(x protocol.User) bool { return x.ID == u.ID }) {
+				rec.On = false
+			}
+		}
+	}
+	return rec, nil
+}
+
+// op returns the entry of an applied op id.
+func (v *View) op(userID, op string) (opEntry, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	o, ok := v.ops[opKey(userID, op)]
+	return o, ok
+}
+
+// viewState is the serialized form of a View (a log snapshot).
+type viewState struct {
+	Applied uint64               `json:"applied"`
+	Feeds   map[string]*feedView `json:"feeds"`
+	Ops     map[string]opEntry   `json:"ops"`
+}
+
+// Marshal serializes the view; it returns the sequence it reflects.
+func (v *View) Marshal() (uint64, []byte, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	b, err := json.Marshal(viewState{Applied: v.applied, Feeds: v.feeds, Ops: v.ops})
+	return v.applied, b, err
+}
+
+// Restore replaces the view with a serialized one.
+func (v *View) Restore(b []byte) error {
+	var st viewState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return err
+	}
+	for _, f := range st.Feeds {
+		f.byID = make(map[string]*post, len(f.Posts))
+		for _, p := range f.Posts {
+			f.byID[p.ID] = p
+		}
+	}
+	if st.Feeds == nil {
+		st.Feeds = map[string]*feedView{}
+	}
+	if st.Ops == nil {
+		st.Ops = map[string]opEntry{}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.applied, v.feeds, v.ops = st.Applied, st.Feeds, st.Ops
+	v.oldest = time.Time{}
+	return nil
+}
+
+// Equal reports whether two views hold the same state (for convergence
+// tests).
+func (v *View) Equal(w *View) bool {
+	_, a, err1 := v.Marshal()
+	_, b, err2 := w.Marshal()
+	return err1 == nil && err2 == nil && string(a) == string(b)
+}

@@ -1,0 +1,202 @@
+// Package gateway terminates client WebSockets: it authenticates the upgrade,
+// negotiates the protocol version, and runs one reader and one writer per
+// connection. Actions go to the feed service; events come from the hub into a
+// bounded per-connection send queue.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"livefeed/server/auth"
+	"livefeed/server/feed"
+	"livefeed/server/hub"
+	"livefeed/shared/protocol"
+)
+
+// Defaults for Config.
+const (
+	// DefaultSendQueue is how many messages may wait for one connection's
+	// writer; a connection whose queue overflows is cut off with
+	// protocol.CloseSlowConsumer and resumes from its position.
+	DefaultSendQueue = 256
+	// DefaultWriteTimeout bounds one write to a client.
+	DefaultWriteTimeout = 10 * time.Second
+	// MaxCatchUpBuffer is how many live events a subscription may buffer
+	// while it catches up (replay or snapshot) before it is cut off as a
+	// slow consumer.
+	MaxCatchUpBuffer = 4096
+	// DefaultRestartWindow is the window clients are told to come back in
+	// after a graceful shutdown.
+	DefaultRestartWindow = 5 * time.Second
+	// ActionRate and ActionBurst limit actions per connection (token
+	// bucket); over the limit an action gets CodeRateLimited with
+	// RetryAfterMS and is not applied.
+	ActionRate  = 20.0 // per second
+	ActionBurst = 40
+)
+
+// Config configures a Gateway.
+type Config struct {
+	Service *feed.Service
+	Hub     *hub.Hub
+	Signer  *auth.Signer
+	Logger  *slog.Logger
+	// Node names this server in Welcome.
+	Node string
+	// OriginPatterns are extra origins allowed to open a WebSocket (the
+	// same origin always is); see websocket.AcceptOptions.
+	OriginPatterns []string
+	// HeartbeatInterval, default protocol.HeartbeatInterval.
+	HeartbeatInterval time.Duration
+	// SendQueue, default DefaultSendQueue.
+	SendQueue int
+	// WriteTimeout, default DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// RestartWindow, default DefaultRestartWindow.
+	RestartWindow time.Duration
+	// MaxConns caps concurrent connections (0: no cap). Over the cap a
+	// client gets GoAway "overloaded" with a retry window and
+	// protocol.CloseOverloaded.
+	MaxConns int
+}
+
+// Gateway serves the WebSocket endpoint.
+type Gateway struct {
+	cfg   Config
+	lg    *slog.Logger
+	mu    sync.Mutex
+	conns map[*conn]struct{}
+	down  bool
+	n     atomic.Int64
+
+	Stats Stats
+}
+
+// Stats are the gateway's counters.
+type Stats struct {
+	Accepted      atomic.Int64
+	SlowConsumers atomic.Int64
+	Closed        sync.Map // close code -> *atomic.Int64
+}
+
+// New returns a gateway.
+func New(cfg Config) *Gateway {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = protocol.HeartbeatInterval
+	}
+	if cfg.SendQueue <= 0 {
+		cfg.SendQueue = DefaultSendQueue
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.RestartWindow <= 0 {
+		cfg.RestartWindow = DefaultRestartWindow
+	}
+	return &Gateway{cfg: cfg, lg: cfg.Logger, conns: map[*conn]struct{}{}}
+}
+
+// Conns returns the number of open connections.
+func (g *Gateway) Conns() int { return int(g.n.Load()) }
+
+func (g *Gateway) countClose(code int) {
+	v, _ := g.Stats.Closed.LoadOrStore(code, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+}
+
+// ServeHTTP upgrades an authenticated request to a WebSocket. A missing or
+// invalid session gets HTTP 401 before any upgrade; a foreign Origin gets
+// HTTP 403 (from the WebSocket library).
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u, err := g.cfg.Signer.FromRequest(r)
+	if err != nil {
+		http.Error(w, "unauthorized: sign in first (missing or invalid session)", http.StatusUnauthorized)
+		return
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols:   []string{protocol.Subprotocol},
+		OriginPatterns: g.cfg.OriginPatterns,
+	})
+	if err != nil {
+		g.lg.Debug("websocket accept failed", "err", err)
+		return
+	}
+	g.Stats.Accepted.Add(1)
+	if c.Subprotocol() != protocol.Subprotocol {
+		e := protocol.Errorf(protocol.CodeUnsupportedVer, "this server speaks %s; please update the app", protocol.Subprotocol)
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		c.Write(ctx, websocket.MessageText, protocol.MustEncode(e))
+		cancel()
+		c.Close(protocol.CloseUnsupportedVersion, "unsupported protocol version; update the client")
+		g.countClose(protocol.CloseUnsupportedVersion)
+		return
+	}
+	cn := newConn(g, c, u)
+	g.mu.Lock()
+	over := g.down || g.cfg.MaxConns > 0 && len(g.conns) >= g.cfg.MaxConns
+	reason := "overloaded"
+	if g.down {
+		reason = "restart"
+	}
+	if !over {
+		g.conns[cn] = struct{}{}
+		g.n.Add(1)
+	}
+	g.mu.Unlock()
+	if over {
+		code := protocol.CloseOverloaded
+		if reason == "restart" {
+			code = protocol.CloseRestart
+		}
+		cn.goAway(reason, code, g.cfg.RestartWindow)
+		g.countClose(code)
+		return
+	}
+	defer func() {
+		g.mu.Lock()
+		delete(g.conns, cn)
+		g.n.Add(-1)
+		g.mu.Unlock()
+	}()
+	cn.run(r.Context())
+}
+
+// Shutdown tells every client to come back within the restart window and
+// closes their connections with protocol.CloseRestart; new upgrades are
+// refused the same way. It returns when all are closed or ctx is done.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	g.down = true
+	conns := make([]*conn, 0, len(g.conns))
+	for c := range g.conns {
+		conns = append(conns, c)
+	}
+	g.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.shutdown(g.cfg.RestartWindow)
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("gateway: shutdown timed out")
+	}
+}

@@ -1,0 +1,218 @@
+// Package httpapi is the server's HTTP surface: sign-in, the small API for bots
+// and integrations, health and readiness, the WebSocket endpoint and the PWA.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"livefeed/app/session"
+	"livefeed/server/auth"
+	"livefeed/server/feed"
+	"livefeed/shared/protocol"
+)
+
+// MaxBodyBytes limits API request bodies.
+const MaxBodyBytes = 64 << 10
+
+// Config configures the HTTP API.
+type Config struct {
+	Service *feed.Service
+	Signer  *auth.Signer
+	// WebSocket serves /ws.
+	WebSocket http.Handler
+	// App serves everything else (the PWA); nil answers 404.
+	App    http.Handler
+	Logger *slog.Logger
+	// Metrics serves /metrics when set.
+	Metrics http.Handler
+}
+
+// Server is the HTTP handler.
+type Server struct {
+	cfg      Config
+	mux      *http.ServeMux
+	draining atomic.Bool
+}
+
+// New returns the handler with every route registered.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.mux.HandleFunc("POST /api/session", s.signIn)
+	s.mux.HandleFunc("GET /api/session", s.whoAmI)
+	s.mux.HandleFunc("DELETE /api/session", s.signOut)
+	s.mux.HandleFunc("POST /api/feeds/{feed}/posts", s.post)
+	s.mux.HandleFunc("GET /api/feeds/{feed}", s.snapshot)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	s.mux.HandleFunc("GET /readyz", s.ready)
+	if cfg.WebSocket != nil {
+		s.mux.Handle("GET /ws", cfg.WebSocket)
+	}
+	if cfg.Metrics != nil {
+		s.mux.Handle("GET /metrics", cfg.Metrics)
+	}
+	if cfg.App != nil {
+		s.mux.Handle("/", cfg.App)
+	}
+	return s
+}
+
+// SetDraining makes /readyz answer 503 (during shutdown).
+func (s *Server) SetDraining() { s.draining.Store(true) }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
+	if s.draining.Load() || !s.cfg.Service.Ready() {
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+type errorBody struct {
+	Error *protocol.Error `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, e *protocol.Error) {
+	writeJSON(w, status, errorBody{Error: e})
+}
+
+// statusOf maps an error code to an HTTP status.
+func statusOf(code string) int {
+	switch code {
+	case protocol.CodeNotFound:
+		return http.StatusNotFound
+	case protocol.CodeForbidden:
+		return http.StatusForbidden
+	case protocol.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case protocol.CodeInternal:
+		return http.StatusServiceUnavailable
+	case protocol.CodeRateLimited:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusBadRequest
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) *protocol.Error {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return protocol.Errorf(protocol.CodeBadField, "body larger than %d bytes", MaxBodyBytes)
+		}
+		return protocol.Errorf(protocol.CodeBadJSON, "body is not the expected JSON: %v", err)
+	}
+	return nil
+}
+
+type signInRequest struct {
+	Name string `json:"name"`
+}
+
+type signInResponse struct {
+	Token string        `json:"token"`
+	User  protocol.User `json:"user"`
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	var req signInRequest
+	if e := decodeBody(w, r, &req); e != nil {
+		writeError(w, http.StatusBadRequest, e)
+		return
+	}
+	u, token, err := s.cfg.Signer.Issue(req.Name)
+	if err != nil {
+		if e, ok := protocol.AsError(err); ok {
+			writeError(w, http.StatusBadRequest, e)
+			return
+		}
+		writeError(w, http.StatusInternalServerError, protocol.Errorf(protocol.CodeInternal, "could not sign in"))
+		return
+	}
+	http.SetCookie(w, auth.Cookie(token, r.TLS != nil))
+	writeJSON(w, http.StatusOK, signInResponse{Token: token, User: u})
+}
+
+func (s *Server) whoAmI(w http.ResponseWriter, r *http.Request) {
+	u, err := s.cfg.Signer.FromRequest(r)
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, protocol.Errorf(protocol.CodeUnauthorized, "not signed in"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]protocol.User{"user": u})
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+	c := auth.Cookie("", r.TLS != nil)
+	c.MaxAge = -1
+	http.SetCookie(w, c)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type postRequest struct {
+	// Op is an optional op id; with it, a retried request posts once.
+	Op   string `json:"op"`
+	Text string `json:"text"`
+}
+
+// post lets bots post with a bearer token: POST /api/feeds/{feed}/posts.
+func (s *Server) post(w http.ResponseWriter, r *http.Request) {
+	u, err := s.cfg.Signer.FromRequest(r)
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, protocol.Errorf(protocol.CodeUnauthorized, "missing or invalid bearer token"))
+		return
+	}
+	var req postRequest
+	if e := decodeBody(w, r, &req); e != nil {
+		writeError(w, http.StatusBadRequest, e)
+		return
+	}
+	if req.Op == "" {
+		req.Op = session.NewOpID()
+	}
+	a := protocol.Action{Op: req.Op, Feed: r.PathValue("feed"), Text: req.Text}.WithKind(protocol.TypePost)
+	if _, err := protocol.Decode(protocol.MustEncode(a)); err != nil {
+		e, _ := protocol.AsError(err)
+		writeError(w, statusOf(e.Code), e)
+		return
+	}
+	ack, err := s.cfg.Service.Do(r.Context(), u, a)
+	if err != nil {
+		e, ok := protocol.AsError(err)
+		if !ok {
+			e = protocol.Errorf(protocol.CodeInternal, "could not post; retry with the same op")
+		}
+		writeError(w, statusOf(e.Code), e)
+		return
+	}
+	writeJSON(w, http.StatusOK, ack)
+}
+
+// snapshot returns a feed's current state: GET /api/feeds/{feed}.
+func (s *Server) snapshot(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("feed")
+	if !protocol.ValidFeed(name) {
+		writeError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadFeed, "feed name does not match %s", protocol.FeedPattern))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.cfg.Service.View().Snapshot(name))
+}

@@ -1,0 +1,183 @@
+// Package node assembles one Livefeed server: the event log (embedded NATS
+// JetStream or an external cluster), the feed service following it, the hub,
+// the WebSocket gateway and the HTTP API. It does not listen by itself: main
+// (or a test) serves Node.Handler and calls Shutdown.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"livefeed/server/auth"
+	"livefeed/server/eventlog"
+	"livefeed/server/feed"
+	"livefeed/server/gateway"
+	"livefeed/server/httpapi"
+	"livefeed/server/hub"
+)
+
+// Config configures a node.
+type Config struct {
+	// DataDir holds the embedded log (DataDir/jetstream) and the session
+	// key (DataDir/session.key).
+	DataDir string
+	// NATSURLs, when set, connect to an external NATS cluster instead of
+	// starting the embedded server.
+	NATSURLs []string
+	// Replicas of the stream (external cluster). Default 1.
+	Replicas int
+	// SyncAlways makes the embedded server fsync every record before it
+	// acknowledges it (the default, and what durability needs); false
+	// uses nats-server's periodic sync (every 2 minutes).
+	SyncAlways bool
+	// RetainEvents, see feed.Config. 0 keeps every event.
+	RetainEvents uint64
+	// SessionKey overrides the key in DataDir/session.key (for several
+	// nodes sharing sessions).
+	SessionKey []byte
+	// Name of this node, sent in Welcome.
+	Name string
+	// Gateway settings.
+	HeartbeatInterval time.Duration
+	RestartWindow     time.Duration
+	MaxConns          int
+	SendQueue         int
+	OriginPatterns    []string
+	// App serves the PWA (nil: 404 for everything outside the API).
+	App    http.Handler
+	Logger *slog.Logger
+}
+
+// Node is a running server.
+type Node struct {
+	Handler *httpapi.Server
+	Service *feed.Service
+	Hub     *hub.Hub
+	Gateway *gateway.Gateway
+	Log     eventlog.Log
+
+	cfg    Config
+	ns     *server.Server
+	nc     *nats.Conn
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Start opens the log, restores the view, starts following the log and
+// waits until the view has caught up.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Name == "" {
+		h, _ := os.Hostname()
+		cfg.Name = h
+	}
+	lg := cfg.Logger
+	n := &Node{cfg: cfg, done: make(chan struct{})}
+	key := cfg.SessionKey
+	if key == nil {
+		var err error
+		if key, err = auth.LoadOrCreateKey(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	signer, err := auth.NewSigner(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.NATSURLs) > 0 {
+		n.nc, err = nats.Connect(strings.Join(cfg.NATSURLs, ","), nats.Name("livefeed "+cfg.Name), nats.MaxReconnects(-1))
+		if err != nil {
+			return nil, fmt.Errorf("node: connect to NATS %v: %w", cfg.NATSURLs, err)
+		}
+	} else {
+		n.ns, n.nc, err = eventlog.StartEmbedded(eventlog.EmbeddedConfig{
+			Dir: filepath.Join(cfg.DataDir, "jetstream"), SyncAlways: cfg.SyncAlways,
+		}, lg)
+		if err != nil {
+			return nil, err
+		}
+	}
+	fail := func(err error) (*Node, error) {
+		n.closeLog()
+		return nil, err
+	}
+	replicas := cfg.Replicas
+	if replicas <= 0 {
+		replicas = 1
+	}
+	js, err := eventlog.OpenJetStream(ctx, n.nc, eventlog.JetStreamConfig{Replicas: replicas})
+	if err != nil {
+		return fail(err)
+	}
+	n.Log = js
+	n.Hub = hub.New()
+	n.Service, err = feed.Open(ctx, js, n.Hub, feed.Config{RetainEvents: cfg.RetainEvents, Logger: lg})
+	if err != nil {
+		return fail(err)
+	}
+	n.Gateway = gateway.New(gateway.Config{
+		Service: n.Service, Hub: n.Hub, Signer: signer, Logger: lg, Node: cfg.Name,
+		OriginPatterns: cfg.OriginPatterns, HeartbeatInterval: cfg.HeartbeatInterval,
+		RestartWindow: cfg.RestartWindow, MaxConns: cfg.MaxConns, SendQueue: cfg.SendQueue,
+	})
+	n.Handler = httpapi.New(httpapi.Config{
+		Service: n.Service, Signer: signer, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
+	})
+	rctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	go n.Hub.Run(rctx)
+	go func() {
+		defer close(n.done)
+		if err := n.Service.Run(rctx); err != nil {
+			lg.Error("feed service stopped", "err", err)
+		}
+	}()
+	for !n.Service.Ready() {
+		select {
+		case <-ctx.Done():
+			n.Shutdown(context.Background())
+			return nil, ctx.Err()
+		case <-n.done:
+			n.closeLog()
+			return nil, errors.New("node: the feed service stopped while loading the log")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	lg.Info("node ready", "name", cfg.Name, "applied", n.Service.View().Applied())
+	return n, nil
+}
+
+// Shutdown tells clients to come back later and closes their connections,
+// stops following the log, and closes the log (flushing the embedded
+// server's store).
+func (n *Node) Shutdown(ctx context.Context) error {
+	n.Handler.SetDraining()
+	err := n.Gateway.Shutdown(ctx)
+	n.cancel()
+	<-n.done
+	n.closeLog()
+	return err
+}
+
+func (n *Node) closeLog() {
+	if n.Log != nil {
+		n.Log.Close()
+	}
+	if n.ns != nil {
+		eventlog.Shutdown(n.ns, n.nc)
+	} else if n.nc != nil {
+		n.nc.Close()
+	}
+}

@@ -1,0 +1,475 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"livefeed/shared/protocol"
+)
+
+// collector applies events the way a client must: each exactly once, in
+// order, verifying the prev chain.
+type collector struct {
+	t     *testing.T
+	pos   uint64
+	posts []string
+}
+
+func (col *collector) apply(e protocol.Event) {
+	col.t.Helper()
+	if e.Pos <= col.pos {
+		col.t.Fatalf("duplicate or out of order: event %d after %d", e.Pos, col.pos)
+	}
+	if e.Prev > col.pos {
+		col.t.Fatalf("gap: event %d has prev %d but we are at %d", e.Pos, e.Prev, col.pos)
+	}
+	col.pos = e.Pos
+	col.posts = append(col.posts, e.Text)
+}
+
+func TestResumeSeam(t *testing.T) {
+	tn := startNode(t, t.TempDir(), nil)
+	_, u := tn.signIn(t, "Writer")
+	ctx := context.Background()
+	const N = 300
+	post := func(i int) {
+		a := protocol.Action{Op: fmt.Sprintf("op%d", i), Feed: "main", Text: fmt.Sprintf("post %d", i)}.WithKind(protocol.TypePost)
+		if _, err := tn.Service.Do(ctx, u, a); err != nil {
+			t.Errorf("post %d: %v", i, err)
+		}
+	}
+	// Another feed interleaves, so positions of "main" are not contiguous.
+	other := func(i int) {
+		a := protocol.Action{Op: fmt.Sprintf("other%d", i), Feed: "other", Text: "x"}.WithKind(protocol.TypePost)
+		tn.Service.Do(ctx, u, a)
+	}
+	rtoken, _ := tn.signIn(t, "Reader")
+	c := dial(t, tn, rtoken)
+	c.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeSnapshot})
+	snap := expect[protocol.Snapshot](c)
+	col := &collector{t: t, pos: snap.Pos}
+	expect[protocol.Subscribed](c)
+	for i := 0; i < 10; i++ {
+		post(i)
+		other(i)
+	}
+	for len(col.posts) < 10 {
+		if e, ok := c.next().(protocol.Event); ok {
+			col.apply(e)
+		}
+	}
+	// Disconnect; posts keep coming, some while we reconnect.
+	c.ws.Close(websocket.StatusNormalClosure, "bye")
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 10; i < N; i++ {
+			post(i)
+			if i%3 == 0 {
+				other(i)
+			}
+		}
+	}()
+	time.Sleep(20 * time.Millisecond)
+	c = dial(t, tn, rtoken)
+	c.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: col.pos})
+	subscribed := false
+	for len(col.posts) < N {
+		switch m := c.next().(type) {
+		case protocol.Event:
+			col.apply(m)
+		case protocol.Subscribed:
+			if m.Pos > col.pos {
+				t.Fatalf("subscribed at %d beyond the applied %d", m.Pos, col.pos)
+			}
+			subscribed = true
+		case protocol.Snapshot, protocol.HistoryGone:
+			t.Fatalf("unexpected %T on resume", m)
+		}
+	}
+	wg.Wait()
+	if !subscribed {
+		t.Errorf("no subscribed message")
+	}
+	for i, text := range col.posts {
+		if want := fmt.Sprintf("post %d", i); text != want {
+			t.Fatalf("post %d is %q, want %q", i, text, want)
+		}
+	}
+	// Nothing more arrives: no duplicate after the seam.
+	post(N)
+	e := expect[protocol.Event](c)
+	col.apply(e)
+	if e.Text != fmt.Sprintf("post %d", N) {
+		t.Fatalf("after the seam got %q", e.Text)
+	}
+}
+
+func TestHistoryGone(t *testing.T) {
+	tn := startNode(t, t.TempDir(), func(c *Config) { c.RetainEvents = 10 })
+	token, u := tn.signIn(t, "Ada")
+	ctx := context.Background()
+	for i := 0; i < 40; i++ {
+		a := protocol.Action{Op: fmt.Sprintf("op%d", i), Feed: "main", Text: fmt.Sprintf("post %d", i)}.WithKind(protocol.TypePost)
+		if _, err := tn.Service.Do(ctx, u, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tn.Service.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first, last, _ := tn.Log.Bounds(ctx)
+	if last-first+1 != 10 {
+		t.Fatalf("log holds %d..%d, want the newest 10", first, last)
+	}
+	c := dial(t, tn, token)
+	c.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: 3})
+	g := expect[protocol.HistoryGone](c)
+	if g.Pos != 3 || g.First != first {
+		t.Fatalf("history_gone %+v, want pos 3 first %d", g, first)
+	}
+	s := expect[protocol.Snapshot](c)
+	if len(s.Posts) != 40 || s.Pos != last || s.Posts[0].Text != "post 39" {
+		t.Fatalf("snapshot has %d posts at %d (newest %q), want 40 at %d", len(s.Posts), s.Pos, s.Posts[0].Text, last)
+	}
+	expect[protocol.Subscribed](c)
+
+	// A position still retained resumes normally.
+	c2 := dial(t, tn, token)
+	c2.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: last - 2})
+	for i := 0; i < 2; i++ {
+		if e := expect[protocol.Event](c2); e.Pos != last-1+uint64(i) {
+			t.Fatalf("resume got %d", e.Pos)
+		}
+	}
+	expect[protocol.Subscribed](c2)
+
+	// A position ahead of the log (client of a wiped server) is gone too.
+	c3 := dial(t, tn, token)
+	c3.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: last + 100})
+	expect[protocol.HistoryGone](c3)
+	expect[protocol.Snapshot](c3)
+
+	// The view survives a restart from snapshot plus the retained log.
+	tn.stop()
+	tn2 := startNode(t, tn.dir, func(c *Config) { c.RetainEvents = 10 })
+	if got := tn2.Service.View().Snapshot("main"); len(got.Posts) != 40 || got.Pos != last {
+		t.Fatalf("after restart: %d posts at %d", len(got.Posts), got.Pos)
+	}
+}
+
+func TestDedupeByOpID(t *testing.T) {
+	dir := t.TempDir()
+	tn := startNode(t, dir, nil)
+	token, _ := tn.signIn(t, "Ada")
+	a := protocol.Action{Op: "same-op-1", Feed: "main", Text: "only once"}
+	c := dial(t, tn, token)
+	c.hello()
+	first, e := c.act(protocol.TypePost, a)
+	if e != nil || first.Duplicate {
+		t.Fatalf("first send: %+v %v", first, e)
+	}
+	second, e := c.act(protocol.TypePost, a)
+	if e != nil || !second.Duplicate || second.Pos != first.Pos || second.ID != first.ID {
+		t.Fatalf("second send: %+v %v", second, e)
+	}
+	// After a restart of the server on the same data directory.
+	tn.stop()
+	tn = startNode(t, dir, nil)
+	c = dial(t, tn, token)
+	c.hello()
+	third, e := c.act(protocol.TypePost, a)
+	if e != nil || !third.Duplicate || third.Pos != first.Pos || third.Event == nil || third.Event.Text != "only once" {
+		t.Fatalf("third send after restart: %+v %v", third, e)
+	}
+	snap := tn.Service.View().Snapshot("main")
+	if len(snap.Posts) != 1 {
+		t.Fatalf("%d posts, want 1", len(snap.Posts))
+	}
+	// The same op id from another user is another op.
+	token2, _ := tn.signIn(t, "Bob")
+	c2 := dial(t, tn, token2)
+	c2.hello()
+	if ack, e := c2.act(protocol.TypePost, a); e != nil || ack.Duplicate {
+		t.Fatalf("other user's op: %+v %v", ack, e)
+	}
+}
+
+func TestReactToggleAndAuthorRules(t *testing.T) {
+	tn := startNode(t, t.TempDir(), nil)
+	ta, _ := tn.signIn(t, "Ada")
+	tb, ub := tn.signIn(t, "Bob")
+	a, b := dial(t, tn, ta), dial(t, tn, tb)
+	a.hello()
+	b.hello()
+	ack, _ := a.act(protocol.TypePost, protocol.Action{Op: "p", Feed: "main", Text: "hi"})
+	r1, e := b.act(protocol.TypeReact, protocol.Action{Op: "r1", Feed: "main", ID: ack.ID, Emoji: "👍"})
+	if e != nil || !r1.Event.On {
+		t.Fatalf("first react: %+v %v", r1, e)
+	}
+	snap := tn.Service.View().Snapshot("main")
+	if rs := snap.Posts[0].Reactions; len(rs) != 1 || rs[0].Users[0] != ub {
+		t.Fatalf("reactions %+v", rs)
+	}
+	r2, e := b.act(protocol.TypeReact, protocol.Action{Op: "r2", Feed: "main", ID: ack.ID, Emoji: "👍"})
+	if e != nil || r2.Event.On {
+		t.Fatalf("second react should remove: %+v %v", r2, e)
+	}
+	if rs := tn.Service.View().Snapshot("main").Posts[0].Reactions; len(rs) != 0 {
+		t.Fatalf("reactions after toggle %+v", rs)
+	}
+	if _, e := a.act(protocol.TypeEdit, protocol.Action{Op: "e", Feed: "main", ID: ack.ID, Text: "edited"}); e != nil {
+		t.Fatalf("author edit: %v", e)
+	}
+	if _, e := a.act(protocol.TypeDelete, protocol.Action{Op: "d", Feed: "main", ID: ack.ID}); e != nil {
+		t.Fatalf("author delete: %v", e)
+	}
+	if _, e := a.act(protocol.TypeEdit, protocol.Action{Op: "e2", Feed: "main", ID: ack.ID, Text: "again"}); e == nil || e.Code != protocol.CodeNotFound {
+		t.Fatalf("edit after delete: %v", e)
+	}
+}
+
+// TestBadInput sends each kind of bad input and checks the typed answer,
+// that another client keeps receiving, and that nothing stored changed.
+func TestBadInput(t *testing.T) {
+	tn := startNode(t, t.TempDir(), nil)
+	ta, _ := tn.signIn(t, "Ada")
+	tb, _ := tn.signIn(t, "Mallory")
+	a := dial(t, tn, ta)
+	a.hello()
+	own, _ := a.act(protocol.TypePost, protocol.Action{Op: "own", Feed: "main", Text: "Ada's post"})
+
+	watcher := dial(t, tn, ta)
+	watcher.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
+	expect[protocol.Subscribed](watcher)
+	stored := string(tn.snapshotJSON(t, "main"))
+
+	typed := []struct {
+		name string
+		raw  string
+		code string
+	}{
+		{"invalid JSON", `{"type":"post",`, protocol.CodeBadJSON},
+		{"unknown type", `{"type":"shout","data":{}}`, protocol.CodeUnknownType},
+		{"server type from client", `{"type":"event","data":{"feed":"main","pos":1}}`, protocol.CodeUnknownType},
+		{"missing field", `{"type":"post","data":{"op":"x1","feed":"main"}}`, protocol.CodeMissingField},
+		{"wrong field type", `{"type":"post","data":{"op":"x2","feed":"main","text":42}}`, protocol.CodeBadField},
+		{"invalid UTF-8", "{\"type\":\"post\",\"data\":{\"op\":\"x3\",\"feed\":\"main\",\"text\":\"a\xc3\x28\"}}", protocol.CodeBadUTF8},
+		{"bad feed name", `{"type":"post","data":{"op":"x4","feed":"../etc","text":"hi"}}`, protocol.CodeBadFeed},
+		{"text too long", `{"type":"post","data":{"op":"x5","feed":"main","text":"` + strings.Repeat("x", protocol.MaxTextChars+1) + `"}}`, protocol.CodeInvalidText},
+		{"edit someone else's post", `{"type":"edit","data":{"op":"x6","feed":"main","id":"` + own.ID + `","text":"pwned"}}`, protocol.CodeForbidden},
+		{"delete someone else's post", `{"type":"delete","data":{"op":"x7","feed":"main","id":"` + own.ID + `"}}`, protocol.CodeForbidden},
+		{"unknown post", `{"type":"react","data":{"op":"x8","feed":"main","id":"p999","emoji":"👍"}}`, protocol.CodeNotFound},
+		{"binary frame", "", protocol.CodeBadJSON},
+	}
+	m := dial(t, tn, tb)
+	m.hello()
+	for _, tc := range typed {
+		t.Run(tc.name, func(t *testing.T) {
+			m.t = t
+			if tc.name == "binary frame" {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				m.ws.Write(ctx, websocket.MessageBinary, []byte{1, 2, 3})
+				cancel()
+			} else {
+				m.sendRaw([]byte(tc.raw))
+			}
+			e := expect[*protocol.Error](m)
+			if e.Code != tc.code {
+				t.Fatalf("code %s (%s), want %s", e.Code, e.Message, tc.code)
+			}
+		})
+	}
+	m.t = t
+
+	// Closing cases.
+	t.Run("oversized frame", func(t *testing.T) {
+		c := dial(t, tn, tb)
+		c.hello()
+		c.sendRaw([]byte(`{"type":"post","data":{"op":"big","feed":"main","text":"` + strings.Repeat("y", protocol.MaxFrameBytes) + `"}}`))
+		_, err := c.read(5 * time.Second)
+		if websocket.CloseStatus(err) != protocol.CloseMessageTooBig {
+			t.Fatalf("read after oversized frame: %v, want close %d", err, protocol.CloseMessageTooBig)
+		}
+	})
+	t.Run("frame at the limit", func(t *testing.T) {
+		c := dial(t, tn, tb)
+		c.hello()
+		head, tail := `{"type":"post","data":{"op":"edge","feed":"edge","text":"`, `"}}`
+		// A text at MaxTextChars of 4-byte characters, padded with
+		// spaces (trimmed) up to exactly MaxFrameBytes.
+		body := strings.Repeat("😀", protocol.MaxTextChars)
+		pad := protocol.MaxFrameBytes - len(head) - len(body) - len(tail)
+		frame := head + body + strings.Repeat(" ", pad) + tail
+		if len(frame) != protocol.MaxFrameBytes {
+			t.Fatalf("frame is %d bytes", len(frame))
+		}
+		c.sendRaw([]byte(frame))
+		if ack := expect[protocol.Ack](c); ack.Feed != "edge" {
+			t.Fatalf("ack %+v", ack)
+		}
+	})
+	t.Run("too many malformed messages", func(t *testing.T) {
+		c := dial(t, tn, tb)
+		for i := 0; i < protocol.MaxBadMessages; i++ {
+			c.sendRaw([]byte("nope"))
+		}
+		var err error
+		for err == nil {
+			_, err = c.read(5 * time.Second)
+		}
+		if websocket.CloseStatus(err) != protocol.CloseProtocolError {
+			t.Fatalf("got %v, want close %d", err, protocol.CloseProtocolError)
+		}
+	})
+	t.Run("wrong subprotocol", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ws, _, err := websocket.Dial(ctx, tn.wsURL(), &websocket.DialOptions{
+			Subprotocols: []string{"livefeed.v0"},
+			HTTPHeader:   http.Header{"Authorization": {"Bearer " + tb}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &client{t: t, ws: ws}
+		e := expect[*protocol.Error](c)
+		if e.Code != protocol.CodeUnsupportedVer {
+			t.Fatalf("got %v", e)
+		}
+		_, err = c.read(5 * time.Second)
+		if websocket.CloseStatus(err) != protocol.CloseUnsupportedVersion {
+			t.Fatalf("close %v, want %d", err, protocol.CloseUnsupportedVersion)
+		}
+	})
+	for _, hc := range []struct {
+		name   string
+		header http.Header
+		status int
+	}{
+		{"missing session", http.Header{}, http.StatusUnauthorized},
+		{"forged session", http.Header{"Authorization": {"Bearer " + forge(tb)}}, http.StatusUnauthorized},
+		{"session from another key", http.Header{"Authorization": {"Bearer eyJpZCI6InUxIiwibmFtZSI6Ik0iLCJleHAiOjk5OTk5OTk5OTl9.AAAA"}}, http.StatusUnauthorized},
+		{"wrong origin", http.Header{"Authorization": {"Bearer " + tb}, "Origin": {"https://evil.example"}}, http.StatusForbidden},
+	} {
+		t.Run(hc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, resp, err := websocket.Dial(ctx, tn.wsURL(), &websocket.DialOptions{
+				Subprotocols: []string{protocol.Subprotocol}, HTTPHeader: hc.header,
+			})
+			if err == nil || resp == nil || resp.StatusCode != hc.status {
+				t.Fatalf("dial: %v, response %v; want HTTP %d", err, resp, hc.status)
+			}
+		})
+	}
+
+	// Nothing stored changed, and the server still serves: the watcher
+	// sees the next good post.
+	if got := string(tn.snapshotJSON(t, "main")); got != stored {
+		t.Fatalf("stored state changed:\n%s\n%s", stored, got)
+	}
+	if _, e := a.act(protocol.TypePost, protocol.Action{Op: "after", Feed: "main", Text: "still here"}); e != nil {
+		t.Fatal(e)
+	}
+	if ev := expect[protocol.Event](watcher); ev.Text != "still here" {
+		t.Fatalf("watcher got %+v", ev)
+	}
+}
+
+// forge flips the user id in a token's payload, keeping the signature.
+func forge(token string) string {
+	p, sig, _ := strings.Cut(token, ".")
+	b := []byte(p)
+	b[5] ^= 1
+	return string(b) + "." + sig
+}
+
+func TestRateLimit(t *testing.T) {
+	tn := startNode(t, t.TempDir(), nil)
+	tok, _ := tn.signIn(t, "Spammer")
+	c := dial(t, tn, tok)
+	c.hello()
+	// The burst passes; right after it, the next action is limited.
+	limited := 0
+	for i := 0; i < 45; i++ {
+		c.send(protocol.Action{Op: fmt.Sprintf("s%d", i), Feed: "main", Text: "x"}.WithKind(protocol.TypePost))
+	}
+	acks := 0
+	for acks+limited < 45 {
+		switch m := c.next().(type) {
+		case protocol.Ack:
+			acks++
+		case *protocol.Error:
+			if m.Code != protocol.CodeRateLimited || !m.Temporary || m.RetryAfterMS <= 0 {
+				t.Fatalf("error %+v", m)
+			}
+			limited++
+		}
+	}
+	if acks < 40 || limited == 0 {
+		t.Fatalf("%d acked, %d limited; want >= 40 acked (the burst) and some limited", acks, limited)
+	}
+}
+
+func TestSlowConsumerIsCutOff(t *testing.T) {
+	tn := startNode(t, t.TempDir(), func(c *Config) { c.SendQueue = 16 })
+	tok, u := tn.signIn(t, "Ada")
+	slow := dial(t, tn, tok)
+	slow.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
+	expect[protocol.Subscribed](slow)
+	fast := dial(t, tn, tok)
+	fast.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
+	expect[protocol.Subscribed](fast)
+	// The slow client stops reading. Post 13 MB of events: more than the
+	// socket buffers plus 16 queued messages can hold.
+	text := strings.Repeat("z", protocol.MaxTextChars)
+	const N = 6000
+	col := &collector{t: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for len(col.posts) < N {
+			if e, ok := fast.next().(protocol.Event); ok {
+				col.apply(e)
+			}
+		}
+	}()
+	for i := 0; i < N; i++ {
+		a := protocol.Action{Op: fmt.Sprintf("o%d", i), Feed: "main", Text: text}.WithKind(protocol.TypePost)
+		if _, err := tn.Service.Do(context.Background(), u, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	if n := tn.Gateway.Stats.SlowConsumers.Load(); n != 1 {
+		t.Fatalf("%d slow consumers cut, want 1", n)
+	}
+	// The slow client finds its connection closed after what was queued
+	// (at most the queue plus socket buffers), with a goaway before it.
+	var err error
+	got := 0
+	sawGoAway := false
+	for err == nil {
+		var m protocol.Message
+		m, err = slow.read(10 * time.Second)
+		switch m := m.(type) {
+		case protocol.Event:
+			got++
+		case protocol.GoAway:
+			sawGoAway = m.Reason == "slow_consumer"
+		}
+	}
+	if got >= N {
+		t.Fatalf("slow client received all %d events; it should have been cut", got)
+	}
+	t.Logf("slow client got %d of %d events before the cut (%v), goaway %v", got, N, err, sawGoAway)
+}

@@ -1,0 +1,164 @@
+package protocol
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestRoundTripEveryType(t *testing.T) {
+	u := User{ID: "u1", Name: "Ada"}
+	msgs := []Message{
+		Hello{Client: "test/1", Subs: []Sub{{Feed: "main", Mode: ModeResume, Pos: 41}, {Feed: "ops", Mode: ModeSnapshot}}},
+		Subscribe{Sub{Feed: "x-1", Mode: ModeLive}},
+		Unsubscribe{Feed: "x-1"},
+		Action{Op: "op1", Feed: "main", Text: "hello"}.WithKind(TypePost),
+		Action{Op: "op2", Feed: "main", ID: "p3", Text: "hello again"}.WithKind(TypeEdit),
+		Action{Op: "op3", Feed: "main", ID: "p3"}.WithKind(TypeDelete),
+		Action{Op: "op4", Feed: "main", ID: "p3", Emoji: "👍"}.WithKind(TypeReact),
+		Welcome{Version: Version, Node: "n1", User: u, HeartbeatMS: 10000},
+		Snapshot{Feed: "main", Pos: 9, Posts: []Post{{ID: "p3", Feed: "main", Author: u, Text: "hi", Created: 1, Edited: 2, Pos: 3,
+			Reactions: []Reaction{{Emoji: "🎉", Users: []User{u}}}}}},
+		Event{Feed: "main", Pos: 10, Prev: 9, Time: 5, Kind: KindReact, Op: "op4", Author: u, ID: "p3", Emoji: "👍", On: true},
+		Ack{Op: "op1", Feed: "main", Pos: 10, ID: "p10", Duplicate: true, Event: &Event{Feed: "main", Pos: 10, Kind: KindPost, ID: "p10", Text: "x"}},
+		&Error{Code: CodeForbidden, Message: "not yours", Op: "op2", Feed: "main", Temporary: true, RetryAfterMS: 5},
+		HistoryGone{Feed: "main", Pos: 2, First: 50},
+		Presence{Feed: "main", Online: []User{u}},
+		GoAway{Reason: "restart", RetryMinMS: 100, RetryMaxMS: 5000},
+		Heartbeat{Time: 123},
+		Subscribed{Feed: "main", Pos: 77},
+	}
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		b, err := Encode(m)
+		if err != nil {
+			t.Fatalf("encode %T: %v", m, err)
+		}
+		got, err := Decode(b)
+		if err != nil {
+			t.Fatalf("decode %s: %v", b, err)
+		}
+		if !reflect.DeepEqual(got, m) {
+			t.Errorf("round trip of %s:\n got  %#v\n want %#v", m.MsgType(), got, m)
+		}
+		seen[m.MsgType()] = true
+	}
+	for _, typ := range []string{TypeHello, TypeSubscribe, TypeUnsubscribe, TypePost, TypeEdit, TypeDelete, TypeReact,
+		TypeWelcome, TypeSnapshot, TypeEvent, TypeAck, TypeError, TypeHistoryGone, TypePresence, TypeGoAway, TypeHeartbeat, TypeSubscribed} {
+		if !seen[typ] {
+			t.Errorf("no round trip for %s", typ)
+		}
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	long := strings.Repeat("é", MaxTextChars+1)
+	cases := []struct {
+		name, in, code string
+	}{
+		{"invalid utf8", "{\"type\":\"post\",\"data\":{\"op\":\"a\",\"feed\":\"main\",\"text\":\"\xff\"}}", CodeBadUTF8},
+		{"not json", `{"type":`, CodeBadJSON},
+		{"array", `[1,2]`, CodeBadJSON},
+		{"no type", `{"data":{}}`, CodeMissingField},
+		{"unknown type", `{"type":"launch"}`, CodeUnknownType},
+		{"wrong type of field", `{"type":"post","data":{"op":1,"feed":"main","text":"x"}}`, CodeBadField},
+		{"missing op", `{"type":"post","data":{"feed":"main","text":"x"}}`, CodeMissingField},
+		{"bad op", `{"type":"post","data":{"op":"a b","feed":"main","text":"x"}}`, CodeBadField},
+		{"missing feed", `{"type":"post","data":{"op":"a","text":"x"}}`, CodeMissingField},
+		{"bad feed", `{"type":"post","data":{"op":"a","feed":"Main!","text":"x"}}`, CodeBadFeed},
+		{"missing text", `{"type":"post","data":{"op":"a","feed":"main"}}`, CodeMissingField},
+		{"blank text", `{"type":"post","data":{"op":"a","feed":"main","text":"  \n "}}`, CodeInvalidText},
+		{"long text", `{"type":"post","data":{"op":"a","feed":"main","text":"` + long + `"}}`, CodeInvalidText},
+		{"edit without id", `{"type":"edit","data":{"op":"a","feed":"main","text":"x"}}`, CodeMissingField},
+		{"react bad emoji", `{"type":"react","data":{"op":"a","feed":"main","id":"p1","emoji":"x"}}`, CodeBadReaction},
+		{"hello bad mode", `{"type":"hello","data":{"subs":[{"feed":"main","mode":"later"}]}}`, CodeBadField},
+		{"hello dup feed", `{"type":"hello","data":{"subs":[{"feed":"a","mode":"live"},{"feed":"a","mode":"live"}]}}`, CodeBadField},
+		{"hello negative pos", `{"type":"hello","data":{"subs":[{"feed":"a","mode":"resume","pos":-1}]}}`, CodeBadField},
+		{"unsubscribe no feed", `{"type":"unsubscribe","data":{}}`, CodeMissingField},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Decode([]byte(c.in))
+			e, ok := AsError(err)
+			if !ok {
+				t.Fatalf("Decode(%q) = %v, want *Error %s", c.in, err, c.code)
+			}
+			if e.Code != c.code {
+				t.Fatalf("Decode(%q) code %s (%s), want %s", c.in, e.Code, e.Message, c.code)
+			}
+		})
+	}
+}
+
+func TestTooManySubs(t *testing.T) {
+	var subs []string
+	for i := 0; i <= MaxSubscriptions; i++ {
+		subs = append(subs, `{"feed":"f`+strings.Repeat("a", i+1)+`","mode":"live"}`)
+	}
+	ok := `{"type":"hello","data":{"subs":[` + strings.Join(subs[:MaxSubscriptions], ",") + `]}}`
+	if _, err := Decode([]byte(ok)); err != nil {
+		t.Fatalf("MaxSubscriptions subs rejected: %v", err)
+	}
+	over := `{"type":"hello","data":{"subs":[` + strings.Join(subs, ",") + `]}}`
+	_, err := Decode([]byte(over))
+	if e, _ := AsError(err); e == nil || e.Code != CodeTooManySubs {
+		t.Fatalf("MaxSubscriptions+1 subs: %v", err)
+	}
+}
+
+func TestLimitsAtEdge(t *testing.T) {
+	if _, e := CheckText(strings.Repeat("ü", MaxTextChars)); e != nil {
+		t.Errorf("text of MaxTextChars rejected: %v", e)
+	}
+	if _, e := CheckText(" " + strings.Repeat("a", MaxTextChars) + "\n"); e != nil {
+		t.Errorf("text of MaxTextChars plus surrounding space rejected: %v", e)
+	}
+	if _, e := CheckText(strings.Repeat("a", MaxTextChars+1)); e == nil {
+		t.Errorf("text of MaxTextChars+1 accepted")
+	}
+	if _, e := CheckName(strings.Repeat("名", MaxNameChars)); e != nil {
+		t.Errorf("name of MaxNameChars rejected: %v", e)
+	}
+	if _, e := CheckName(strings.Repeat("n", MaxNameChars+1)); e == nil {
+		t.Errorf("name of MaxNameChars+1 accepted")
+	}
+	if _, e := CheckName("a\x07b"); e == nil {
+		t.Errorf("name with control char accepted")
+	}
+	if !ValidOpID(strings.Repeat("a", MaxOpIDBytes)) || ValidOpID(strings.Repeat("a", MaxOpIDBytes+1)) {
+		t.Errorf("op id limit wrong")
+	}
+	if !ValidFeed(strings.Repeat("a", 32)) || ValidFeed(strings.Repeat("a", 33)) || ValidFeed("-a") || ValidFeed("") {
+		t.Errorf("feed pattern wrong")
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"type":"hello","data":{"subs":[{"feed":"main","mode":"resume","pos":3}]}}`))
+	f.Add([]byte(`{"type":"post","data":{"op":"a1","feed":"main","text":"hi"}}`))
+	f.Add([]byte(`{"type":"react","data":{"op":"a1","feed":"main","id":"p1","emoji":"👍"}}`))
+	f.Add([]byte(`{"type":"event","data":{"feed":"main","pos":2,"prev":1,"kind":"post"}}`))
+	f.Add([]byte("{\"type\":\"post\",\"data\":{\"text\":\"\xff\"}}"))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Decode(b)
+		if err != nil {
+			if _, ok := AsError(err); !ok {
+				t.Fatalf("Decode returned a non-protocol error %T: %v", err, err)
+			}
+			return
+		}
+		// Whatever decodes must encode and decode again to the same message.
+		out, err := Encode(m)
+		if err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		m2, err := Decode(out)
+		if err != nil {
+			t.Fatalf("re-decode of %s: %v", out, err)
+		}
+		if !reflect.DeepEqual(m, m2) {
+			t.Fatalf("unstable: %#v vs %#v", m, m2)
+		}
+	})
+}

@@ -1,0 +1,85 @@
+package protocol
+
+import (
+	"regexp"
+	"time"
+)
+
+// Subprotocol is the WebSocket subprotocol of this protocol version. Client
+// and server negotiate it during the upgrade; a client that does not offer it
+// gets an "unsupported_version" error and close code CloseUnsupportedVersion.
+const Subprotocol = "livefeed.v1"
+
+// Version is the protocol version number carried in Welcome.
+const Version = 1
+
+// Limits. Each is enforced by the server and tested at its edge.
+const (
+	// MaxFrameBytes is the largest message a client may send (the server's
+	// WebSocket read limit). A larger frame closes the connection with
+	// status 1009 (message too big).
+	MaxFrameBytes = 16 << 10
+	// MaxClientReadBytes is the largest message the server sends (a
+	// snapshot); the client's read limit.
+	MaxClientReadBytes = 8 << 20
+	// MaxTextChars is the longest post text, in Unicode code points, after
+	// trimming surrounding white space. The shortest is 1.
+	MaxTextChars = 2000
+	// MaxNameChars is the longest display name, in code points, after
+	// trimming. The shortest is 1.
+	MaxNameChars = 40
+	// MaxOpIDBytes is the longest op id; op ids are 1..64 bytes of
+	// [A-Za-z0-9_-].
+	MaxOpIDBytes = 64
+	// MaxSubscriptions is how many feeds one connection may follow at once.
+	MaxSubscriptions = 16
+	// MaxSnapshotPosts is how many of a feed's newest posts a snapshot holds.
+	MaxSnapshotPosts = 500
+	// MaxFeeds is how many distinct feeds the server accepts writes for.
+	MaxFeeds = 10000
+)
+
+// Timing. The server announces its heartbeat interval in Welcome; these are
+// the defaults.
+const (
+	// HeartbeatInterval: each side sends a Heartbeat when it has sent
+	// nothing else for this long; the server also sends WebSocket pings at
+	// this interval.
+	HeartbeatInterval = 10 * time.Second
+	// DeadAfterIntervals: a side that has received nothing for this many
+	// heartbeat intervals (1.5, i.e. 15 s by default) treats the connection
+	// as dead and closes it (the client then reconnects and resumes).
+	DeadAfterIntervals = 1.5
+)
+
+// DeadAfter returns the silence after which a connection is dead, for a
+// heartbeat interval.
+func DeadAfter(interval time.Duration) time.Duration {
+	return time.Duration(float64(interval) * DeadAfterIntervals)
+}
+
+// DefaultFeed is the feed shown at "/".
+const DefaultFeed = "main"
+
+// FeedPattern is the pattern a feed name must match: 1..32 characters of
+// lower-case letters, digits, '-' and '_', starting with a letter or digit.
+const FeedPattern = `^[a-z0-9][a-z0-9_-]{0,31}$`
+
+var feedRE = regexp.MustCompile(FeedPattern)
+
+// ValidFeed reports whether name matches FeedPattern.
+func ValidFeed(name string) bool { return feedRE.MatchString(name) }
+
+// Reactions is the set of emoji a post can be reacted to with, in display
+// order.
+var Reactions = []string{"👍", "❤️", "😂", "🎉", "😮", "😢"}
+
+// ValidReaction reports whether e is one of Reactions.
+func ValidReaction(e string) bool {
+	for _, r := range Reactions {
+		if r == e {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,230 @@
+package protocol
+
+// Message types, the "type" field of the envelope. See docs/protocol.md.
+const (
+	// Client to server.
+	TypeHello       = "hello"       // first message: identify and (re)subscribe
+	TypeSubscribe   = "subscribe"   // follow one more feed
+	TypeUnsubscribe = "unsubscribe" // stop following a feed
+	TypePost        = "post"        // action: new post
+	TypeEdit        = "edit"        // action: change own post's text
+	TypeDelete      = "delete"      // action: delete own post
+	TypeReact       = "react"       // action: toggle a reaction
+
+	// Server to client.
+	TypeWelcome     = "welcome"      // reply to hello
+	TypeSnapshot    = "snapshot"     // a feed's current state
+	TypeEvent       = "event"        // one log event of a feed
+	TypeAck         = "ack"          // an action is in the log
+	TypeError       = "error"        // typed error
+	TypeHistoryGone = "history_gone" // resume position no longer retained; a snapshot follows
+	TypePresence    = "presence"     // who is online in a feed
+	TypeGoAway      = "goaway"       // the server is closing this connection; come back later
+	TypeSubscribed  = "subscribed"   // catch-up of a feed is done; live from here
+
+	// Both ways.
+	TypeHeartbeat = "heartbeat"
+)
+
+// Subscription modes.
+const (
+	// ModeSnapshot: send the feed's snapshot, then live events.
+	ModeSnapshot = "snapshot"
+	// ModeResume: send every event after Pos, then live events; if Pos is
+	// no longer retained, HistoryGone and a snapshot instead.
+	ModeResume = "resume"
+	// ModeLive: live events from now on, no history.
+	ModeLive = "live"
+)
+
+// Event kinds.
+const (
+	KindPost   = "post"
+	KindEdit   = "edit"
+	KindDelete = "delete"
+	KindReact  = "react"
+)
+
+// Message is any protocol message.
+type Message interface {
+	// MsgType returns the envelope type of the message.
+	MsgType() string
+}
+
+// User identifies a signed-in person.
+type User struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Sub is one feed subscription in Hello or Subscribe.
+type Sub struct {
+	Feed string `json:"feed"`
+	Mode string `json:"mode"`
+	// Pos is, for ModeResume, the position of the last event of this feed
+	// the client applied (0: none).
+	Pos uint64 `json:"pos,omitempty"`
+}
+
+// Hello is the client's first message.
+type Hello struct {
+	// Client names the client software, for logs (optional).
+	Client string `json:"client,omitempty"`
+	Subs   []Sub  `json:"subs"`
+}
+
+// Subscribe follows one more feed.
+type Subscribe struct {
+	Sub
+}
+
+// Unsubscribe stops following a feed.
+type Unsubscribe struct {
+	Feed string `json:"feed"`
+}
+
+// Action is a user action; its kind is the envelope type (post, edit,
+// delete, react).
+type Action struct {
+	// Op is the client-generated op id: 1..64 bytes of [A-Za-z0-9_-],
+	// unique per user. The server applies an op at most once.
+	Op   string `json:"op"`
+	Feed string `json:"feed"`
+	// ID is the target post (edit, delete, react).
+	ID string `json:"id,omitempty"`
+	// Text is the post text (post, edit).
+	Text string `json:"text,omitempty"`
+	// Emoji is the reaction (react), one of Reactions.
+	Emoji string `json:"emoji,omitempty"`
+
+	kind string
+}
+
+// Kind returns the action's type (TypePost, TypeEdit, TypeDelete or TypeReact).
+func (a Action) Kind() string { return a.kind }
+
+// WithKind returns a copy of a with its kind set.
+func (a Action) WithKind(kind string) Action { a.kind = kind; return a }
+
+// Welcome answers Hello.
+type Welcome struct {
+	Version int    `json:"version"`
+	Node    string `json:"node"`
+	User    User   `json:"user"`
+	// HeartbeatMS is the heartbeat interval in milliseconds.
+	HeartbeatMS int64 `json:"heartbeat_ms"`
+}
+
+// Reaction is one emoji's reactions on a post.
+type Reaction struct {
+	Emoji string `json:"emoji"`
+	Users []User `json:"users"`
+}
+
+// Post is a post's current state.
+type Post struct {
+	ID        string     `json:"id"`
+	Feed      string     `json:"feed"`
+	Author    User       `json:"author"`
+	Text      string     `json:"text"`
+	Created   int64      `json:"created"`          // Unix milliseconds
+	Edited    int64      `json:"edited,omitempty"` // Unix milliseconds, 0 if never
+	Reactions []Reaction `json:"reactions,omitempty"`
+	// Pos is the position of the event that created the post.
+	Pos uint64 `json:"pos"`
+}
+
+// Snapshot is a feed's state: its newest posts (at most MaxSnapshotPosts,
+// newest first, deleted ones left out) as of position Pos, the position of
+// the feed's last event (0: none). Events that follow continue from Pos.
+type Snapshot struct {
+	Feed  string `json:"feed"`
+	Pos   uint64 `json:"pos"`
+	Posts []Post `json:"posts"`
+}
+
+// Event is one event of a feed's log.
+type Event struct {
+	Feed string `json:"feed"`
+	// Pos is the event's log position; Prev the position of the previous
+	// event of the same feed (0: none). A client that has applied every
+	// event up to position P applies e only if e.Prev <= P < e.Pos; if
+	// e.Prev > P it missed events and must resume.
+	Pos  uint64 `json:"pos"`
+	Prev uint64 `json:"prev"`
+	// Time is when the log stored the event, Unix milliseconds.
+	Time   int64  `json:"ts"`
+	Kind   string `json:"kind"`
+	Op     string `json:"op"`
+	Author User   `json:"author"`
+	// ID is the post the event is about; for KindPost the new post's id.
+	ID    string `json:"id"`
+	Text  string `json:"text,omitempty"`
+	Emoji string `json:"emoji,omitempty"`
+	// On is, for KindReact, true when the reaction was added and false
+	// when it was removed (reacting twice toggles).
+	On bool `json:"on,omitempty"`
+}
+
+// Ack confirms that an action is in the log.
+type Ack struct {
+	Op   string `json:"op"`
+	Feed string `json:"feed"`
+	Pos  uint64 `json:"pos"`
+	ID   string `json:"id"`
+	// Duplicate is true when the op had been applied before (a resend).
+	Duplicate bool `json:"duplicate,omitempty"`
+	// Event is the event the action produced.
+	Event *Event `json:"event,omitempty"`
+}
+
+// HistoryGone says that a resume position is no longer retained. A
+// Snapshot of the feed follows; the client replaces its state with it.
+type HistoryGone struct {
+	Feed string `json:"feed"`
+	Pos  uint64 `json:"pos"`
+	// First is the oldest position still retained.
+	First uint64 `json:"first"`
+}
+
+// Presence lists who is online in a feed.
+type Presence struct {
+	Feed   string `json:"feed"`
+	Online []User `json:"online"`
+}
+
+// GoAway tells the client the server is closing the connection and when to
+// come back: after a delay drawn uniformly from [RetryMinMS, RetryMaxMS].
+type GoAway struct {
+	Reason     string `json:"reason"` // "restart", "overloaded", "slow_consumer", "dead"
+	RetryMinMS int64  `json:"retry_min_ms"`
+	RetryMaxMS int64  `json:"retry_max_ms"`
+}
+
+// Subscribed says that a subscription has caught up (after its snapshot or
+// replayed events, or at once for ModeLive): live events follow, the first
+// with Prev <= Pos.
+type Subscribed struct {
+	Feed string `json:"feed"`
+	Pos  uint64 `json:"pos"`
+}
+
+// Heartbeat keeps an idle connection visibly alive.
+type Heartbeat struct {
+	Time int64 `json:"ts"` // sender's clock, Unix milliseconds
+}
+
+func (Hello) MsgType() string       { return TypeHello }
+func (Subscribe) MsgType() string   { return TypeSubscribe }
+func (Unsubscribe) MsgType() string { return TypeUnsubscribe }
+func (a Action) MsgType() string    { return a.kind }
+func (Welcome) MsgType() string     { return TypeWelcome }
+func (Snapshot) MsgType() string    { return TypeSnapshot }
+func (Event) MsgType() string       { return TypeEvent }
+func (Ack) MsgType() string         { return TypeAck }
+func (*Error) MsgType() string      { return TypeError }
+func (HistoryGone) MsgType() string { return TypeHistoryGone }
+func (Presence) MsgType() string    { return TypePresence }
+func (GoAway) MsgType() string      { return TypeGoAway }
+func (Heartbeat) MsgType() string   { return TypeHeartbeat }
+func (Subscribed) MsgType() string  { return TypeSubscribed }
