@@ -25,7 +25,7 @@ web/app.wasm.gz: web/app.wasm
 # Its version (go-app's update check) is the hash of the wasm and the sources.
 bin/livefeed: web/app.wasm.gz $(GOFILES) $(wildcard web/*)
 	@mkdir -p bin
-	$(GO) build -trimpath -ldflags "-X main.version=$$(cat web/app.wasm.gz $(GOFILES) | sha256sum | cut -c1-12)" -o bin/livefeed ./server/cmd/livefeed
+	$(GO) build -trimpath -ldflags "-X main.version=$$(cat web/* | sha256sum | cut -c1-12)" -o bin/livefeed ./server/cmd/livefeed
 
 run: build
 	./bin/livefeed serve --addr $(ADDR) --data $(DATA)

@@ -23,9 +23,9 @@ type Applied int
 
 // Outcomes of Feed.Apply.
 const (
-	AppliedOK   Applied = iota // the event was applied
-	AppliedDup                 // already applied (Pos <= feed's position); ignored
-	AppliedGap                 // events are missing before it; resume needed
+	AppliedOK  Applied = iota // the event was applied
+	AppliedDup                // already applied (Pos <= feed's position); ignored
+	AppliedGap                // events are missing before it; resume needed
 )
 
 // Apply applies e if it continues the feed: e.Prev <= f.Pos < e.Pos.

@@ -119,6 +119,8 @@ type Session struct {
 	presence map[string][]protocol.User
 	box      outbox
 	waiters  map[string][]chan result
+	results  map[string]result // recent outcomes, for WaitAck after the fact
+	order    []string          // results' keys, oldest first
 	online   bool
 	conn     *websocket.Conn
 	dirty    map[string]bool
@@ -153,6 +155,7 @@ func New(cfg Config) *Session {
 		feeds:    map[string]*Feed{},
 		presence: map[string][]protocol.User{},
 		waiters:  map[string][]chan result{},
+		results:  map[string]result{},
 		online:   true,
 		dirty:    map[string]bool{},
 		subAt:    map[string]time.Time{},
@@ -311,11 +314,19 @@ func (s *Session) Dismiss(op string) {
 	s.notify(Update{Kind: UpdateOutbox})
 }
 
+// maxResults is how many recent outcomes WaitAck remembers.
+const maxResults = 1024
+
 // WaitAck waits until op is acknowledged (returning the ack) or rejected
-// (returning the *protocol.Error).
+// (returning the *protocol.Error); it returns at once if that already
+// happened recently.
 func (s *Session) WaitAck(ctx context.Context, op string) (protocol.Ack, error) {
 	ch := make(chan result, 1)
 	s.mu.Lock()
+	if r, ok := s.results[op]; ok {
+		s.mu.Unlock()
+		return r.ack, r.err
+	}
 	s.waiters[op] = append(s.waiters[op], ch)
 	s.mu.Unlock()
 	select {
@@ -641,10 +652,7 @@ func (s *Session) handle(c *websocket.Conn, m protocol.Message) error {
 			_ = s.box.save(s.cfg.Store)
 			ups = append(ups, Update{Kind: UpdateOutbox, Feed: m.Feed})
 		}
-		for _, ch := range s.waiters[m.Op] {
-			ch <- result{ack: m}
-		}
-		delete(s.waiters, m.Op)
+		s.resolveLocked(m.Op, result{ack: m})
 	case *protocol.Error:
 		if m.Code == protocol.CodeUnsupportedVer {
 			err = ErrUpdateRequired
@@ -664,10 +672,7 @@ func (s *Session) handle(c *websocket.Conn, m protocol.Message) error {
 			_ = s.box.save(s.cfg.Store)
 			ups = append(ups, Update{Kind: UpdateOutbox, Feed: m.Feed})
 		}
-		for _, ch := range s.waiters[m.Op] {
-			ch <- result{err: m}
-		}
-		delete(s.waiters, m.Op)
+		s.resolveLocked(m.Op, result{err: m})
 	case protocol.Presence:
 		s.presence[m.Feed] = m.Online
 		ups = append(ups, Update{Kind: UpdatePresence, Feed: m.Feed})
@@ -678,6 +683,22 @@ func (s *Session) handle(c *websocket.Conn, m protocol.Message) error {
 	s.mu.Unlock()
 	s.notify(ups...)
 	return err
+}
+
+// resolveLocked records an op's outcome and wakes its waiters.
+func (s *Session) resolveLocked(op string, r result) {
+	for _, ch := range s.waiters[op] {
+		ch <- r
+	}
+	delete(s.waiters, op)
+	if _, ok := s.results[op]; !ok {
+		s.order = append(s.order, op)
+	}
+	s.results[op] = r
+	if len(s.order) > maxResults {
+		delete(s.results, s.order[0])
+		s.order = s.order[1:]
+	}
 }
 
 // dropSeenLocked removes acknowledged outbox entries whose event the feed

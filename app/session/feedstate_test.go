@@ -1,0 +1,40 @@
+package session
+
+import (
+	"testing"
+
+	"livefeed/shared/protocol"
+)
+
+func TestFeedApplyContinuity(t *testing.T) {
+	ada := protocol.User{ID: "u1", Name: "Ada"}
+	f := &Feed{Name: "main"}
+	f.Reset(protocol.Snapshot{Feed: "main", Pos: 10, Posts: []protocol.Post{{ID: "p10", Text: "ten", Pos: 10}}})
+	steps := []struct {
+		e    protocol.Event
+		want Applied
+	}{
+		{protocol.Event{Feed: "main", Pos: 12, Prev: 10, Kind: protocol.KindPost, ID: "p12", Text: "twelve", Author: ada}, AppliedOK},
+		{protocol.Event{Feed: "main", Pos: 12, Prev: 10, Kind: protocol.KindPost, ID: "p12", Text: "twelve", Author: ada}, AppliedDup},
+		{protocol.Event{Feed: "main", Pos: 11, Prev: 10, Kind: protocol.KindPost, ID: "p11"}, AppliedDup},
+		{protocol.Event{Feed: "main", Pos: 20, Prev: 15, Kind: protocol.KindPost, ID: "p20"}, AppliedGap},
+		{protocol.Event{Feed: "main", Pos: 21, Prev: 12, Kind: protocol.KindReact, ID: "p12", Emoji: "👍", On: true, Author: ada}, AppliedOK},
+		{protocol.Event{Feed: "main", Pos: 22, Prev: 21, Kind: protocol.KindEdit, ID: "p10", Text: "TEN", Time: 5}, AppliedOK},
+		{protocol.Event{Feed: "main", Pos: 23, Prev: 22, Kind: protocol.KindReact, ID: "p12", Emoji: "👍", On: false, Author: ada}, AppliedOK},
+		{protocol.Event{Feed: "main", Pos: 24, Prev: 23, Kind: protocol.KindDelete, ID: "p10"}, AppliedOK},
+	}
+	for i, s := range steps {
+		if got := f.Apply(s.e); got != s.want {
+			t.Fatalf("step %d: Apply(pos %d prev %d) = %v, want %v", i, s.e.Pos, s.e.Prev, got, s.want)
+		}
+		if i == 4 {
+			p, _ := f.Post("p12")
+			if len(p.Reactions) != 1 || p.Reactions[0].Users[0] != ada {
+				t.Fatalf("reaction not applied: %+v", p)
+			}
+		}
+	}
+	if f.Pos != 24 || len(f.Posts) != 1 || f.Posts[0].ID != "p12" || len(f.Posts[0].Reactions) != 0 {
+		t.Fatalf("final state %+v", f)
+	}
+}

@@ -1,0 +1,197 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"livefeed/app/session"
+	"livefeed/shared/protocol"
+)
+
+// restartable serves nodes on one fixed address, so clients can reconnect to
+// the "same server" after a restart.
+type restartable struct {
+	t    *testing.T
+	dir  string
+	addr string
+	tn   *testNode
+}
+
+func newRestartable(t *testing.T, mod func(*Config)) *restartable {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &restartable{t: t, dir: t.TempDir(), addr: l.Addr().String()}
+	l.Close()
+	r.start(mod)
+	return r
+}
+
+func (r *restartable) start(mod func(*Config)) {
+	tn := startNode(r.t, r.dir, mod)
+	tn.srv.Close() // replace the random-port server with one on our address
+	var l net.Listener
+	var err error
+	for i := 0; i < 100; i++ {
+		if l, err = net.Listen("tcp", r.addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	tn.srv = httptest.NewUnstartedServer(tn.Node.Handler)
+	tn.srv.Listener.Close()
+	tn.srv.Listener = l
+	tn.srv.Start()
+	r.tn = tn
+}
+
+func (r *restartable) url() string { return "http://" + r.addr }
+
+type recorder struct {
+	mu     sync.Mutex
+	states []session.State
+	events []protocol.Event
+}
+
+func (rec *recorder) update(s *session.Session) func(session.Update) {
+	return func(u session.Update) {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		switch u.Kind {
+		case session.UpdateStatus:
+			st := s.Status().State
+			if n := len(rec.states); n == 0 || rec.states[n-1] != st {
+				rec.states = append(rec.states, st)
+			}
+		case session.UpdateFeed:
+			if u.Event != nil {
+				rec.events = append(rec.events, *u.Event)
+			}
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSessionSurvivesRestart: a session keeps its feed through a server
+// restart; actions queued while the server is down are sent once when it is
+// back; the other session sees each exactly once.
+func TestSessionSurvivesRestart(t *testing.T) {
+	r := newRestartable(t, func(c *Config) { c.RestartWindow = 200 * time.Millisecond })
+	newSession := func(name string) (*session.Session, *recorder) {
+		token, _ := r.tn.signIn(t, name)
+		rec := &recorder{}
+		var s *session.Session
+		s = session.New(session.Config{
+			URL: "ws://" + r.addr + "/ws", Token: token, Feeds: []string{"main"},
+			Backoff:  session.Backoff{Base: 50 * time.Millisecond, Cap: 300 * time.Millisecond},
+			OnUpdate: func(u session.Update) { rec.update(s)(u) },
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); s.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		return s, rec
+	}
+	a, _ := newSession("Ada")
+	b, brec := newSession("Bob")
+	waitFor(t, "both live", func() bool {
+		return a.Status().State == session.StateLive && b.Status().State == session.StateLive
+	})
+	op, err := a.Post("main", "before restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := a.WaitAck(ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	r.tn.stop()
+	waitFor(t, "reconnecting", func() bool { return a.Status().State == session.StateReconnecting })
+	var ops []string
+	for i := 0; i < 3; i++ {
+		op, err := a.Post("main", fmt.Sprintf("while down %d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops = append(ops, op)
+	}
+	if n := len(a.Pending()); n != 3 {
+		t.Fatalf("%d pending while down, want 3", n)
+	}
+	r.start(func(c *Config) { c.RestartWindow = 200 * time.Millisecond })
+	for _, op := range ops {
+		if _, err := a.WaitAck(ctx, op); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "Bob to see all 4 posts", func() bool { return len(b.Feed("main").Posts) == 4 })
+	waitFor(t, "Ada's outbox to drain", func() bool { return len(a.Pending()) == 0 })
+	brec.mu.Lock()
+	defer brec.mu.Unlock()
+	seen := map[string]int{}
+	for _, e := range brec.events {
+		seen[e.Text]++
+	}
+	for text, n := range seen {
+		if n != 1 {
+			t.Errorf("Bob applied %q %d times", text, n)
+		}
+	}
+	if st := b.Status().Stats; st.Reconnects < 1 || st.Resumes < 1 || st.Duplicates != 0 || st.Gaps != 0 {
+		t.Errorf("Bob's stats %+v", st)
+	}
+	if got := len(r.tn.Service.View().Snapshot("main").Posts); got != 4 {
+		t.Errorf("server holds %d posts, want 4", got)
+	}
+	t.Logf("Bob's states: %v", brec.states)
+}
+
+// TestGracefulShutdownTellsClients: on shutdown each client gets a goaway
+// with the restart window and close code 4000; the server refuses new
+// upgrades the same way while draining.
+func TestGracefulShutdownTellsClients(t *testing.T) {
+	tn := startNode(t, t.TempDir(), func(c *Config) { c.RestartWindow = 3 * time.Second })
+	tok, _ := tn.signIn(t, "Ada")
+	c := dial(t, tn, tok)
+	c.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
+	expect[protocol.Subscribed](c)
+	go tn.Node.Shutdown(context.Background())
+	g := expect[protocol.GoAway](c)
+	if g.Reason != "restart" || g.RetryMaxMS != 3000 {
+		t.Fatalf("goaway %+v", g)
+	}
+	_, err := c.read(5 * time.Second)
+	if websocket.CloseStatus(err) != protocol.CloseRestart {
+		t.Fatalf("close %v, want %d", err, protocol.CloseRestart)
+	}
+	resp, err := http.Get(tn.srv.URL + "/readyz")
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("/readyz while draining: %d", resp.StatusCode)
+		}
+	}
+}
