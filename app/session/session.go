@@ -415,21 +415,71 @@ func (s *Session) Run(ctx context.Context) error {
 			msg = err.Error()
 			s.cfg.Logf("session: %v; retrying in %v", err, delay.Round(time.Millisecond))
 		}
+		if errors.Is(err, errWoke) {
+			delay = 0
+		}
 		next := time.Now().Add(delay)
 		s.setStatus(func(st *Status) {
 			st.State, st.NextTry, st.Attempt, st.LastError = StateReconnecting, next, attempt, msg
 		})
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		case <-s.kick:
-			t.Stop()
+		if err := s.sleep(ctx, delay); err != nil {
+			return err
 		}
 	}
 }
+
+// ClockJump is how far the wall clock may move beyond a one-second tick
+// before the session concludes the machine was asleep (or the tab frozen):
+// it then drops the connection, which may be dead without knowing it, and
+// reconnects at once; a backoff wait in progress ends early.
+const ClockJump = 5 * time.Second
+
+// sleep waits for d, returning early on RetryNow or a clock jump.
+func (s *Session) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	clock := newClockWatch()
+	defer clock.stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+	case <-s.kick:
+	case <-clock.jumped:
+	}
+	return nil
+}
+
+// clockWatch signals when the wall clock jumps (the process was suspended).
+type clockWatch struct {
+	jumped chan struct{}
+	done   chan struct{}
+}
+
+func newClockWatch() *clockWatch {
+	w := &clockWatch{jumped: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		last := time.Now().Round(0) // wall clock only
+		for {
+			select {
+			case <-w.done:
+				return
+			case <-t.C:
+				now := time.Now().Round(0)
+				if now.Sub(last) > time.Second+ClockJump {
+					close(w.jumped)
+					return
+				}
+				last = now
+			}
+		}
+	}()
+	return w
+}
+
+func (w *clockWatch) stop() { close(w.done) }
 
 // subFor returns the subscription for a feed on (re)connect. Called with mu held.
 func (s *Session) subFor(name string) protocol.Sub {
@@ -450,6 +500,7 @@ func (e goAwayErr) Error() string { return "server closed the connection: " + e.
 var (
 	errDead = errors.New("no traffic from the server within the heartbeat deadline")
 	errGap  = errors.New("missed events (gap in positions); resuming")
+	errWoke = errors.New("the clock jumped (woke from sleep); reconnecting")
 )
 
 // connectOnce dials, runs one connection until it ends, and reports whether
@@ -537,10 +588,14 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 	defer beat.Stop()
 	flush := time.NewTicker(300 * time.Millisecond)
 	defer flush.Stop()
+	clock := newClockWatch()
+	defer clock.stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return connected, window, ctx.Err()
+		case <-clock.jumped:
+			return connected, window, errWoke
 		case err := <-readErr:
 			return connected, window, fmt.Errorf("session: connection lost: %w", err)
 		case <-dead.C:

@@ -29,6 +29,24 @@ type Config struct {
 	// snapshot. 0 (the default) keeps every record.
 	RetainEvents uint64
 	Logger       *slog.Logger
+	// ObserveFanout, when set, is called with the time from an event's
+	// append (its log time) to its hand-over to the publisher.
+	ObserveFanout func(time.Duration)
+	// ObserveAppend, when set, is called with the duration of each log
+	// append (durable write) made by Do.
+	ObserveAppend func(time.Duration)
+}
+
+// Stats are the service's counters.
+type Stats struct {
+	Actions     atomic.Int64 // actions applied (not counting duplicates)
+	Duplicates  atomic.Int64 // actions acknowledged as duplicates of an earlier op
+	Rejected    atomic.Int64 // actions refused by validation
+	Conflicts   atomic.Int64 // appends that lost a race with another node
+	Resumes     atomic.Int64 // resume subscriptions served from the log
+	HistoryGone atomic.Int64 // resume subscriptions answered with history_gone
+	Replayed    atomic.Int64 // events sent by resumes
+	Snapshots   atomic.Int64 // snapshots sent
 }
 
 // Service validates actions against the view, appends them to the log, and
@@ -51,6 +69,8 @@ type Service struct {
 	ready      atomic.Bool
 	compacting atomic.Bool
 	first      atomic.Uint64 // first retained sequence, as last seen
+
+	Stats Stats
 }
 
 // Open loads the latest snapshot, if any, and returns a service that has not
@@ -132,6 +152,9 @@ func (s *Service) apply(r eventlog.Record) {
 	if s.pub != nil {
 		s.pub.Publish(ev.Feed, ev.Pos, protocol.MustEncode(ev))
 	}
+	if s.cfg.ObserveFanout != nil && !r.Time.IsZero() {
+		s.cfg.ObserveFanout(time.Since(r.Time))
+	}
 	s.appliedMu.Lock()
 	close(s.appliedCh)
 	s.appliedCh = make(chan struct{})
@@ -176,10 +199,12 @@ func (s *Service) Do(ctx context.Context, u protocol.User, a protocol.Action) (p
 	defer mu.Unlock()
 	for attempt := 0; ; attempt++ {
 		if o, ok := s.view.op(u.ID, a.Op); ok {
+			s.Stats.Duplicates.Add(1)
 			return s.ackOf(ctx, a, o.Seq, true), nil
 		}
 		rec, perr := s.view.check(u, a)
 		if perr != nil {
+			s.Stats.Rejected.Add(1)
 			perr.Op, perr.Feed = a.Op, a.Feed
 			return protocol.Ack{}, perr
 		}
@@ -187,10 +212,15 @@ func (s *Service) Do(ctx context.Context, u protocol.User, a protocol.Action) (p
 		if err != nil {
 			return protocol.Ack{}, err
 		}
+		start := time.Now()
 		seq, dup, err := s.log.Append(ctx, a.Feed, data, eventlog.AppendOptions{
 			ExpectLast: true, LastSeq: rec.Prev, MsgID: opKey(u.ID, a.Op),
 		})
+		if s.cfg.ObserveAppend != nil {
+			s.cfg.ObserveAppend(time.Since(start))
+		}
 		if errors.Is(err, eventlog.ErrConflict) && attempt < maxConflicts {
+			s.Stats.Conflicts.Add(1)
 			// Another node appended to this feed first: wait until the
 			// view has its record, then validate again.
 			if _, last, err := s.log.Bounds(ctx); err == nil {
@@ -206,6 +236,11 @@ func (s *Service) Do(ctx context.Context, u protocol.User, a protocol.Action) (p
 		}
 		if err := s.WaitApplied(ctx, seq); err != nil {
 			return protocol.Ack{}, err
+		}
+		if dup {
+			s.Stats.Duplicates.Add(1)
+		} else {
+			s.Stats.Actions.Add(1)
 		}
 		return s.ackOf(ctx, a, seq, dup), nil
 	}
@@ -251,6 +286,7 @@ func (s *Service) CatchUp(ctx context.Context, sub protocol.Sub, send func([]byt
 	case protocol.ModeSnapshot:
 		return s.sendSnapshot(sub.Feed, send)
 	}
+	s.Stats.Resumes.Add(1)
 	before := s.view.FeedLast(sub.Feed)
 	first, last, err := s.log.Bounds(ctx)
 	if err != nil {
@@ -273,6 +309,7 @@ func (s *Service) CatchUp(ctx context.Context, sub protocol.Sub, send func([]byt
 			return errStop
 		}
 		read++
+		s.Stats.Replayed.Add(1)
 		pos = ev.Pos
 		return send(protocol.MustEncode(ev))
 	})
@@ -291,6 +328,7 @@ func (s *Service) CatchUp(ctx context.Context, sub protocol.Sub, send func([]byt
 var errStop = errors.New("stop")
 
 func (s *Service) historyGone(sub protocol.Sub, first uint64, send func([]byte) error) (uint64, error) {
+	s.Stats.HistoryGone.Add(1)
 	if err := send(protocol.MustEncode(protocol.HistoryGone{Feed: sub.Feed, Pos: sub.Pos, First: first})); err != nil {
 		return 0, err
 	}
@@ -299,6 +337,7 @@ func (s *Service) historyGone(sub protocol.Sub, first uint64, send func([]byte) 
 
 func (s *Service) sendSnapshot(feed string, send func([]byte) error) (uint64, error) {
 	snap := s.view.Snapshot(feed)
+	s.Stats.Snapshots.Add(1)
 	return snap.Pos, send(protocol.MustEncode(snap))
 }
 

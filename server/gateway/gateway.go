@@ -66,6 +66,11 @@ type Config struct {
 	// client gets GoAway "overloaded" with a retry window and
 	// protocol.CloseOverloaded.
 	MaxConns int
+	// AcceptRate caps new connections per second (0: no cap), with bursts
+	// of AcceptBurst (default AcceptRate). Over it a client gets GoAway
+	// "overloaded" with the retry window and protocol.CloseOverloaded.
+	AcceptRate  float64
+	AcceptBurst int
 }
 
 // Gateway serves the WebSocket endpoint.
@@ -77,14 +82,18 @@ type Gateway struct {
 	down  bool
 	n     atomic.Int64
 
+	tokens float64 // accept-rate limiter
+	refill time.Time
+
 	Stats Stats
 }
 
 // Stats are the gateway's counters.
 type Stats struct {
-	Accepted      atomic.Int64
-	SlowConsumers atomic.Int64
-	Closed        sync.Map // close code -> *atomic.Int64
+	Accepted      atomic.Int64 // WebSocket upgrades
+	Refused       atomic.Int64 // upgrades sent away: shutting down, over MaxConns or AcceptRate
+	SlowConsumers atomic.Int64 // connections cut because their queue overflowed
+	Closed        sync.Map     // close code -> *atomic.Int64
 }
 
 // New returns a gateway.
@@ -104,7 +113,10 @@ func New(cfg Config) *Gateway {
 	if cfg.RestartWindow <= 0 {
 		cfg.RestartWindow = DefaultRestartWindow
 	}
-	return &Gateway{cfg: cfg, lg: cfg.Logger, conns: map[*conn]struct{}{}}
+	if cfg.AcceptBurst <= 0 {
+		cfg.AcceptBurst = max(1, int(cfg.AcceptRate))
+	}
+	return &Gateway{cfg: cfg, lg: cfg.Logger, conns: map[*conn]struct{}{}, tokens: float64(cfg.AcceptBurst), refill: time.Now()}
 }
 
 // Conns returns the number of open connections.
@@ -144,7 +156,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	cn := newConn(g, c, u)
 	g.mu.Lock()
-	over := g.down || g.cfg.MaxConns > 0 && len(g.conns) >= g.cfg.MaxConns
+	over := g.down || g.cfg.MaxConns > 0 && len(g.conns) >= g.cfg.MaxConns || !g.takeAcceptLocked()
 	reason := "overloaded"
 	if g.down {
 		reason = "restart"
@@ -155,6 +167,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g.mu.Unlock()
 	if over {
+		g.Stats.Refused.Add(1)
 		code := protocol.CloseOverloaded
 		if reason == "restart" {
 			code = protocol.CloseRestart
@@ -170,6 +183,21 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.mu.Unlock()
 	}()
 	cn.run(r.Context())
+}
+
+// takeAcceptLocked applies the accept-rate limit.
+func (g *Gateway) takeAcceptLocked() bool {
+	if g.cfg.AcceptRate <= 0 {
+		return true
+	}
+	now := time.Now()
+	g.tokens = min(float64(g.cfg.AcceptBurst), g.tokens+now.Sub(g.refill).Seconds()*g.cfg.AcceptRate)
+	g.refill = now
+	if g.tokens < 1 {
+		return false
+	}
+	g.tokens--
+	return true
 }
 
 // Shutdown tells every client to come back within the restart window and

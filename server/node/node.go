@@ -24,6 +24,7 @@ import (
 	"livefeed/server/gateway"
 	"livefeed/server/httpapi"
 	"livefeed/server/hub"
+	"livefeed/server/metrics"
 )
 
 // Config configures a node.
@@ -32,8 +33,12 @@ type Config struct {
 	// key (DataDir/session.key).
 	DataDir string
 	// NATSURLs, when set, connect to an external NATS cluster instead of
-	// starting the embedded server.
+	// starting the embedded server. The nodes sharing a cluster then also
+	// share who is online (hub.NewCluster).
 	NATSURLs []string
+	// NATSOptions are extra options for the connection to an external
+	// cluster (e.g. credentials, TLS, or a custom dialer in tests).
+	NATSOptions []nats.Option
 	// Replicas of the stream (external cluster). Default 1.
 	Replicas int
 	// SyncAlways makes the embedded server fsync every record before it
@@ -51,6 +56,7 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	RestartWindow     time.Duration
 	MaxConns          int
+	AcceptRate        float64
 	SendQueue         int
 	OriginPatterns    []string
 	// App serves the PWA (nil: 404 for everything outside the API).
@@ -66,11 +72,12 @@ type Node struct {
 	Gateway *gateway.Gateway
 	Log     eventlog.Log
 
-	cfg    Config
-	ns     *server.Server
-	nc     *nats.Conn
-	cancel context.CancelFunc
-	done   chan struct{}
+	cfg     Config
+	ns      *server.Server
+	nc      *nats.Conn
+	cancel  context.CancelFunc
+	done    chan struct{}
+	hubDone chan struct{}
 }
 
 // Start opens the log, restores the view, starts following the log and
@@ -84,7 +91,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.Name = h
 	}
 	lg := cfg.Logger
-	n := &Node{cfg: cfg, done: make(chan struct{})}
+	n := &Node{cfg: cfg, done: make(chan struct{}), hubDone: make(chan struct{})}
 	key := cfg.SessionKey
 	if key == nil {
 		var err error
@@ -97,7 +104,16 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	if len(cfg.NATSURLs) > 0 {
-		n.nc, err = nats.Connect(strings.Join(cfg.NATSURLs, ","), nats.Name("livefeed "+cfg.Name), nats.MaxReconnects(-1))
+		opts := append([]nats.Option{
+			nats.Name("livefeed " + cfg.Name), nats.MaxReconnects(-1),
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+				lg.Warn("disconnected from NATS; reconnecting", "err", err)
+			}),
+			nats.ReconnectHandler(func(nc *nats.Conn) {
+				lg.Info("reconnected to NATS", "url", nc.ConnectedUrlRedacted(), "server", nc.ConnectedServerName())
+			}),
+		}, cfg.NATSOptions...)
+		n.nc, err = nats.Connect(strings.Join(cfg.NATSURLs, ","), opts...)
 		if err != nil {
 			return nil, fmt.Errorf("node: connect to NATS %v: %w", cfg.NATSURLs, err)
 		}
@@ -122,8 +138,16 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return fail(err)
 	}
 	n.Log = js
-	n.Hub = hub.New()
-	n.Service, err = feed.Open(ctx, js, n.Hub, feed.Config{RetainEvents: cfg.RetainEvents, Logger: lg})
+	if n.ns == nil {
+		n.Hub = hub.NewCluster(hub.ClusterConfig{Conn: n.nc, Node: cfg.Name, Logger: lg})
+	} else {
+		n.Hub = hub.New() // the embedded log has one node: local presence only
+	}
+	hist := metrics.NewHistograms()
+	n.Service, err = feed.Open(ctx, js, n.Hub, feed.Config{
+		RetainEvents: cfg.RetainEvents, Logger: lg,
+		ObserveFanout: hist.ObserveFanout, ObserveAppend: hist.ObserveAppend,
+	})
 	if err != nil {
 		return fail(err)
 	}
@@ -131,13 +155,18 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Service: n.Service, Hub: n.Hub, Signer: signer, Logger: lg, Node: cfg.Name,
 		OriginPatterns: cfg.OriginPatterns, HeartbeatInterval: cfg.HeartbeatInterval,
 		RestartWindow: cfg.RestartWindow, MaxConns: cfg.MaxConns, SendQueue: cfg.SendQueue,
+		AcceptRate: cfg.AcceptRate,
 	})
 	n.Handler = httpapi.New(httpapi.Config{
 		Service: n.Service, Signer: signer, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
+		Metrics: metrics.Handler(hist, n.Gateway, n.Service, n.Hub),
 	})
 	rctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	go n.Hub.Run(rctx)
+	go func() {
+		defer close(n.hubDone)
+		n.Hub.Run(rctx)
+	}()
 	go func() {
 		defer close(n.done)
 		if err := n.Service.Run(rctx); err != nil {
@@ -150,6 +179,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			n.Shutdown(context.Background())
 			return nil, ctx.Err()
 		case <-n.done:
+			n.cancel()
+			<-n.hubDone
 			n.closeLog()
 			return nil, errors.New("node: the feed service stopped while loading the log")
 		case <-time.After(5 * time.Millisecond):
@@ -167,6 +198,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	err := n.Gateway.Shutdown(ctx)
 	n.cancel()
 	<-n.done
+	<-n.hubDone // it says goodbye to the other nodes over n.nc
 	n.closeLog()
 	return err
 }

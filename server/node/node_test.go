@@ -1,8 +1,9 @@
-package node
+package node_test
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/coder/websocket"
 
+	"livefeed/server/internal/testnode"
+	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
 
@@ -35,8 +38,8 @@ func (col *collector) apply(e protocol.Event) {
 }
 
 func TestResumeSeam(t *testing.T) {
-	tn := startNode(t, t.TempDir(), nil)
-	_, u := tn.signIn(t, "Writer")
+	tn := testnode.Start(t, t.TempDir(), nil)
+	_, u := tn.SignIn(t, "Writer")
 	ctx := context.Background()
 	const N = 300
 	post := func(i int) {
@@ -50,23 +53,23 @@ func TestResumeSeam(t *testing.T) {
 		a := protocol.Action{Op: fmt.Sprintf("other%d", i), Feed: "other", Text: "x"}.WithKind(protocol.TypePost)
 		tn.Service.Do(ctx, u, a)
 	}
-	rtoken, _ := tn.signIn(t, "Reader")
-	c := dial(t, tn, rtoken)
-	c.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeSnapshot})
-	snap := expect[protocol.Snapshot](c)
+	rtoken, _ := tn.SignIn(t, "Reader")
+	c := testnode.Dial(t, tn, rtoken)
+	c.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeSnapshot})
+	snap := testnode.Expect[protocol.Snapshot](c)
 	col := &collector{t: t, pos: snap.Pos}
-	expect[protocol.Subscribed](c)
+	testnode.Expect[protocol.Subscribed](c)
 	for i := 0; i < 10; i++ {
 		post(i)
 		other(i)
 	}
 	for len(col.posts) < 10 {
-		if e, ok := c.next().(protocol.Event); ok {
+		if e, ok := c.Next().(protocol.Event); ok {
 			col.apply(e)
 		}
 	}
 	// Disconnect; posts keep coming, some while we reconnect.
-	c.ws.Close(websocket.StatusNormalClosure, "bye")
+	c.WS.Close(websocket.StatusNormalClosure, "bye")
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -79,11 +82,11 @@ func TestResumeSeam(t *testing.T) {
 		}
 	}()
 	time.Sleep(20 * time.Millisecond)
-	c = dial(t, tn, rtoken)
-	c.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: col.pos})
+	c = testnode.Dial(t, tn, rtoken)
+	c.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: col.pos})
 	subscribed := false
 	for len(col.posts) < N {
-		switch m := c.next().(type) {
+		switch m := c.Next().(type) {
 		case protocol.Event:
 			col.apply(m)
 		case protocol.Subscribed:
@@ -106,7 +109,7 @@ func TestResumeSeam(t *testing.T) {
 	}
 	// Nothing more arrives: no duplicate after the seam.
 	post(N)
-	e := expect[protocol.Event](c)
+	e := testnode.Expect[protocol.Event](c)
 	col.apply(e)
 	if e.Text != fmt.Sprintf("post %d", N) {
 		t.Fatalf("after the seam got %q", e.Text)
@@ -114,8 +117,8 @@ func TestResumeSeam(t *testing.T) {
 }
 
 func TestHistoryGone(t *testing.T) {
-	tn := startNode(t, t.TempDir(), func(c *Config) { c.RetainEvents = 10 })
-	token, u := tn.signIn(t, "Ada")
+	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.RetainEvents = 10 })
+	token, u := tn.SignIn(t, "Ada")
 	ctx := context.Background()
 	for i := 0; i < 40; i++ {
 		a := protocol.Action{Op: fmt.Sprintf("op%d", i), Feed: "main", Text: fmt.Sprintf("post %d", i)}.WithKind(protocol.TypePost)
@@ -130,37 +133,37 @@ func TestHistoryGone(t *testing.T) {
 	if last-first+1 != 10 {
 		t.Fatalf("log holds %d..%d, want the newest 10", first, last)
 	}
-	c := dial(t, tn, token)
-	c.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: 3})
-	g := expect[protocol.HistoryGone](c)
+	c := testnode.Dial(t, tn, token)
+	c.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: 3})
+	g := testnode.Expect[protocol.HistoryGone](c)
 	if g.Pos != 3 || g.First != first {
 		t.Fatalf("history_gone %+v, want pos 3 first %d", g, first)
 	}
-	s := expect[protocol.Snapshot](c)
+	s := testnode.Expect[protocol.Snapshot](c)
 	if len(s.Posts) != 40 || s.Pos != last || s.Posts[0].Text != "post 39" {
 		t.Fatalf("snapshot has %d posts at %d (newest %q), want 40 at %d", len(s.Posts), s.Pos, s.Posts[0].Text, last)
 	}
-	expect[protocol.Subscribed](c)
+	testnode.Expect[protocol.Subscribed](c)
 
 	// A position still retained resumes normally.
-	c2 := dial(t, tn, token)
-	c2.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: last - 2})
+	c2 := testnode.Dial(t, tn, token)
+	c2.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: last - 2})
 	for i := 0; i < 2; i++ {
-		if e := expect[protocol.Event](c2); e.Pos != last-1+uint64(i) {
+		if e := testnode.Expect[protocol.Event](c2); e.Pos != last-1+uint64(i) {
 			t.Fatalf("resume got %d", e.Pos)
 		}
 	}
-	expect[protocol.Subscribed](c2)
+	testnode.Expect[protocol.Subscribed](c2)
 
 	// A position ahead of the log (client of a wiped server) is gone too.
-	c3 := dial(t, tn, token)
-	c3.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: last + 100})
-	expect[protocol.HistoryGone](c3)
-	expect[protocol.Snapshot](c3)
+	c3 := testnode.Dial(t, tn, token)
+	c3.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: last + 100})
+	testnode.Expect[protocol.HistoryGone](c3)
+	testnode.Expect[protocol.Snapshot](c3)
 
 	// The view survives a restart from snapshot plus the retained log.
-	tn.stop()
-	tn2 := startNode(t, tn.dir, func(c *Config) { c.RetainEvents = 10 })
+	tn.Stop()
+	tn2 := testnode.Start(t, tn.Dir, func(c *node.Config) { c.RetainEvents = 10 })
 	if got := tn2.Service.View().Snapshot("main"); len(got.Posts) != 40 || got.Pos != last {
 		t.Fatalf("after restart: %d posts at %d", len(got.Posts), got.Pos)
 	}
@@ -168,25 +171,25 @@ func TestHistoryGone(t *testing.T) {
 
 func TestDedupeByOpID(t *testing.T) {
 	dir := t.TempDir()
-	tn := startNode(t, dir, nil)
-	token, _ := tn.signIn(t, "Ada")
+	tn := testnode.Start(t, dir, nil)
+	token, _ := tn.SignIn(t, "Ada")
 	a := protocol.Action{Op: "same-op-1", Feed: "main", Text: "only once"}
-	c := dial(t, tn, token)
-	c.hello()
-	first, e := c.act(protocol.TypePost, a)
+	c := testnode.Dial(t, tn, token)
+	c.Hello()
+	first, e := c.Act(protocol.TypePost, a)
 	if e != nil || first.Duplicate {
 		t.Fatalf("first send: %+v %v", first, e)
 	}
-	second, e := c.act(protocol.TypePost, a)
+	second, e := c.Act(protocol.TypePost, a)
 	if e != nil || !second.Duplicate || second.Pos != first.Pos || second.ID != first.ID {
 		t.Fatalf("second send: %+v %v", second, e)
 	}
 	// After a restart of the server on the same data directory.
-	tn.stop()
-	tn = startNode(t, dir, nil)
-	c = dial(t, tn, token)
-	c.hello()
-	third, e := c.act(protocol.TypePost, a)
+	tn.Stop()
+	tn = testnode.Start(t, dir, nil)
+	c = testnode.Dial(t, tn, token)
+	c.Hello()
+	third, e := c.Act(protocol.TypePost, a)
 	if e != nil || !third.Duplicate || third.Pos != first.Pos || third.Event == nil || third.Event.Text != "only once" {
 		t.Fatalf("third send after restart: %+v %v", third, e)
 	}
@@ -195,23 +198,23 @@ func TestDedupeByOpID(t *testing.T) {
 		t.Fatalf("%d posts, want 1", len(snap.Posts))
 	}
 	// The same op id from another user is another op.
-	token2, _ := tn.signIn(t, "Bob")
-	c2 := dial(t, tn, token2)
-	c2.hello()
-	if ack, e := c2.act(protocol.TypePost, a); e != nil || ack.Duplicate {
+	token2, _ := tn.SignIn(t, "Bob")
+	c2 := testnode.Dial(t, tn, token2)
+	c2.Hello()
+	if ack, e := c2.Act(protocol.TypePost, a); e != nil || ack.Duplicate {
 		t.Fatalf("other user's op: %+v %v", ack, e)
 	}
 }
 
 func TestReactToggleAndAuthorRules(t *testing.T) {
-	tn := startNode(t, t.TempDir(), nil)
-	ta, _ := tn.signIn(t, "Ada")
-	tb, ub := tn.signIn(t, "Bob")
-	a, b := dial(t, tn, ta), dial(t, tn, tb)
-	a.hello()
-	b.hello()
-	ack, _ := a.act(protocol.TypePost, protocol.Action{Op: "p", Feed: "main", Text: "hi"})
-	r1, e := b.act(protocol.TypeReact, protocol.Action{Op: "r1", Feed: "main", ID: ack.ID, Emoji: "👍"})
+	tn := testnode.Start(t, t.TempDir(), nil)
+	ta, _ := tn.SignIn(t, "Ada")
+	tb, ub := tn.SignIn(t, "Bob")
+	a, b := testnode.Dial(t, tn, ta), testnode.Dial(t, tn, tb)
+	a.Hello()
+	b.Hello()
+	ack, _ := a.Act(protocol.TypePost, protocol.Action{Op: "p", Feed: "main", Text: "hi"})
+	r1, e := b.Act(protocol.TypeReact, protocol.Action{Op: "r1", Feed: "main", ID: ack.ID, Emoji: "👍"})
 	if e != nil || !r1.Event.On {
 		t.Fatalf("first react: %+v %v", r1, e)
 	}
@@ -219,20 +222,20 @@ func TestReactToggleAndAuthorRules(t *testing.T) {
 	if rs := snap.Posts[0].Reactions; len(rs) != 1 || rs[0].Users[0] != ub {
 		t.Fatalf("reactions %+v", rs)
 	}
-	r2, e := b.act(protocol.TypeReact, protocol.Action{Op: "r2", Feed: "main", ID: ack.ID, Emoji: "👍"})
+	r2, e := b.Act(protocol.TypeReact, protocol.Action{Op: "r2", Feed: "main", ID: ack.ID, Emoji: "👍"})
 	if e != nil || r2.Event.On {
 		t.Fatalf("second react should remove: %+v %v", r2, e)
 	}
 	if rs := tn.Service.View().Snapshot("main").Posts[0].Reactions; len(rs) != 0 {
 		t.Fatalf("reactions after toggle %+v", rs)
 	}
-	if _, e := a.act(protocol.TypeEdit, protocol.Action{Op: "e", Feed: "main", ID: ack.ID, Text: "edited"}); e != nil {
+	if _, e := a.Act(protocol.TypeEdit, protocol.Action{Op: "e", Feed: "main", ID: ack.ID, Text: "edited"}); e != nil {
 		t.Fatalf("author edit: %v", e)
 	}
-	if _, e := a.act(protocol.TypeDelete, protocol.Action{Op: "d", Feed: "main", ID: ack.ID}); e != nil {
+	if _, e := a.Act(protocol.TypeDelete, protocol.Action{Op: "d", Feed: "main", ID: ack.ID}); e != nil {
 		t.Fatalf("author delete: %v", e)
 	}
-	if _, e := a.act(protocol.TypeEdit, protocol.Action{Op: "e2", Feed: "main", ID: ack.ID, Text: "again"}); e == nil || e.Code != protocol.CodeNotFound {
+	if _, e := a.Act(protocol.TypeEdit, protocol.Action{Op: "e2", Feed: "main", ID: ack.ID, Text: "again"}); e == nil || e.Code != protocol.CodeNotFound {
 		t.Fatalf("edit after delete: %v", e)
 	}
 }
@@ -240,17 +243,17 @@ func TestReactToggleAndAuthorRules(t *testing.T) {
 // TestBadInput sends each kind of bad input and checks the typed answer,
 // that another client keeps receiving, and that nothing stored changed.
 func TestBadInput(t *testing.T) {
-	tn := startNode(t, t.TempDir(), nil)
-	ta, _ := tn.signIn(t, "Ada")
-	tb, _ := tn.signIn(t, "Mallory")
-	a := dial(t, tn, ta)
-	a.hello()
-	own, _ := a.act(protocol.TypePost, protocol.Action{Op: "own", Feed: "main", Text: "Ada's post"})
+	tn := testnode.Start(t, t.TempDir(), nil)
+	ta, _ := tn.SignIn(t, "Ada")
+	tb, _ := tn.SignIn(t, "Mallory")
+	a := testnode.Dial(t, tn, ta)
+	a.Hello()
+	own, _ := a.Act(protocol.TypePost, protocol.Action{Op: "own", Feed: "main", Text: "Ada's post"})
 
-	watcher := dial(t, tn, ta)
-	watcher.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
-	expect[protocol.Subscribed](watcher)
-	stored := string(tn.snapshotJSON(t, "main"))
+	watcher := testnode.Dial(t, tn, ta)
+	watcher.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
+	testnode.Expect[protocol.Subscribed](watcher)
+	stored := string(tn.SnapshotJSON(t, "main"))
 
 	typed := []struct {
 		name string
@@ -270,39 +273,39 @@ func TestBadInput(t *testing.T) {
 		{"unknown post", `{"type":"react","data":{"op":"x8","feed":"main","id":"p999","emoji":"👍"}}`, protocol.CodeNotFound},
 		{"binary frame", "", protocol.CodeBadJSON},
 	}
-	m := dial(t, tn, tb)
-	m.hello()
+	m := testnode.Dial(t, tn, tb)
+	m.Hello()
 	for _, tc := range typed {
 		t.Run(tc.name, func(t *testing.T) {
-			m.t = t
+			m.T = t
 			if tc.name == "binary frame" {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-				m.ws.Write(ctx, websocket.MessageBinary, []byte{1, 2, 3})
+				m.WS.Write(ctx, websocket.MessageBinary, []byte{1, 2, 3})
 				cancel()
 			} else {
-				m.sendRaw([]byte(tc.raw))
+				m.SendRaw([]byte(tc.raw))
 			}
-			e := expect[*protocol.Error](m)
+			e := testnode.Expect[*protocol.Error](m)
 			if e.Code != tc.code {
 				t.Fatalf("code %s (%s), want %s", e.Code, e.Message, tc.code)
 			}
 		})
 	}
-	m.t = t
+	m.T = t
 
 	// Closing cases.
 	t.Run("oversized frame", func(t *testing.T) {
-		c := dial(t, tn, tb)
-		c.hello()
-		c.sendRaw([]byte(`{"type":"post","data":{"op":"big","feed":"main","text":"` + strings.Repeat("y", protocol.MaxFrameBytes) + `"}}`))
-		_, err := c.read(5 * time.Second)
+		c := testnode.Dial(t, tn, tb)
+		c.Hello()
+		c.SendRaw([]byte(`{"type":"post","data":{"op":"big","feed":"main","text":"` + strings.Repeat("y", protocol.MaxFrameBytes) + `"}}`))
+		_, err := c.Read(5 * time.Second)
 		if websocket.CloseStatus(err) != protocol.CloseMessageTooBig {
 			t.Fatalf("read after oversized frame: %v, want close %d", err, protocol.CloseMessageTooBig)
 		}
 	})
 	t.Run("frame at the limit", func(t *testing.T) {
-		c := dial(t, tn, tb)
-		c.hello()
+		c := testnode.Dial(t, tn, tb)
+		c.Hello()
 		head, tail := `{"type":"post","data":{"op":"edge","feed":"edge","text":"`, `"}}`
 		// A text at MaxTextChars of 4-byte characters, padded with
 		// spaces (trimmed) up to exactly MaxFrameBytes.
@@ -312,19 +315,19 @@ func TestBadInput(t *testing.T) {
 		if len(frame) != protocol.MaxFrameBytes {
 			t.Fatalf("frame is %d bytes", len(frame))
 		}
-		c.sendRaw([]byte(frame))
-		if ack := expect[protocol.Ack](c); ack.Feed != "edge" {
+		c.SendRaw([]byte(frame))
+		if ack := testnode.Expect[protocol.Ack](c); ack.Feed != "edge" {
 			t.Fatalf("ack %+v", ack)
 		}
 	})
 	t.Run("too many malformed messages", func(t *testing.T) {
-		c := dial(t, tn, tb)
+		c := testnode.Dial(t, tn, tb)
 		for i := 0; i < protocol.MaxBadMessages; i++ {
-			c.sendRaw([]byte("nope"))
+			c.SendRaw([]byte("nope"))
 		}
 		var err error
 		for err == nil {
-			_, err = c.read(5 * time.Second)
+			_, err = c.Read(5 * time.Second)
 		}
 		if websocket.CloseStatus(err) != protocol.CloseProtocolError {
 			t.Fatalf("got %v, want close %d", err, protocol.CloseProtocolError)
@@ -333,19 +336,19 @@ func TestBadInput(t *testing.T) {
 	t.Run("wrong subprotocol", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		ws, _, err := websocket.Dial(ctx, tn.wsURL(), &websocket.DialOptions{
+		ws, _, err := websocket.Dial(ctx, tn.WSURL(), &websocket.DialOptions{
 			Subprotocols: []string{"livefeed.v0"},
 			HTTPHeader:   http.Header{"Authorization": {"Bearer " + tb}},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := &client{t: t, ws: ws}
-		e := expect[*protocol.Error](c)
+		c := &testnode.Client{T: t, WS: ws}
+		e := testnode.Expect[*protocol.Error](c)
 		if e.Code != protocol.CodeUnsupportedVer {
 			t.Fatalf("got %v", e)
 		}
-		_, err = c.read(5 * time.Second)
+		_, err = c.Read(5 * time.Second)
 		if websocket.CloseStatus(err) != protocol.CloseUnsupportedVersion {
 			t.Fatalf("close %v, want %d", err, protocol.CloseUnsupportedVersion)
 		}
@@ -363,7 +366,7 @@ func TestBadInput(t *testing.T) {
 		t.Run(hc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			_, resp, err := websocket.Dial(ctx, tn.wsURL(), &websocket.DialOptions{
+			_, resp, err := websocket.Dial(ctx, tn.WSURL(), &websocket.DialOptions{
 				Subprotocols: []string{protocol.Subprotocol}, HTTPHeader: hc.header,
 			})
 			if err == nil || resp == nil || resp.StatusCode != hc.status {
@@ -374,13 +377,13 @@ func TestBadInput(t *testing.T) {
 
 	// Nothing stored changed, and the server still serves: the watcher
 	// sees the next good post.
-	if got := string(tn.snapshotJSON(t, "main")); got != stored {
+	if got := string(tn.SnapshotJSON(t, "main")); got != stored {
 		t.Fatalf("stored state changed:\n%s\n%s", stored, got)
 	}
-	if _, e := a.act(protocol.TypePost, protocol.Action{Op: "after", Feed: "main", Text: "still here"}); e != nil {
+	if _, e := a.Act(protocol.TypePost, protocol.Action{Op: "after", Feed: "main", Text: "still here"}); e != nil {
 		t.Fatal(e)
 	}
-	if ev := expect[protocol.Event](watcher); ev.Text != "still here" {
+	if ev := testnode.Expect[protocol.Event](watcher); ev.Text != "still here" {
 		t.Fatalf("watcher got %+v", ev)
 	}
 }
@@ -394,18 +397,18 @@ func forge(token string) string {
 }
 
 func TestRateLimit(t *testing.T) {
-	tn := startNode(t, t.TempDir(), nil)
-	tok, _ := tn.signIn(t, "Spammer")
-	c := dial(t, tn, tok)
-	c.hello()
+	tn := testnode.Start(t, t.TempDir(), nil)
+	tok, _ := tn.SignIn(t, "Spammer")
+	c := testnode.Dial(t, tn, tok)
+	c.Hello()
 	// The burst passes; right after it, the next action is limited.
 	limited := 0
 	for i := 0; i < 45; i++ {
-		c.send(protocol.Action{Op: fmt.Sprintf("s%d", i), Feed: "main", Text: "x"}.WithKind(protocol.TypePost))
+		c.Send(protocol.Action{Op: fmt.Sprintf("s%d", i), Feed: "main", Text: "x"}.WithKind(protocol.TypePost))
 	}
 	acks := 0
 	for acks+limited < 45 {
-		switch m := c.next().(type) {
+		switch m := c.Next().(type) {
 		case protocol.Ack:
 			acks++
 		case *protocol.Error:
@@ -421,14 +424,14 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestSlowConsumerIsCutOff(t *testing.T) {
-	tn := startNode(t, t.TempDir(), func(c *Config) { c.SendQueue = 16 })
-	tok, u := tn.signIn(t, "Ada")
-	slow := dial(t, tn, tok)
-	slow.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
-	expect[protocol.Subscribed](slow)
-	fast := dial(t, tn, tok)
-	fast.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
-	expect[protocol.Subscribed](fast)
+	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.SendQueue = 16 })
+	tok, u := tn.SignIn(t, "Ada")
+	slow := testnode.Dial(t, tn, tok)
+	slow.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
+	testnode.Expect[protocol.Subscribed](slow)
+	fast := testnode.Dial(t, tn, tok)
+	fast.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
+	testnode.Expect[protocol.Subscribed](fast)
 	// The slow client stops reading. Post 13 MB of events: more than the
 	// socket buffers plus 16 queued messages can hold.
 	text := strings.Repeat("z", protocol.MaxTextChars)
@@ -438,7 +441,7 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 	go func() {
 		defer close(done)
 		for len(col.posts) < N {
-			if e, ok := fast.next().(protocol.Event); ok {
+			if e, ok := fast.Next().(protocol.Event); ok {
 				col.apply(e)
 			}
 		}
@@ -460,7 +463,7 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 	sawGoAway := false
 	for err == nil {
 		var m protocol.Message
-		m, err = slow.read(10 * time.Second)
+		m, err = slow.Read(10 * time.Second)
 		switch m := m.(type) {
 		case protocol.Event:
 			got++
@@ -472,4 +475,36 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 		t.Fatalf("slow client received all %d events; it should have been cut", got)
 	}
 	t.Logf("slow client got %d of %d events before the cut (%v), goaway %v", got, N, err, sawGoAway)
+}
+
+func TestMetricsEndpoint(t *testing.T) {
+	tn := testnode.Start(t, t.TempDir(), nil)
+	tok, _ := tn.SignIn(t, "Ada")
+	c := testnode.Dial(t, tn, tok)
+	c.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: 0})
+	testnode.Expect[protocol.Subscribed](c)
+	c.Act(protocol.TypePost, protocol.Action{Op: "m1", Feed: "main", Text: "counted"})
+	c.WS.Close(websocket.StatusNormalClosure, "")
+	time.Sleep(100 * time.Millisecond)
+	resp, err := http.Get(tn.Srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	body := string(b)
+	for _, want := range []string{
+		"livefeed_accepts_total 1",
+		"livefeed_actions_total 1",
+		"livefeed_resumes_total 1",
+		`livefeed_closes_total{code="1000"} 1`,
+		"livefeed_publish_to_fanout_seconds_count 1",
+		"livefeed_log_append_seconds_count 1",
+		"livefeed_connections 0",
+		"go_goroutines",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package node
+package node_test
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"github.com/coder/websocket"
 
 	"livefeed/app/session"
+	"livefeed/server/internal/testnode"
+	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
 
@@ -22,10 +24,10 @@ type restartable struct {
 	t    *testing.T
 	dir  string
 	addr string
-	tn   *testNode
+	tn   *testnode.Node
 }
 
-func newRestartable(t *testing.T, mod func(*Config)) *restartable {
+func newRestartable(t *testing.T, mod func(*node.Config)) *restartable {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -36,9 +38,9 @@ func newRestartable(t *testing.T, mod func(*Config)) *restartable {
 	return r
 }
 
-func (r *restartable) start(mod func(*Config)) {
-	tn := startNode(r.t, r.dir, mod)
-	tn.srv.Close() // replace the random-port server with one on our address
+func (r *restartable) start(mod func(*node.Config)) {
+	tn := testnode.Start(r.t, r.dir, mod)
+	tn.Srv.Close() // replace the random-port server with one on our address
 	var l net.Listener
 	var err error
 	for i := 0; i < 100; i++ {
@@ -50,10 +52,10 @@ func (r *restartable) start(mod func(*Config)) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	tn.srv = httptest.NewUnstartedServer(tn.Node.Handler)
-	tn.srv.Listener.Close()
-	tn.srv.Listener = l
-	tn.srv.Start()
+	tn.Srv = httptest.NewUnstartedServer(tn.Node.Handler)
+	tn.Srv.Listener.Close()
+	tn.Srv.Listener = l
+	tn.Srv.Start()
 	r.tn = tn
 }
 
@@ -98,9 +100,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // restart; actions queued while the server is down are sent once when it is
 // back; the other session sees each exactly once.
 func TestSessionSurvivesRestart(t *testing.T) {
-	r := newRestartable(t, func(c *Config) { c.RestartWindow = 200 * time.Millisecond })
+	r := newRestartable(t, func(c *node.Config) { c.RestartWindow = 200 * time.Millisecond })
 	newSession := func(name string) (*session.Session, *recorder) {
-		token, _ := r.tn.signIn(t, name)
+		token, _ := r.tn.SignIn(t, name)
 		rec := &recorder{}
 		var s *session.Session
 		s = session.New(session.Config{
@@ -128,7 +130,7 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	if _, err := a.WaitAck(ctx, op); err != nil {
 		t.Fatal(err)
 	}
-	r.tn.stop()
+	r.tn.Stop()
 	waitFor(t, "reconnecting", func() bool { return a.Status().State == session.StateReconnecting })
 	var ops []string
 	for i := 0; i < 3; i++ {
@@ -141,7 +143,7 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	if n := len(a.Pending()); n != 3 {
 		t.Fatalf("%d pending while down, want 3", n)
 	}
-	r.start(func(c *Config) { c.RestartWindow = 200 * time.Millisecond })
+	r.start(func(c *node.Config) { c.RestartWindow = 200 * time.Millisecond })
 	for _, op := range ops {
 		if _, err := a.WaitAck(ctx, op); err != nil {
 			t.Fatal(err)
@@ -173,21 +175,21 @@ func TestSessionSurvivesRestart(t *testing.T) {
 // with the restart window and close code 4000; the server refuses new
 // upgrades the same way while draining.
 func TestGracefulShutdownTellsClients(t *testing.T) {
-	tn := startNode(t, t.TempDir(), func(c *Config) { c.RestartWindow = 3 * time.Second })
-	tok, _ := tn.signIn(t, "Ada")
-	c := dial(t, tn, tok)
-	c.hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
-	expect[protocol.Subscribed](c)
+	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.RestartWindow = 3 * time.Second })
+	tok, _ := tn.SignIn(t, "Ada")
+	c := testnode.Dial(t, tn, tok)
+	c.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
+	testnode.Expect[protocol.Subscribed](c)
 	go tn.Node.Shutdown(context.Background())
-	g := expect[protocol.GoAway](c)
+	g := testnode.Expect[protocol.GoAway](c)
 	if g.Reason != "restart" || g.RetryMaxMS != 3000 {
 		t.Fatalf("goaway %+v", g)
 	}
-	_, err := c.read(5 * time.Second)
+	_, err := c.Read(5 * time.Second)
 	if websocket.CloseStatus(err) != protocol.CloseRestart {
 		t.Fatalf("close %v, want %d", err, protocol.CloseRestart)
 	}
-	resp, err := http.Get(tn.srv.URL + "/readyz")
+	resp, err := http.Get(tn.Srv.URL + "/readyz")
 	if err == nil {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusServiceUnavailable {

@@ -37,6 +37,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	heartbeat := fs.Duration("heartbeat", envDuration("LIVEFEED_HEARTBEAT", protocol.HeartbeatInterval), "heartbeat and ping interval (env LIVEFEED_HEARTBEAT)")
 	window := fs.Duration("restart-window", envDuration("LIVEFEED_RESTART_WINDOW", gateway.DefaultRestartWindow), "clients are told to come back within this window after a shutdown or when over --max-conns (env LIVEFEED_RESTART_WINDOW)")
 	maxConns := fs.Int("max-conns", envInt("LIVEFEED_MAX_CONNS", 0), "maximum concurrent WebSocket connections, 0 for no cap (env LIVEFEED_MAX_CONNS)")
+	acceptRate := fs.Float64("accept-rate", envFloat("LIVEFEED_ACCEPT_RATE", 0), "maximum new WebSocket connections per second, 0 for no cap; over it clients are told to come back within --restart-window (env LIVEFEED_ACCEPT_RATE)")
 	origins := fs.String("origins", envOr("LIVEFEED_ORIGINS", ""), "comma-separated extra origins allowed to open WebSockets (env LIVEFEED_ORIGINS)")
 	logLevel := fs.String("log-level", envOr("LIVEFEED_LOG_LEVEL", "info"), "debug, info, warn or error (env LIVEFEED_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
@@ -49,7 +50,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	lg := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg := node.Config{
 		DataDir: *data, Replicas: *replicas, RetainEvents: *retain, Name: *name,
-		HeartbeatInterval: *heartbeat, RestartWindow: *window, MaxConns: *maxConns, Logger: lg,
+		HeartbeatInterval: *heartbeat, RestartWindow: *window, MaxConns: *maxConns, AcceptRate: *acceptRate, Logger: lg,
 	}
 	switch *sync {
 	case "always":
@@ -70,6 +71,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return errors.New("--session-key must be at least 32 bytes in hex")
 		}
 		cfg.SessionKey = k
+	} else if len(cfg.NATSURLs) > 0 {
+		// A key generated in each node's data directory would make every
+		// node reject the sessions signed by the others.
+		return errors.New("--nats needs --session-key (or LIVEFEED_SESSION_KEY), the same on every node, so that any node accepts a session signed by another; generate one with: openssl rand -hex 32")
 	}
 	if *origins != "" {
 		cfg.OriginPatterns = strings.Split(*origins, ",")
@@ -111,6 +116,15 @@ func envInt(key string, def int) int {
 	if v, ok := os.LookupEnv(key); ok {
 		if n, err := strconv.Atoi(v); err == nil {
 			return n
+		}
+	}
+	return def
+}
+
+func envFloat(key string, def float64) float64 {
+	if v, ok := os.LookupEnv(key); ok {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
 		}
 	}
 	return def

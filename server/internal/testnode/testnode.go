@@ -1,0 +1,214 @@
+// Package testnode starts Livefeed nodes inside tests and talks the protocol
+// to them with a raw WebSocket client.
+package testnode
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"livefeed/server/node"
+	"livefeed/shared/protocol"
+)
+
+// Node is a node served by an httptest server.
+type Node struct {
+	*node.Node
+	Srv *httptest.Server
+	Dir string
+}
+
+// Start starts a node on data directory dir (SyncAlways, quiet logs); mod
+// may change the configuration. The node stops when the test ends.
+func Start(t testing.TB, dir string, mod func(*node.Config)) *Node {
+	t.Helper()
+	cfg := node.Config{DataDir: dir, SyncAlways: true, Name: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if mod != nil {
+		mod(&cfg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n, err := node.Start(ctx, cfg)
+	if err != nil {
+		t.Fatalf("start node: %v", err)
+	}
+	tn := &Node{Node: n, Srv: httptest.NewServer(n.Handler), Dir: dir}
+	t.Cleanup(tn.Stop)
+	return tn
+}
+
+// Stop shuts the node down gracefully (idempotent).
+func (tn *Node) Stop() {
+	if tn.Srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tn.Node.Shutdown(ctx)
+	tn.Srv.CloseClientConnections()
+	tn.Srv.Close()
+	tn.Srv = nil
+}
+
+// SignIn returns a bearer token and user for name.
+func (tn *Node) SignIn(t testing.TB, name string) (string, protocol.User) {
+	t.Helper()
+	return SignIn(t, tn.Srv.URL, name)
+}
+
+// SignIn signs in at the server with base URL serverURL.
+func SignIn(t testing.TB, serverURL, name string) (string, protocol.User) {
+	t.Helper()
+	resp, err := http.Post(serverURL+"/api/session", "application/json", strings.NewReader(`{"name":`+quote(name)+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string
+		User  protocol.User
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
+		t.Fatalf("sign in %q: HTTP %d %v", name, resp.StatusCode, err)
+	}
+	return out.Token, out.User
+}
+
+func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// WSURL returns the node's WebSocket URL.
+func (tn *Node) WSURL() string { return "ws" + strings.TrimPrefix(tn.Srv.URL, "http") + "/ws" }
+
+// Client is a raw protocol client for tests.
+type Client struct {
+	T  testing.TB
+	WS *websocket.Conn
+}
+
+// Dial opens a WebSocket to the node with a bearer token.
+func Dial(t testing.TB, tn *Node, token string) *Client {
+	t.Helper()
+	return DialURL(t, tn.WSURL(), token)
+}
+
+// DialURL opens a WebSocket to url with a bearer token.
+func DialURL(t testing.TB, url, token string) *Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
+		Subprotocols: []string{protocol.Subprotocol},
+		HTTPHeader:   http.Header{"Authorization": {"Bearer " + token}},
+	})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	ws.SetReadLimit(protocol.MaxClientReadBytes)
+	c := &Client{T: t, WS: ws}
+	t.Cleanup(func() { ws.CloseNow() })
+	return c
+}
+
+// Send sends a message.
+func (c *Client) Send(m protocol.Message) {
+	c.T.Helper()
+	c.SendRaw(protocol.MustEncode(m))
+}
+
+// SendRaw sends a text frame as is.
+func (c *Client) SendRaw(b []byte) {
+	c.T.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.WS.Write(ctx, websocket.MessageText, b); err != nil {
+		c.T.Fatalf("write: %v", err)
+	}
+}
+
+// Next returns the next message that is not a heartbeat or presence.
+func (c *Client) Next() protocol.Message {
+	c.T.Helper()
+	for {
+		m, err := c.Read(10 * time.Second)
+		if err != nil {
+			c.T.Fatalf("read: %v", err)
+		}
+		switch m.(type) {
+		case protocol.Heartbeat, protocol.Presence:
+			continue
+		}
+		return m
+	}
+}
+
+// Read reads the next message of any type.
+func (c *Client) Read(timeout time.Duration) (protocol.Message, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_, b, err := c.WS.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := protocol.Decode(b)
+	if err != nil {
+		c.T.Fatalf("server sent an undecodable message %s: %v", b, err)
+	}
+	return m, nil
+}
+
+// Expect reads the next message (not heartbeat or presence) and checks
+// its type.
+func Expect[T protocol.Message](c *Client) T {
+	c.T.Helper()
+	m := c.Next()
+	v, ok := m.(T)
+	if !ok {
+		var zero T
+		c.T.Fatalf("got %T %+v, want %T", m, m, zero)
+	}
+	return v
+}
+
+// Hello sends hello and returns the welcome.
+func (c *Client) Hello(subs ...protocol.Sub) protocol.Welcome {
+	c.T.Helper()
+	c.Send(protocol.Hello{Client: "test", Subs: subs})
+	return Expect[protocol.Welcome](c)
+}
+
+// Act sends an action and waits for its ack or error.
+func (c *Client) Act(kind string, a protocol.Action) (protocol.Ack, *protocol.Error) {
+	c.T.Helper()
+	c.Send(a.WithKind(kind))
+	for {
+		switch m := c.Next().(type) {
+		case protocol.Ack:
+			if m.Op == a.Op {
+				return m, nil
+			}
+		case *protocol.Error:
+			return protocol.Ack{}, m
+		}
+	}
+}
+
+// SnapshotJSON returns the feed's state as the HTTP API shows it.
+func (tn *Node) SnapshotJSON(t testing.TB, feed string) []byte {
+	t.Helper()
+	resp, err := http.Get(tn.Srv.URL + "/api/feeds/" + feed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return bytes.TrimSpace(b)
+}
