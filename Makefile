@@ -1,6 +1,9 @@
 # Livefeed. `make run` serves the app; `make test` runs everything. Both
 # install what they need (Debian's chromium, the e2e npm packages) when missing.
 
+SHELL       := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
 GO      ?= go
 ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
@@ -37,6 +40,9 @@ vet:
 
 go-test: build vet
 	$(GO) test -race -count=1 ./...
+	# The storm (2,000 clients) and the chaos loop (200 clients, 5 SIGKILLs)
+	# are built without -race (see their files).
+	$(GO) test -count=1 -run 'Storm|Chaos' -v ./server/resilience/ 2>&1 | grep -E '^(---|ok|FAIL|PASS|panic)|storm|chaos|server:' 
 
 test: go-test e2e
 

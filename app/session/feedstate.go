@@ -16,6 +16,8 @@ type Feed struct {
 	Synced bool   `json:"synced"`
 	// Posts, oldest first. Deleted posts are removed.
 	Posts []protocol.Post `json:"posts"`
+
+	idx map[string]int // post id -> index in Posts; nil when stale
 }
 
 // Applied is the outcome of offering an event to a feed.
@@ -42,8 +44,12 @@ func (f *Feed) Apply(e protocol.Event) Applied {
 	case protocol.KindPost:
 		if i < 0 {
 			f.Posts = append(f.Posts, protocol.Post{ID: e.ID, Feed: e.Feed, Author: e.Author, Text: e.Text, Created: e.Time, Pos: e.Pos})
+			if f.idx != nil {
+				f.idx[e.ID] = len(f.Posts) - 1
+			}
 			if len(f.Posts) > protocol.MaxSnapshotPosts*2 {
 				f.Posts = slices.Delete(f.Posts, 0, len(f.Posts)-protocol.MaxSnapshotPosts)
+				f.idx = nil
 			}
 		}
 	case protocol.KindEdit:
@@ -53,6 +59,7 @@ func (f *Feed) Apply(e protocol.Event) Applied {
 	case protocol.KindDelete:
 		if i >= 0 {
 			f.Posts = slices.Delete(f.Posts, i, i+1)
+			f.idx = nil
 		}
 	case protocol.KindReact:
 		if i >= 0 {
@@ -68,7 +75,7 @@ func (f *Feed) Reset(s protocol.Snapshot) {
 	for i, p := range s.Posts { // snapshot is newest first; keep oldest first
 		posts[len(s.Posts)-1-i] = p
 	}
-	f.Posts, f.Pos, f.Synced = posts, s.Pos, true
+	f.Posts, f.Pos, f.Synced, f.idx = posts, s.Pos, true, nil
 }
 
 // Post returns the post with id.
@@ -80,10 +87,14 @@ func (f *Feed) Post(id string) (protocol.Post, bool) {
 }
 
 func (f *Feed) index(id string) int {
-	for i := len(f.Posts) - 1; i >= 0; i-- {
-		if f.Posts[i].ID == id {
-			return i
+	if f.idx == nil {
+		f.idx = make(map[string]int, len(f.Posts))
+		for i, p := range f.Posts {
+			f.idx[p.ID] = i
 		}
+	}
+	if i, ok := f.idx[id]; ok {
+		return i
 	}
 	return -1
 }

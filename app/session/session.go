@@ -213,6 +213,7 @@ func (s *Session) Feed(name string) Feed {
 		return Feed{Name: name}
 	}
 	c := *f
+	c.idx = nil
 	c.Posts = slices.Clone(f.Posts)
 	return c
 }
@@ -428,6 +429,9 @@ func (s *Session) Run(ctx context.Context) error {
 	}
 }
 
+// FlushInterval is how often changed feeds are written to the store.
+const FlushInterval = 300 * time.Millisecond
+
 // ClockJump is how far the wall clock may move beyond a one-second tick
 // before the session concludes the machine was asleep (or the tab frozen):
 // it then drops the connection, which may be dead without knowing it, and
@@ -451,35 +455,61 @@ func (s *Session) sleep(ctx context.Context, d time.Duration) error {
 }
 
 // clockWatch signals when the wall clock jumps (the process was suspended).
+// One ticker per process serves every session.
 type clockWatch struct {
 	jumped chan struct{}
-	done   chan struct{}
+}
+
+var clock struct {
+	sync.Mutex
+	watchers map[*clockWatch]struct{}
+	running  bool
 }
 
 func newClockWatch() *clockWatch {
-	w := &clockWatch{jumped: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		last := time.Now().Round(0) // wall clock only
-		for {
-			select {
-			case <-w.done:
-				return
-			case <-t.C:
-				now := time.Now().Round(0)
-				if now.Sub(last) > time.Second+ClockJump {
-					close(w.jumped)
-					return
-				}
-				last = now
-			}
-		}
-	}()
+	w := &clockWatch{jumped: make(chan struct{})}
+	clock.Lock()
+	defer clock.Unlock()
+	if clock.watchers == nil {
+		clock.watchers = map[*clockWatch]struct{}{}
+	}
+	clock.watchers[w] = struct{}{}
+	if !clock.running {
+		clock.running = true
+		go runClock()
+	}
 	return w
 }
 
-func (w *clockWatch) stop() { close(w.done) }
+func runClock() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	last := time.Now().Round(0) // wall clock only
+	for range t.C {
+		now := time.Now().Round(0)
+		jumped := now.Sub(last) > time.Second+ClockJump
+		last = now
+		clock.Lock()
+		if jumped {
+			for w := range clock.watchers {
+				close(w.jumped)
+				delete(clock.watchers, w)
+			}
+		}
+		if len(clock.watchers) == 0 {
+			clock.running = false
+			clock.Unlock()
+			return
+		}
+		clock.Unlock()
+	}
+}
+
+func (w *clockWatch) stop() {
+	clock.Lock()
+	delete(clock.watchers, w)
+	clock.Unlock()
+}
 
 // subFor returns the subscription for a feed on (re)connect. Called with mu held.
 func (s *Session) subFor(name string) protocol.Sub {
@@ -586,8 +616,10 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 	defer dead.Stop()
 	beat := time.NewTicker(interval)
 	defer beat.Stop()
-	flush := time.NewTicker(300 * time.Millisecond)
+	// Changed feeds are written to the store at most every FlushInterval.
+	flush := time.NewTimer(FlushInterval)
 	defer flush.Stop()
+	flushArmed := true
 	clock := newClockWatch()
 	defer clock.stop()
 	for {
@@ -603,6 +635,7 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 		case <-beat.C:
 			s.write(c, protocol.Heartbeat{Time: time.Now().UnixMilli()})
 		case <-flush.C:
+			flushArmed = false
 			s.flush()
 		case b := <-frames:
 			dead.Reset(protocol.DeadAfter(interval))
@@ -618,6 +651,10 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 					beat.Reset(interval)
 					dead.Reset(protocol.DeadAfter(interval))
 				}
+			}
+			if !flushArmed {
+				flush.Reset(FlushInterval)
+				flushArmed = true
 			}
 			if err := s.handle(c, m); err != nil {
 				var ga goAwayErr

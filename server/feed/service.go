@@ -15,6 +15,16 @@ import (
 	"livefeed/shared/protocol"
 )
 
+// RecentEvents is how many of the newest events (of all feeds) the service
+// keeps in memory, encoded: resumes that fall within them are served without
+// reading the log.
+const RecentEvents = 4096
+
+type recentEvent struct {
+	ev  protocol.Event
+	msg []byte
+}
+
 // Publisher receives every event once the view has applied it, in log
 // order, with its encoded wire form (encoded once for all subscribers).
 type Publisher interface {
@@ -63,8 +73,9 @@ type Service struct {
 	appliedMu sync.Mutex
 	appliedCh chan struct{} // closed and replaced after each apply
 
-	recentMu sync.Mutex
-	recent   [1024]protocol.Event // recently applied events, by seq % len
+	recentMu   sync.Mutex
+	recent     [RecentEvents]recentEvent // recently applied events, by seq % RecentEvents
+	recentLast uint64                    // seq of the newest entry
 
 	ready      atomic.Bool
 	compacting atomic.Bool
@@ -146,11 +157,13 @@ func (s *Service) apply(r eventlog.Record) {
 		s.lg.Warn("record's prev differs from the view", "seq", r.Seq, "prev", ev.Prev, "view", last)
 	}
 	s.view.apply(ev, r.Time)
+	msg := protocol.MustEncode(ev)
 	s.recentMu.Lock()
-	s.recent[ev.Pos%uint64(len(s.recent))] = ev
+	s.recent[ev.Pos%RecentEvents] = recentEvent{ev, msg}
+	s.recentLast = ev.Pos
 	s.recentMu.Unlock()
 	if s.pub != nil {
-		s.pub.Publish(ev.Feed, ev.Pos, protocol.MustEncode(ev))
+		s.pub.Publish(ev.Feed, ev.Pos, msg)
 	}
 	if s.cfg.ObserveFanout != nil && !r.Time.IsZero() {
 		s.cfg.ObserveFanout(time.Since(r.Time))
@@ -259,7 +272,7 @@ func (s *Service) ackOf(ctx context.Context, a protocol.Action, seq uint64, dup 
 // log (false if it is no longer retained).
 func (s *Service) Event(ctx context.Context, seq uint64) (protocol.Event, bool) {
 	s.recentMu.Lock()
-	ev := s.recent[seq%uint64(len(s.recent))]
+	ev := s.recent[seq%RecentEvents].ev
 	s.recentMu.Unlock()
 	if ev.Pos == seq && seq != 0 {
 		return ev, true
@@ -296,6 +309,23 @@ func (s *Service) CatchUp(ctx context.Context, sub protocol.Sub, send func([]byt
 		// Ahead of the log: the client followed a log that was reset.
 		return s.historyGone(sub, first, send)
 	}
+	if evs, ok := s.recentSince(sub.Feed, sub.Pos); ok {
+		pos := sub.Pos
+		for i, e := range evs {
+			if i == 0 && e.ev.Prev > sub.Pos {
+				return s.historyGone(sub, first, send)
+			}
+			if err := send(e.msg); err != nil {
+				return 0, err
+			}
+			s.Stats.Replayed.Add(1)
+			pos = e.ev.Pos
+		}
+		if len(evs) == 0 && before > sub.Pos {
+			return s.historyGone(sub, first, send)
+		}
+		return pos, nil
+	}
 	pos := sub.Pos
 	gone := false
 	read := 0
@@ -326,6 +356,27 @@ func (s *Service) CatchUp(ctx context.Context, sub protocol.Sub, send func([]byt
 }
 
 var errStop = errors.New("stop")
+
+// recentSince returns feed's events after pos from memory, if memory holds
+// every event (of any feed) after pos.
+func (s *Service) recentSince(feed string, pos uint64) ([]recentEvent, bool) {
+	s.recentMu.Lock()
+	defer s.recentMu.Unlock()
+	if s.recentLast < pos || s.recentLast-pos >= RecentEvents || pos+1 < s.first.Load() {
+		return nil, false // not all in memory, or older than the log retains
+	}
+	var out []recentEvent
+	for seq := pos + 1; seq <= s.recentLast; seq++ {
+		e := s.recent[seq%RecentEvents]
+		if e.ev.Pos != seq {
+			return nil, false // not applied by this node (e.g. before a restart)
+		}
+		if e.ev.Feed == feed {
+			out = append(out, e)
+		}
+	}
+	return out, true
+}
 
 func (s *Service) historyGone(sub protocol.Sub, first uint64, send func([]byte) error) (uint64, error) {
 	s.Stats.HistoryGone.Add(1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -145,19 +146,41 @@ var errClosing = errors.New("connection closing")
 
 func (c *conn) sendMsg(m protocol.Message) error { return c.send(protocol.MustEncode(m)) }
 
+// maxWriteBatch bounds how many queued messages the writer sends before it
+// looks at its other events (heartbeat, context) again.
+const maxWriteBatch = 64
+
 func (c *conn) writeLoop() {
 	interval := c.g.cfg.HeartbeatInterval
 	beat := time.NewTicker(interval)
 	defer beat.Stop()
 	last := time.Now()
+	// Writes carry no context of their own: a context with a deadline per
+	// write (and the AfterFunc coder/websocket hangs on it) cost more CPU
+	// than the rest of the write. Instead one watchdog timer per connection
+	// closes it when a write takes longer than WriteTimeout, and a
+	// cancellation of c.ctx closes it when a write is in flight: what the
+	// per-write context did (coder/websocket closes the connection when a
+	// write's context ends).
+	var writing atomic.Bool
+	watchdog := time.AfterFunc(c.g.cfg.WriteTimeout, func() { c.ws.CloseNow() })
+	watchdog.Stop()
+	defer watchdog.Stop()
+	defer context.AfterFunc(c.ctx, func() {
+		if writing.Load() {
+			c.ws.CloseNow()
+		}
+	})()
 	write := func(msg []byte) bool {
-		ctx, cancel := context.WithTimeout(c.ctx, c.g.cfg.WriteTimeout)
-		defer cancel()
-		if err := c.ws.Write(ctx, websocket.MessageText, msg); err != nil {
+		writing.Store(true)
+		watchdog.Reset(c.g.cfg.WriteTimeout)
+		err := c.ws.Write(context.Background(), websocket.MessageText, msg)
+		watchdog.Stop()
+		writing.Store(false)
+		if err != nil {
 			c.cancel()
 			return false
 		}
-		last = time.Now()
 		return true
 	}
 	for {
@@ -165,6 +188,12 @@ func (c *conn) writeLoop() {
 		case <-c.ctx.Done():
 			return
 		case <-c.closing:
+			if c.closeCode == protocol.CloseDead {
+				// The peer does not answer: no close handshake to wait for.
+				c.ws.CloseNow()
+				c.cancel()
+				return
+			}
 			if c.final != nil {
 				ctx, cancel := context.WithTimeout(c.ctx, time.Second)
 				c.ws.Write(ctx, websocket.MessageText, c.final)
@@ -177,11 +206,31 @@ func (c *conn) writeLoop() {
 			if !write(msg) {
 				return
 			}
+			// Write what queued up meanwhile without going back through
+			// the select (a close request still goes first).
+		drain:
+			for range maxWriteBatch - 1 {
+				select {
+				case <-c.closing:
+					break drain
+				default:
+				}
+				select {
+				case msg = <-c.queue:
+					if !write(msg) {
+						return
+					}
+				default:
+					break drain
+				}
+			}
+			last = time.Now()
 		case <-beat.C:
 			if time.Since(last) >= interval*9/10 {
 				if !write(protocol.MustEncode(protocol.Heartbeat{Time: time.Now().UnixMilli()})) {
 					return
 				}
+				last = time.Now()
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -71,6 +72,23 @@ type Config struct {
 	// "overloaded" with the retry window and protocol.CloseOverloaded.
 	AcceptRate  float64
 	AcceptBurst int
+	// SocketSendBuffer sets each connection's kernel send buffer (SO_SNDBUF),
+	// default DefaultSocketSendBuffer, so that a slow reader fills its
+	// bounded queue and is cut off instead of parking megabytes in the
+	// kernel (Linux autotunes send buffers up to 4 MB). It takes effect
+	// only when the http.Server uses ConnContext.
+	SocketSendBuffer int
+}
+
+// DefaultSocketSendBuffer is the default Config.SocketSendBuffer: 64 KiB.
+const DefaultSocketSendBuffer = 64 << 10
+
+type connKey struct{}
+
+// ConnContext is for http.Server.ConnContext: it lets the gateway reach the
+// TCP connection of an upgrade to size its send buffer.
+func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
 }
 
 // Gateway serves the WebSocket endpoint.
@@ -85,6 +103,9 @@ type Gateway struct {
 	tokens float64 // accept-rate limiter
 	refill time.Time
 
+	bucket  int64 // current 100 ms interval (unix time / 100 ms)
+	bucketN int64 // upgrades in it
+
 	Stats Stats
 }
 
@@ -93,7 +114,10 @@ type Stats struct {
 	Accepted      atomic.Int64 // WebSocket upgrades
 	Refused       atomic.Int64 // upgrades sent away: shutting down, over MaxConns or AcceptRate
 	SlowConsumers atomic.Int64 // connections cut because their queue overflowed
-	Closed        sync.Map     // close code -> *atomic.Int64
+	// AcceptPeak is the most upgrades accepted within one 100 ms interval
+	// since the start: the reconnect-storm figure.
+	AcceptPeak atomic.Int64
+	Closed     sync.Map // close code -> *atomic.Int64
 }
 
 // New returns a gateway.
@@ -112,6 +136,9 @@ func New(cfg Config) *Gateway {
 	}
 	if cfg.RestartWindow <= 0 {
 		cfg.RestartWindow = DefaultRestartWindow
+	}
+	if cfg.SocketSendBuffer <= 0 {
+		cfg.SocketSendBuffer = DefaultSocketSendBuffer
 	}
 	if cfg.AcceptBurst <= 0 {
 		cfg.AcceptBurst = max(1, int(cfg.AcceptRate))
@@ -145,6 +172,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.Stats.Accepted.Add(1)
+	if tc, ok := r.Context().Value(connKey{}).(*net.TCPConn); ok {
+		tc.SetWriteBuffer(g.cfg.SocketSendBuffer)
+	}
 	if c.Subprotocol() != protocol.Subprotocol {
 		e := protocol.Errorf(protocol.CodeUnsupportedVer, "this server speaks %s; please update the app", protocol.Subprotocol)
 		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
@@ -156,6 +186,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	cn := newConn(g, c, u)
 	g.mu.Lock()
+	if b := time.Now().UnixMilli() / 100; b != g.bucket {
+		g.bucket, g.bucketN = b, 0
+	}
+	g.bucketN++
+	if g.bucketN > g.Stats.AcceptPeak.Load() {
+		g.Stats.AcceptPeak.Store(g.bucketN)
+	}
 	over := g.down || g.cfg.MaxConns > 0 && len(g.conns) >= g.cfg.MaxConns || !g.takeAcceptLocked()
 	reason := "overloaded"
 	if g.down {

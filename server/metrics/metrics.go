@@ -59,6 +59,8 @@ func Handler(h *Histograms, gw *gateway.Gateway, svc *feed.Service, hb *hub.Hub)
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "livefeed_log_applied_position", Help: "Last log position applied to the view."},
 			func() float64 { return float64(svc.View().Applied()) }),
 		counter("livefeed_accepts_total", "WebSocket upgrades accepted.", &gw.Stats.Accepted),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "livefeed_accept_peak_per_100ms", Help: "Most upgrades accepted within one 100 ms interval since the start."},
+			func() float64 { return float64(gw.Stats.AcceptPeak.Load()) }),
 		counter("livefeed_refused_total", "Upgrades sent away (shutting down, over the connection cap or accept rate).", &gw.Stats.Refused),
 		counter("livefeed_slow_consumer_cuts_total", "Connections cut because their send queue overflowed.", &gw.Stats.SlowConsumers),
 		counter("livefeed_actions_total", "Actions applied.", &svc.Stats.Actions),

@@ -5,12 +5,15 @@
 package faultproxy
 
 import (
-	"errors"
-	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
+
+// SocketBuffer is the receive buffer of the proxy's connections to the
+// target, in bytes.
+const SocketBuffer = 32 << 10
 
 // Proxy forwards connections from its address to a target.
 type Proxy struct {
@@ -134,7 +137,16 @@ func (p *Proxy) handle(client net.Conn) {
 	p.mu.Lock()
 	target := p.target
 	p.mu.Unlock()
-	server, err := net.DialTimeout("tcp", target, 5*time.Second)
+	// Small socket buffers, as on a real slow link: a throttled reader
+	// pushes back on the server instead of the kernel absorbing megabytes.
+	d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, SocketBuffer)
+		})
+		return serr
+	}}
+	server, err := d.Dial("tcp", target)
 	if err != nil {
 		return
 	}
@@ -182,9 +194,6 @@ func (p *Proxy) pump(dst, src net.Conn) {
 			}
 		}
 		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				return
-			}
 			return
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"livefeed/server/gateway"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
@@ -41,7 +42,10 @@ func Start(t testing.TB, dir string, mod func(*node.Config)) *Node {
 	if err != nil {
 		t.Fatalf("start node: %v", err)
 	}
-	tn := &Node{Node: n, Srv: httptest.NewServer(n.Handler), Dir: dir}
+	srv := httptest.NewUnstartedServer(n.Handler)
+	srv.Config.ConnContext = gateway.ConnContext
+	srv.Start()
+	tn := &Node{Node: n, Srv: srv, Dir: dir}
 	t.Cleanup(tn.Stop)
 	return tn
 }

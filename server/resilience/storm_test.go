@@ -1,0 +1,153 @@
+//go:build !race
+
+// The storm runs 2,000 sessions in one test process: more goroutines than
+// the race detector supports (8,128), so it runs in the non-race pass of
+// `make test`.
+
+package resilience
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"slices"
+	"sort"
+	"syscall"
+	"testing"
+	"time"
+
+	"livefeed/app/session"
+)
+
+// TestReconnectStorm: 2,000 clients on one feed; the server restarts
+// (SIGTERM, telling clients to come back within 2 s) while a writer keeps
+// posting. Every client is back, resumed, with every event exactly once, and
+// reconnects are spread over the window instead of arriving at once.
+func TestReconnectStorm(t *testing.T) {
+	const (
+		N      = 2000
+		window = 2 * time.Second
+	)
+	srv := newServer(t, "--restart-window", window.String())
+	tokens := make([]string, 50)
+	for i := range tokens {
+		tokens[i] = signIn(t, srv, fmt.Sprintf("user%d", i))
+	}
+	var restartAt time.Time
+	clients := make([]*client, N)
+	for i := range clients {
+		c := startClient(t, clientOpts{url: srv.wsURL(), token: tokens[i%len(tokens)], feeds: []string{"main"}})
+		clients[i] = c
+		if i%200 == 199 {
+			time.Sleep(50 * time.Millisecond) // a gentler first wave
+		}
+	}
+	waitFor(t, 60*time.Second, "all clients live", func() bool {
+		for _, c := range clients {
+			if c.s.Status().State != session.StateLive {
+				return false
+			}
+		}
+		return true
+	})
+	writer := signIn(t, srv, "writer")
+	var want []string
+	postN := func(n int) {
+		for i := 0; i < n; i++ {
+			text := fmt.Sprintf("storm %d", len(want))
+			postHTTP(t, srv, writer, "main", fmt.Sprint("storm-op-", len(want)), text)
+			want = append(want, text)
+		}
+	}
+	postN(20)
+	restartAt = time.Now()
+	srv.signal(syscall.SIGTERM)
+	writeDone := make(chan struct{})
+	go func() { defer close(writeDone); postN(30) }() // retries until the server is back
+	srv.start()
+	restarted := time.Since(restartAt)
+	<-writeDone
+	waitFor(t, 120*time.Second, "every client to have every event", func() bool {
+		for _, c := range clients {
+			if c.count() < len(want) || c.s.Status().State != session.StateLive {
+				return false
+			}
+		}
+		return true
+	})
+	allBack := time.Since(restartAt)
+	serverPeak := metric(t, srv, "livefeed_accept_peak_per_100ms")
+	for i, c := range clients {
+		c.check(t, fmt.Sprint("client ", i), want)
+		if st := c.s.Status().Stats; st.Reconnects < 1 || st.Duplicates != 0 {
+			t.Errorf("client %d stats %+v", i, st)
+		}
+		if t.Failed() {
+			break
+		}
+	}
+	var connects []time.Time // welcomes after the restart began
+	for _, c := range clients {
+		c.mu.Lock()
+		for _, at := range c.lives {
+			if at.After(restartAt) {
+				connects = append(connects, at)
+			}
+		}
+		c.mu.Unlock()
+	}
+	buckets := map[int64]int{}
+	for _, at := range connects {
+		buckets[int64(at.Sub(restartAt)/(100*time.Millisecond))]++
+	}
+	peak := 0
+	var keys []int64
+	for k, n := range buckets {
+		peak = max(peak, n)
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	var hist []int
+	for k := slices.Min(keys); k <= slices.Max(keys); k++ {
+		hist = append(hist, buckets[k])
+	}
+	// Each client comes back after U[0, window] plus its own full-jitter
+	// backoff: spread uniformly, N clients over the window make
+	// N·100ms/window = 100 per 100 ms. Clients that came back while the
+	// server was still starting (about D = 0.5 s of the window) retry once
+	// more within a second, adding up to N·D/window·(100ms/1s) = 50 per
+	// 100 ms for a while; with the randomness of 2,000 draws and the
+	// server accepting in bursts on a busy 2-core machine, the bound is 3×
+	// the uniform rate. Without the window all of them would arrive within
+	// the first backoff step (≤ 500 ms): 400 per 100 ms on average.
+	bound := 3 * N * int(100*time.Millisecond) / int(window)
+	t.Logf("storm: %d clients, server back after %v, all resumed after %v", N, restarted.Round(time.Millisecond), allBack.Round(time.Millisecond))
+	t.Logf("server: peak %d upgrades accepted within 100 ms (bound %d), %d accepts in all", serverPeak, bound, metric(t, srv, "livefeed_accepts_total"))
+	t.Logf("client welcomes per 100 ms (as this busy process saw them): peak %d: %v", peak, hist)
+	if len(connects) < N {
+		t.Errorf("%d reconnections seen, want at least %d", len(connects), N)
+	}
+	if serverPeak > bound {
+		t.Errorf("peak %d accepts in 100 ms exceeds %d", serverPeak, bound)
+	}
+}
+
+// metric reads one value from the server's /metrics.
+func metric(t testing.TB, s *server, name string) int {
+	resp, err := http.Get(s.url() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			var f float64
+			fmt.Sscan(v, &f)
+			return int(f)
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
