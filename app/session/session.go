@@ -127,7 +127,8 @@ type Session struct {
 	subAt    map[string]time.Time // when each feed's subscription was sent
 	subbed   map[string]bool      // feeds caught up on the current connection
 
-	kick chan struct{} // retry now / went online
+	kick     chan struct{}      // retry now / went online
+	stopConn context.CancelFunc // ends the current connection
 }
 
 type result struct {
@@ -349,11 +350,18 @@ func (s *Session) RetryNow() {
 
 // SetOnline tells the session whether the browser believes it is online.
 // While offline the session does not try to connect.
+// Going offline closes the current connection (a browser may keep a
+// WebSocket open while it reports being offline, and nothing should be sent
+// into it then).
 func (s *Session) SetOnline(online bool) {
 	s.mu.Lock()
 	changed := s.online != online
 	s.online = online
+	stop := s.stopConn
 	s.mu.Unlock()
+	if changed && !online && stop != nil {
+		stop()
+	}
 	if changed {
 		s.RetryNow()
 	}
@@ -528,9 +536,10 @@ type goAwayErr struct{ g protocol.GoAway }
 func (e goAwayErr) Error() string { return "server closed the connection: " + e.g.Reason }
 
 var (
-	errDead = errors.New("no traffic from the server within the heartbeat deadline")
-	errGap  = errors.New("missed events (gap in positions); resuming")
-	errWoke = errors.New("the clock jumped (woke from sleep); reconnecting")
+	errDead    = errors.New("no traffic from the server within the heartbeat deadline")
+	errGap     = errors.New("missed events (gap in positions); resuming")
+	errWoke    = errors.New("the clock jumped (woke from sleep); reconnecting")
+	errOffline = errors.New("the browser went offline")
 )
 
 // connectOnce dials, runs one connection until it ends, and reports whether
@@ -553,6 +562,9 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 
 	cctx, stop := context.WithCancel(ctx)
 	defer stop()
+	s.mu.Lock()
+	s.stopConn = stop
+	s.mu.Unlock()
 	frames := make(chan []byte, 16)
 	readErr := make(chan error, 1)
 	go func() {
@@ -624,8 +636,11 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 	defer clock.stop()
 	for {
 		select {
-		case <-ctx.Done():
-			return connected, window, ctx.Err()
+		case <-cctx.Done():
+			if ctx.Err() != nil {
+				return connected, window, ctx.Err()
+			}
+			return connected, window, errOffline
 		case <-clock.jumped:
 			return connected, window, errWoke
 		case err := <-readErr:
@@ -683,6 +698,10 @@ func (s *Session) handle(c *websocket.Conn, m protocol.Message) error {
 	s.mu.Lock()
 	switch m := m.(type) {
 	case protocol.Welcome:
+		select { // a RetryNow meant for the last wait is spent
+		case <-s.kick:
+		default:
+		}
 		s.status.User = m.User
 		s.status.State, s.status.NextTry, s.status.LastError = StateLive, time.Time{}, ""
 		s.status.Stats.Connects++
@@ -724,7 +743,14 @@ func (s *Session) handle(c *websocket.Conn, m protocol.Message) error {
 			}
 			ev := m
 			ups = append(ups, Update{Kind: UpdateFeed, Feed: m.Feed, Event: &ev, Live: s.subbed[m.Feed]})
-			if s.dropSeenLocked(m.Feed) {
+			// Our own action's event may come before its ack: it is
+			// applied, so it leaves the outbox now (the ack, when it
+			// comes, still wakes WaitAck).
+			if i := s.box.find(m.Op); i >= 0 && m.Author.ID == s.status.User.ID {
+				s.box.Pending = slices.Delete(s.box.Pending, i, i+1)
+				_ = s.box.save(s.cfg.Store)
+				ups = append(ups, Update{Kind: UpdateOutbox, Feed: m.Feed})
+			} else if s.dropSeenLocked(m.Feed) {
 				ups = append(ups, Update{Kind: UpdateOutbox, Feed: m.Feed})
 			}
 		case AppliedDup:

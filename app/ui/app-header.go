@@ -1,0 +1,54 @@
+package ui
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"livefeed/shared/protocol"
+)
+
+// appHeader is the top bar: brand, feed, connection indicator and the
+// signed-in user.
+type appHeader struct {
+	app.Compo
+
+	Page       *feedPage
+	Feed       string
+	User       protocol.User
+	SignedIn   bool
+	Connection connectionView
+}
+
+func newAppHeader(p *feedPage, feed string, u protocol.User, signedIn bool, conn connectionView) *appHeader {
+	return &appHeader{Page: p, Feed: feed, User: u, SignedIn: signedIn, Connection: conn}
+}
+
+func (h *appHeader) Render() app.UI {
+	return app.Header().Class("topbar").Body(
+		app.Div().Class("topbar-inner").Body(
+			app.A().Class("brand").Href("/").Body(
+				app.Img().Class("brand-logo").Src("/web/icon.svg").Alt("").Width(28).Height(28),
+				app.Span().Class("brand-name").Text("Livefeed"),
+			),
+			app.Span().Class("crumb").Aria("hidden", true).Text("/"),
+			app.Span().Class("feed-name").Text("#"+h.Feed),
+			app.Div().Class("spacer"),
+			app.If(h.SignedIn, func() app.UI {
+				return app.Div().Class("topbar-right").Body(
+					newConnectionIndicator(h.Page, h.Connection),
+					app.Div().Class("me").Body(
+						newAvatar(h.User.ID, h.User.Name, "sm"),
+						app.Span().Class("me-name").Text(h.User.Name),
+						app.Button().Class("btn btn-ghost btn-sm").Type("button").Text("Sign out").
+							OnClick(func(ctx app.Context, e app.Event) { h.Page.signOut(ctx) }),
+					),
+				)
+			}),
+		),
+	)
+}
+
+// avatar is a coloured circle with a name's initial (text, never markup).
+func newAvatar(id, name, size string) app.UI {
+	return app.Span().Class("avatar avatar-"+size).Aria("hidden", true).
+		Style("--hue", itoa(hue(id))).Text(initial(name))
+}

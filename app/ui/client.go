@@ -1,0 +1,255 @@
+package ui
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"livefeed/app/session"
+	"livefeed/shared/protocol"
+)
+
+// client owns the page's session: one per page load, shared by the feed
+// pages the app navigates between. Its methods may be called from any
+// goroutine; the UI learns about changes through the listener, which hops
+// to the UI goroutine itself.
+type client struct {
+	mu       sync.Mutex
+	user     protocol.User
+	sess     *session.Session
+	stop     context.CancelFunc
+	dropConn context.CancelFunc
+	listener func()
+	resets   map[string]bool
+	// applied holds the op ids of events the session applied, so that an
+	// outbox entry whose event arrived before its ack is not shown twice.
+	applied map[string]bool
+}
+
+// cl is the page's client.
+var cl = &client{resets: map[string]bool{}, applied: map[string]bool{}}
+
+// session returns the running session, or nil when signed out.
+func (c *client) session() *session.Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess
+}
+
+// currentUser returns the user the session runs for.
+func (c *client) currentUser() protocol.User {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.user
+}
+
+// setListener installs the function called after every change (nil
+// removes it).
+func (c *client) setListener(f func()) {
+	c.mu.Lock()
+	c.listener = f
+	c.mu.Unlock()
+}
+
+func (c *client) changed() {
+	c.mu.Lock()
+	f := c.listener
+	c.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+// takeReset reports (once) whether a feed's state was replaced by a
+// snapshot since the last call: its posts are then not "new".
+func (c *client) takeReset(feed string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.resets[feed]
+	delete(c.resets, feed)
+	return r
+}
+
+// start runs a session for u following feed; if one runs for u already it
+// follows feed too.
+func (c *client) start(u protocol.User, feed string) *session.Session {
+	watchBrowser()
+	c.mu.Lock()
+	if c.sess != nil && c.user.ID == u.ID {
+		s := c.sess
+		c.mu.Unlock()
+		s.Follow(feed)
+		return s
+	}
+	c.stopLocked()
+	c.user = u
+	s := session.New(session.Config{
+		URL:      wsURL(),
+		Client:   "livefeed-web",
+		Feeds:    []string{feed},
+		Store:    newLocalStore(u.ID),
+		OnUpdate: c.onUpdate,
+	})
+	s.SetOnline(navigatorOnline())
+	ctx, cancel := context.WithCancel(context.Background())
+	c.sess, c.stop = s, cancel
+	c.mu.Unlock()
+	go c.run(ctx, s)
+	return s
+}
+
+// run runs the session until ctx is done. dropConnection cancels one Run
+// (closing its connection at once); the loop starts the next.
+func (c *client) run(ctx context.Context, s *session.Session) {
+	for ctx.Err() == nil {
+		rctx, cancel := context.WithCancel(ctx)
+		c.mu.Lock()
+		c.dropConn = cancel
+		c.mu.Unlock()
+		started := time.Now()
+		_ = s.Run(rctx)
+		if rctx.Err() == nil && time.Since(started) < time.Second {
+			time.Sleep(time.Second) // never spin
+		}
+		cancel()
+	}
+}
+
+// stopLocked ends the running session. Called with mu held.
+func (c *client) stopLocked() {
+	if c.stop != nil {
+		c.stop()
+	}
+	c.sess, c.stop, c.dropConn = nil, nil, nil
+	c.user = protocol.User{}
+	clear(c.resets)
+	clear(c.applied)
+}
+
+// signOut ends the session (its cache and outbox stay stored under the
+// user's id).
+func (c *client) signOut() {
+	c.mu.Lock()
+	c.stopLocked()
+	c.mu.Unlock()
+	c.changed()
+}
+
+func (c *client) onUpdate(u session.Update) {
+	if u.Kind == session.UpdateFeed {
+		c.mu.Lock()
+		if u.Event == nil {
+			c.resets[u.Feed] = true
+		} else if u.Event.Op != "" {
+			c.applied[u.Event.Op] = true
+		}
+		c.mu.Unlock()
+	}
+	c.changed()
+}
+
+// unapplied returns the outbox entries whose events the feed has not
+// applied yet. The session drops an entry when its ack arrives, which may
+// be after its event: until then the entry and the event's effect would
+// both show. Op ids no longer in the outbox are forgotten.
+func (c *client) unapplied(pending []session.Pending) []session.Pending {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := pending[:0:0]
+	live := make(map[string]bool, len(pending))
+	for _, p := range pending {
+		live[p.Action.Op] = true
+		if !c.applied[p.Action.Op] {
+			out = append(out, p)
+		}
+	}
+	for op := range c.applied {
+		if !live[op] {
+			delete(c.applied, op)
+		}
+	}
+	return out
+}
+
+// setOnline follows the browser's online/offline events. Going offline also
+// drops the current connection: browsers keep an open WebSocket through an
+// offline spell, and actions must wait in the outbox rather than go into a
+// socket that may be dead.
+func (c *client) setOnline(online bool) {
+	c.mu.Lock()
+	s, drop := c.sess, c.dropConn
+	c.mu.Unlock()
+	if s != nil {
+		s.SetOnline(online)
+		if !online && drop != nil {
+			drop()
+		}
+	}
+	c.changed()
+}
+
+// retryNow skips the backoff wait when the session is waiting to
+// reconnect (a kick while connected would be kept and skip the next wait).
+func (c *client) retryNow() {
+	if s := c.session(); s != nil && s.Status().State == session.StateReconnecting {
+		s.RetryNow()
+	}
+}
+
+var watchOnce sync.Once
+
+// watchBrowser listens to the window's online, offline, visibilitychange
+// and pageshow events, once per page.
+func watchBrowser() {
+	if !app.IsClient {
+		return
+	}
+	watchOnce.Do(func() {
+		win := app.Window()
+		on := func(event string, f func(app.Value)) {
+			fn := app.FuncOf(func(_ app.Value, args []app.Value) any {
+				var ev app.Value = app.Undefined()
+				if len(args) > 0 {
+					ev = args[0]
+				}
+				f(ev)
+				return nil
+			})
+			win.Call("addEventListener", event, fn)
+		}
+		on("online", func(app.Value) { go cl.setOnline(true) })
+		on("offline", func(app.Value) { go cl.setOnline(false) })
+		on("pageshow", func(ev app.Value) {
+			if ev.Get("persisted").Truthy() {
+				go cl.retryNow()
+			}
+		})
+		app.Window().Get("document").Call("addEventListener", "visibilitychange", app.FuncOf(func(app.Value, []app.Value) any {
+			if app.Window().Get("document").Get("visibilityState").String() == "visible" {
+				go cl.retryNow()
+			}
+			return nil
+		}))
+	})
+}
+
+// navigatorOnline reports navigator.onLine (true outside a browser).
+func navigatorOnline() bool {
+	if !app.IsClient {
+		return true
+	}
+	v := app.Window().Get("navigator").Get("onLine")
+	return v.IsUndefined() || v.Truthy()
+}
+
+// wsURL is the WebSocket endpoint of the page's origin.
+func wsURL() string {
+	loc := app.Window().Get("location")
+	scheme := "ws://"
+	if loc.Get("protocol").String() == "https:" {
+		scheme = "wss://"
+	}
+	return scheme + loc.Get("host").String() + "/ws"
+}

@@ -1,0 +1,103 @@
+package ui
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"livefeed/shared/protocol"
+)
+
+// counterFrom is how many characters a text must have before the counter
+// draws attention to itself.
+const counterFrom = protocol.MaxTextChars - 200
+
+// composeBox writes a new post. Ctrl+Enter (⌘+Enter) posts.
+type composeBox struct {
+	app.Compo
+
+	Page *feedPage
+	User protocol.User
+
+	draft string
+	err   string
+}
+
+func newComposeBox(p *feedPage, u protocol.User) *composeBox {
+	return &composeBox{Page: p, User: u}
+}
+
+func (c *composeBox) Render() app.UI {
+	n := textLen(c.draft)
+	over := n > protocol.MaxTextChars
+	counterClass := "counter"
+	switch {
+	case over:
+		counterClass += " counter-over"
+	case n >= counterFrom:
+		counterClass += " counter-near"
+	}
+	return app.Form().Class("card compose").OnSubmit(c.onSubmit).Body(
+		app.Div().Class("compose-row").Body(
+			newAvatar(c.User.ID, c.User.Name, "md"),
+			app.Div().Class("compose-main").Body(
+				app.Label().For("compose-text").Class("sr-only").Text("Write a post"),
+				app.Textarea().ID("compose-text").Class("compose-text").
+					Placeholder("What's happening?").Rows(3).
+					Aria("describedby", "compose-counter compose-error").
+					Aria("invalid", over || c.err != "").
+					Attr("value", c.draft).
+					OnInput(c.onInput).
+					OnKeyDown(c.onKeyDown),
+				app.Div().Class("compose-foot").Body(
+					app.Span().ID("compose-counter").Class(counterClass).Aria("live", "polite").
+						Text(itoa(n)+" / "+itoa(protocol.MaxTextChars)),
+					app.Span().Class("kbd-hint").Text("Ctrl+Enter to post"),
+					app.Button().Class("btn btn-primary").Type("submit").
+						Disabled(n == 0 || over).Text("Post"),
+				),
+				app.P().ID("compose-error").Class("field-error").Role("alert").Text(c.err),
+			),
+		),
+	)
+}
+
+func (c *composeBox) onInput(ctx app.Context, e app.Event) {
+	c.draft = ctx.JSSrc().Get("value").String()
+	c.err = ""
+}
+
+func (c *composeBox) onKeyDown(ctx app.Context, e app.Event) {
+	if e.Get("key").String() == "Enter" && (e.Get("ctrlKey").Bool() || e.Get("metaKey").Bool()) {
+		e.PreventDefault()
+		c.draft = ctx.JSSrc().Get("value").String()
+		c.submit(ctx)
+	}
+}
+
+func (c *composeBox) onSubmit(ctx app.Context, e app.Event) {
+	e.PreventDefault()
+	c.submit(ctx)
+}
+
+func (c *composeBox) submit(ctx app.Context) {
+	if textLen(c.draft) == 0 {
+		return
+	}
+	if msg := c.Page.post(ctx, c.draft); msg != "" {
+		c.err = msg
+		return
+	}
+	c.draft, c.err = "", ""
+	// go-app drops an empty "value" attribute instead of setting it, so
+	// the textarea is cleared by hand.
+	setValue("compose-text", "")
+}
+
+// setValue sets the value of the form field with id.
+func setValue(id, v string) {
+	if !app.IsClient {
+		return
+	}
+	if el := app.Window().GetElementByID(id); el.Truthy() {
+		el.Set("value", v)
+	}
+}

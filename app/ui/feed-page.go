@@ -1,0 +1,576 @@
+package ui
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"livefeed/app/session"
+	"livefeed/shared/protocol"
+)
+
+type phase int
+
+const (
+	phaseLoading phase = iota // asking the server who we are
+	phaseSignIn               // not signed in
+	phaseFeed                 // signed in: the feed
+)
+
+// freshFor is how long a newly shown post keeps its highlight.
+const freshFor = 2500 * time.Millisecond
+
+// topSlack is how far (CSS pixels) the window may be scrolled and still
+// count as "at the top", where new posts appear in place.
+const topSlack = 24
+
+// feedPage is the app's only page: sign-in, then one feed. It holds all UI
+// state; its children render props and call its methods. Every method runs
+// on the UI goroutine.
+type feedPage struct {
+	app.Compo
+
+	feed  string
+	phase phase
+	user  protocol.User
+
+	joining bool
+	joinErr string
+
+	status   session.Status
+	online   bool
+	pendingN int
+	posts    []postView
+	presence []protocol.User
+	rejected []session.Rejected
+
+	baseline bool
+	known    map[string]bool
+	fresh    map[string]time.Time
+	newCount int
+	atTop    bool
+
+	editing   string
+	editDraft string
+
+	now             time.Time
+	updateAvailable bool
+	lastCheck       time.Time
+
+	scheduled *atomic.Bool
+	done      chan struct{}
+	scrollFn  app.Func
+}
+
+func newFeedPage() *feedPage {
+	return &feedPage{
+		feed:   protocol.DefaultFeed,
+		online: true,
+		atTop:  true,
+		known:  map[string]bool{},
+		fresh:  map[string]time.Time{},
+	}
+}
+
+// OnNav runs on the server while prerendering and in the browser on each
+// navigation.
+func (p *feedPage) OnNav(ctx app.Context) {
+	feed, ok := FeedFromPath(ctx.Page().URL().Path)
+	if !ok {
+		feed = protocol.DefaultFeed
+	}
+	ctx.Page().SetTitle(pageTitle(feed))
+	if feed == p.feed {
+		return
+	}
+	p.feed = feed
+	p.baseline, p.editing = false, ""
+	clear(p.known)
+	if p.phase == phaseFeed && app.IsClient {
+		cl.start(p.user, feed)
+		p.sync(ctx)
+	}
+}
+
+func pageTitle(feed string) string {
+	if feed == protocol.DefaultFeed {
+		return "Livefeed"
+	}
+	return "#" + feed + " · Livefeed"
+}
+
+func (p *feedPage) OnMount(ctx app.Context) {
+	if feed, ok := FeedFromPath(ctx.Page().URL().Path); ok {
+		p.feed = feed
+	}
+	p.online = navigatorOnline()
+	p.now = time.Now()
+	p.atTop = scrollY() < topSlack
+	p.done = make(chan struct{})
+	p.scheduled = &atomic.Bool{}
+	scheduled := p.scheduled
+	cl.setListener(func() {
+		if scheduled.CompareAndSwap(false, true) {
+			ctx.Dispatch(func(ctx app.Context) {
+				scheduled.Store(false)
+				p.sync(ctx)
+			})
+		}
+	})
+	p.scrollFn = app.FuncOf(func(app.Value, []app.Value) any {
+		top := scrollY() < topSlack
+		if top != p.atTop {
+			ctx.Dispatch(func(ctx app.Context) { p.setAtTop(ctx, top) })
+		}
+		return nil
+	})
+	app.Window().Call("addEventListener", "scroll", p.scrollFn, map[string]any{"passive": true})
+	p.tick(ctx)
+
+	if cl.session() != nil {
+		p.user = cl.currentUser()
+		p.phase = phaseFeed
+		cl.start(p.user, p.feed)
+		p.sync(ctx)
+		return
+	}
+	if u, ok := loadCachedUser(); ok {
+		// Open the cached feed at once, then check with the server.
+		p.startSession(ctx, u)
+		ctx.Async(func() {
+			res, err := fetchAPI(http.MethodGet, "/api/session", nil)
+			ctx.Dispatch(func(ctx app.Context) { p.verified(ctx, res, err) })
+		})
+		return
+	}
+	p.phase = phaseLoading
+	ctx.Async(func() {
+		res, err := fetchAPI(http.MethodGet, "/api/session", nil)
+		ctx.Dispatch(func(ctx app.Context) {
+			if err == nil && res.Status == http.StatusOK {
+				if u, ok := decodeUser(res.Body); ok {
+					saveCachedUser(u)
+					p.startSession(ctx, u)
+					return
+				}
+			}
+			p.phase = phaseSignIn
+			if err != nil {
+				p.joinErr = "Can't reach Livefeed right now. Check your connection, then join."
+			}
+		})
+	})
+}
+
+func (p *feedPage) OnDismount() {
+	cl.setListener(nil)
+	if p.scrollFn != nil {
+		app.Window().Call("removeEventListener", "scroll", p.scrollFn)
+		p.scrollFn.Release()
+		p.scrollFn = nil
+	}
+	if p.done != nil {
+		close(p.done)
+		p.done = nil
+	}
+}
+
+// OnAppUpdate is called by go-app when a new version has been installed.
+func (p *feedPage) OnAppUpdate(ctx app.Context) {
+	p.updateAvailable = ctx.AppUpdateAvailable()
+}
+
+// tick refreshes relative times and the reconnect countdown.
+func (p *feedPage) tick(ctx app.Context) {
+	done := p.done
+	ctx.Async(func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		n := 0
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			n++
+			ctx.Dispatch(func(ctx app.Context) {
+				now := time.Now()
+				if p.status.State == session.StateReconnecting || n%15 == 0 {
+					p.now = now
+					return
+				}
+				ctx.PreventUpdate()
+			})
+		}
+	})
+}
+
+// verified handles the server's answer about a cached sign-in.
+func (p *feedPage) verified(ctx app.Context, res apiResponse, err error) {
+	if err != nil || res.Status >= 500 {
+		return // offline or server trouble: keep the cached session
+	}
+	if res.Status == http.StatusUnauthorized {
+		p.signedOut(ctx, "Your session has ended. Join again to continue.")
+		return
+	}
+	if u, ok := decodeUser(res.Body); ok && u != p.user {
+		saveCachedUser(u)
+		if u.ID != p.user.ID {
+			p.startSession(ctx, u)
+		} else {
+			p.user = u
+		}
+	}
+}
+
+func decodeUser(b []byte) (protocol.User, bool) {
+	var v struct {
+		User protocol.User `json:"user"`
+	}
+	if json.Unmarshal(b, &v) != nil || v.User.ID == "" {
+		return protocol.User{}, false
+	}
+	return v.User, true
+}
+
+func (p *feedPage) startSession(ctx app.Context, u protocol.User) {
+	p.user, p.phase, p.joinErr, p.joining = u, phaseFeed, "", false
+	p.baseline, p.editing = false, ""
+	clear(p.known)
+	cl.start(u, p.feed)
+	p.sync(ctx)
+}
+
+func (p *feedPage) signedOut(ctx app.Context, msg string) {
+	cl.signOut()
+	clearCachedUser()
+	p.user, p.phase, p.joinErr = protocol.User{}, phaseSignIn, msg
+	p.posts, p.presence, p.rejected, p.newCount = nil, nil, nil, 0
+	p.status = session.Status{}
+}
+
+// join signs in with a display name.
+func (p *feedPage) join(ctx app.Context, name string) {
+	if p.joining {
+		return
+	}
+	p.joining, p.joinErr = true, ""
+	ctx.Async(func() {
+		res, err := fetchAPI(http.MethodPost, "/api/session", map[string]string{"name": name})
+		ctx.Dispatch(func(ctx app.Context) {
+			p.joining = false
+			switch {
+			case err != nil:
+				p.joinErr = "Can't reach Livefeed right now. Check your connection and try again."
+			case res.Status == http.StatusOK:
+				u, ok := decodeUser(res.Body)
+				if !ok {
+					p.joinErr = "The server sent an unexpected answer. Please try again."
+					return
+				}
+				saveCachedUser(u)
+				p.startSession(ctx, u)
+			default:
+				p.joinErr = res.apiError().Message
+			}
+		})
+	})
+}
+
+// signOut ends the session on the server and here.
+func (p *feedPage) signOut(ctx app.Context) {
+	ctx.Async(func() { _, _ = fetchAPI(http.MethodDelete, "/api/session", nil) })
+	p.signedOut(ctx, "")
+}
+
+// sync copies the session's state into the page.
+func (p *feedPage) sync(ctx app.Context) {
+	s := cl.session()
+	if s == nil || p.phase != phaseFeed {
+		return
+	}
+	now := time.Now()
+	p.now = now
+	prev := p.status.State
+	p.status = s.Status()
+	p.online = navigatorOnline()
+	if u := p.status.User; u.ID != "" && u != p.user {
+		p.user = u
+		saveCachedUser(u)
+	}
+	if p.status.State == session.StateUpdateRequired && prev != session.StateUpdateRequired {
+		if app.Window().Get("goappTryUpdate").Truthy() {
+			app.Window().Call("goappTryUpdate")
+		}
+	}
+	f := s.Feed(p.feed)
+	pending := cl.unapplied(s.Pending())
+	// A browser cannot see why a WebSocket upgrade failed: while
+	// reconnecting keeps failing, ask the API whether the sign-in still
+	// holds (the server may have forgotten it).
+	if p.status.State == session.StateReconnecting && p.status.Attempt >= 3 && now.Sub(p.lastCheck) > 30*time.Second {
+		p.lastCheck = now
+		ctx.Async(func() {
+			res, err := fetchAPI(http.MethodGet, "/api/session", nil)
+			ctx.Dispatch(func(ctx app.Context) { p.verified(ctx, res, err) })
+		})
+	}
+	reset := cl.takeReset(p.feed)
+
+	if !p.baseline || reset {
+		clear(p.known)
+		for _, post := range f.Posts {
+			p.known[post.ID] = true
+		}
+		p.baseline = true
+	} else {
+		reveal := p.atTop && p.editing == ""
+		freshened := false
+		for _, post := range f.Posts {
+			if p.known[post.ID] {
+				continue
+			}
+			if reveal || post.Author.ID == p.user.ID {
+				p.known[post.ID] = true
+				p.fresh[post.ID] = now
+				freshened = true
+			}
+		}
+		if freshened {
+			p.clearFreshLater(ctx)
+		}
+	}
+	p.newCount = 0
+	for _, post := range f.Posts {
+		if !p.known[post.ID] {
+			p.newCount++
+		}
+	}
+	p.posts = buildPosts(f, pending, p.user, func(id string) bool { return !p.known[id] })
+	p.presence = s.Presence(p.feed)
+	p.rejected = s.Rejected()
+	p.pendingN = 0
+	for _, q := range pending {
+		if q.AckedPos == 0 {
+			p.pendingN++
+		}
+	}
+	if p.editing != "" && !p.hasPost(p.editing) {
+		p.editing, p.editDraft = "", "" // deleted meanwhile
+	}
+}
+
+func (p *feedPage) hasPost(id string) bool {
+	for _, v := range p.posts {
+		if v.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *feedPage) clearFreshLater(ctx app.Context) {
+	ctx.After(freshFor+100*time.Millisecond, func(ctx app.Context) {
+		now := time.Now()
+		for id, t := range p.fresh {
+			if now.Sub(t) >= freshFor {
+				delete(p.fresh, id)
+			}
+		}
+	})
+}
+
+func (p *feedPage) setAtTop(ctx app.Context, top bool) {
+	p.atTop = top
+	if top && p.newCount > 0 && p.editing == "" {
+		p.sync(ctx) // reveals what was held back
+	}
+}
+
+// showNew reveals the held-back posts and scrolls to the top.
+func (p *feedPage) showNew(ctx app.Context) {
+	// Scroll first (not in a ctx.Defer: the pill that was clicked is gone
+	// after the update, and Defer skips functions of unmounted elements).
+	app.Window().Call("scrollTo", 0, 0)
+	p.atTop = true
+	p.sync(ctx)
+}
+
+// post queues a new post; it returns the reason when the text is refused.
+func (p *feedPage) post(ctx app.Context, text string) string {
+	s := cl.session()
+	if s == nil {
+		return "You are signed out."
+	}
+	if _, err := s.Post(p.feed, text); err != nil {
+		return errText(err)
+	}
+	p.sync(ctx)
+	return ""
+}
+
+func (p *feedPage) startEdit(id, text string) {
+	p.editing, p.editDraft = id, text
+}
+
+func (p *feedPage) cancelEdit() { p.editing, p.editDraft = "", "" }
+
+func (p *feedPage) saveEdit(ctx app.Context) string {
+	s := cl.session()
+	if s == nil || p.editing == "" {
+		return ""
+	}
+	for _, v := range p.posts {
+		if v.ID == p.editing && v.Text == strings.TrimSpace(p.editDraft) {
+			p.cancelEdit() // unchanged
+			return ""
+		}
+	}
+	if _, err := s.Edit(p.feed, p.editing, p.editDraft); err != nil {
+		return errText(err)
+	}
+	p.cancelEdit()
+	p.sync(ctx)
+	return ""
+}
+
+func (p *feedPage) deletePost(ctx app.Context, id string) {
+	if s := cl.session(); s != nil {
+		if _, err := s.Delete(p.feed, id); err == nil {
+			if p.editing == id {
+				p.cancelEdit()
+			}
+			p.sync(ctx)
+		}
+	}
+}
+
+func (p *feedPage) react(ctx app.Context, id, emoji string) {
+	if s := cl.session(); s != nil {
+		if _, err := s.React(p.feed, id, emoji); err == nil {
+			p.sync(ctx)
+		}
+	}
+}
+
+func (p *feedPage) dismiss(ctx app.Context, op string) {
+	if s := cl.session(); s != nil {
+		s.Dismiss(op)
+		p.sync(ctx)
+	}
+}
+
+func (p *feedPage) retryNow(ctx app.Context) {
+	cl.retryNow()
+}
+
+func errText(err error) string {
+	if e, ok := protocol.AsError(err); ok {
+		return sentence(e.Message)
+	}
+	return sentence(err.Error())
+}
+
+// sentence capitalises a message and ends it with a full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "!") && !strings.HasSuffix(s, "?") {
+		s += "."
+	}
+	return s
+}
+
+// indicator describes the connection indicator.
+func (p *feedPage) indicator() connectionView {
+	v := connectionView{Pending: p.pendingN}
+	st := p.status
+	switch {
+	case st.State == session.StateUpdateRequired:
+		v.Kind, v.Label = "update", "Update required"
+		v.Hint = "This version of Livefeed is too old for the server."
+		v.CanUpdate = true
+	case !p.online || st.State == session.StateOffline:
+		v.Kind, v.Label = "offline", "Offline"
+		if p.pendingN > 0 {
+			v.Hint = plural(p.pendingN, "change", "changes") + " will be sent when you're back online"
+		} else {
+			v.Hint = "Showing saved posts; you can keep writing"
+		}
+	case st.State == session.StateLive:
+		v.Kind, v.Label = "live", "Live"
+	case st.State == session.StateReconnecting:
+		v.Kind, v.CanRetry = "reconnecting", true
+		if wait := st.NextTry.Sub(p.now); !st.NextTry.IsZero() && wait > 500*time.Millisecond {
+			v.Label = "Reconnecting — retrying in " + fmtSeconds(wait)
+		} else {
+			v.Label = "Reconnecting…"
+		}
+	default:
+		v.Kind, v.Label = "connecting", "Connecting…"
+	}
+	return v
+}
+
+func fmtSeconds(d time.Duration) string {
+	s := int((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return strconv.Itoa(s) + " s"
+}
+
+func scrollY() float64 {
+	if !app.IsClient {
+		return 0
+	}
+	return app.Window().Get("scrollY").Float()
+}
+
+func (p *feedPage) Render() app.UI {
+	signedIn := p.phase == phaseFeed
+	return app.Div().Class("app").Body(
+		newAppHeader(p, p.feed, p.user, signedIn, p.indicator()),
+		app.Main().ID("main").Class("column").Body(
+			app.If(p.updateAvailable, func() app.UI { return newUpdateBanner(p) }),
+			app.If(p.phase == phaseLoading, func() app.UI {
+				return app.Div().Class("loading").Aria("busy", true).Body(
+					app.Div().Class("spinner"),
+					app.P().Text("Loading…"),
+				)
+			}),
+			app.If(p.phase == phaseSignIn, func() app.UI {
+				return newSignIn(p, p.joining, p.joinErr)
+			}),
+			app.If(signedIn, func() app.UI {
+				return app.Div().Class("feed").Body(
+					newFeedIntro(p.feed, p.presence, p.status.State == session.StateLive && p.online),
+					newRejectedList(p, rejectedViews(p.rejected)),
+					newComposeBox(p, p.user),
+					newNewPostsPill(p, p.newCount),
+					newPostList(p, p.posts, p.freshIDs(), p.editing, p.editDraft, p.now.Unix()/15),
+				)
+			}),
+		),
+	)
+}
+
+func (p *feedPage) freshIDs() []string {
+	var ids []string
+	for id := range p.fresh {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}

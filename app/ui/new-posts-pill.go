@@ -1,0 +1,27 @@
+package ui
+
+import "github.com/maxence-charriere/go-app/v10/pkg/app"
+
+// newPostsPill is the "N new posts" button shown, instead of moving the
+// page, when posts arrive while the reader is scrolled away from the top.
+type newPostsPill struct {
+	app.Compo
+
+	Page  *feedPage
+	Count int
+}
+
+func newNewPostsPill(p *feedPage, n int) *newPostsPill { return &newPostsPill{Page: p, Count: n} }
+
+func (n *newPostsPill) Render() app.UI {
+	return app.Div().Class("pill-slot").Body(
+		app.If(n.Count > 0, func() app.UI {
+			return app.Button().Class("pill").Type("button").
+				OnClick(func(ctx app.Context, e app.Event) { n.Page.showNew(ctx) }).
+				Body(
+					app.Span().Class("pill-arrow").Aria("hidden", true).Text("↑"),
+					app.Text(" "+plural(n.Count, "new post", "new posts")),
+				)
+		}),
+	)
+}

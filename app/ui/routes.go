@@ -1,0 +1,54 @@
+// Package ui is Livefeed's browser app: go-app components for signing in and
+// working on a feed together, the browser glue for the session (localStorage,
+// online/offline and visibility events), and, for the server, the configured
+// go-app handler that serves the PWA (see NewHTTPHandler).
+package ui
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"livefeed/shared/protocol"
+)
+
+// FeedPathPrefix is the path prefix of a named feed's page: /f/{name}.
+const FeedPathPrefix = "/f/"
+
+// FeedRoutePattern is the route pattern of named feeds.
+var FeedRoutePattern = "^" + FeedPathPrefix + strings.TrimPrefix(protocol.FeedPattern, "^")
+
+var routesOnce sync.Once
+
+// Routes registers the app's pages with go-app: "/" shows feed
+// protocol.DefaultFeed and "/f/{name}" the named feed. Both the wasm main and
+// the server call it (the server prerenders these paths and answers 404 for
+// any other). Calling it more than once is harmless.
+func Routes() {
+	routesOnce.Do(func() {
+		app.Route("/", func() app.Composer { return newFeedPage() })
+		app.RouteWithRegexp(FeedRoutePattern, func() app.Composer { return newFeedPage() })
+	})
+}
+
+// FeedFromPath returns the feed a page path shows, or false if the path is
+// not a feed page.
+func FeedFromPath(path string) (string, bool) {
+	if path == "/" || path == "" {
+		return protocol.DefaultFeed, true
+	}
+	name, ok := strings.CutPrefix(path, FeedPathPrefix)
+	if !ok || !protocol.ValidFeed(name) {
+		return "", false
+	}
+	return name, true
+}
+
+// FeedPath returns the page path of a feed.
+func FeedPath(feed string) string {
+	if feed == protocol.DefaultFeed {
+		return "/"
+	}
+	return FeedPathPrefix + feed
+}

@@ -1,0 +1,52 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"livefeed/shared/protocol"
+)
+
+// signIn asks for a display name.
+type signIn struct {
+	app.Compo
+
+	Page  *feedPage
+	Busy  bool
+	Error string
+
+	name string
+}
+
+func newSignIn(p *feedPage, busy bool, errMsg string) *signIn {
+	return &signIn{Page: p, Busy: busy, Error: errMsg}
+}
+
+func (s *signIn) Render() app.UI {
+	return app.Section().Class("card signin").Aria("labelledby", "signin-title").Body(
+		app.Img().Class("signin-logo").Src("/web/icon.svg").Alt("").Width(64).Height(64),
+		app.H1().ID("signin-title").Text("Join the feed"),
+		app.P().Class("muted").Text("Pick a name people will see next to your posts. No password, no email."),
+		app.Form().Class("signin-form").OnSubmit(s.onSubmit).Body(
+			app.Label().For("display-name").Class("field-label").Text("Display name"),
+			app.Div().Class("signin-row").Body(
+				app.Input().ID("display-name").Name("name").Type("text").
+					Attr("autocomplete", "nickname").AutoFocus(true).
+					Placeholder("e.g. Ada").
+					Attr("maxlength", protocol.MaxNameChars*4).
+					Aria("invalid", s.Error != "").
+					Aria("describedby", "signin-error").
+					Value(s.name).
+					OnInput(func(ctx app.Context, e app.Event) { s.name = ctx.JSSrc().Get("value").String() }),
+				app.Button().Class("btn btn-primary").Type("submit").Disabled(s.Busy).Text("Join"),
+			),
+			app.P().ID("signin-error").Class("field-error").Role("alert").Text(s.Error),
+		),
+	)
+}
+
+func (s *signIn) onSubmit(ctx app.Context, e app.Event) {
+	e.PreventDefault()
+	s.Page.join(ctx, strings.TrimSpace(s.name))
+}

@@ -1,0 +1,94 @@
+import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import { restartServer, stopServer } from './server';
+
+export { expect };
+
+/** The tests' fixtures: baseURL points at the server the global setup started. */
+export const test = base.extend<{ server: { stop: () => Promise<void>; restart: () => Promise<void> } }>({
+  baseURL: async ({}, use) => {
+    const url = process.env.LIVEFEED_URL;
+    if (!url) throw new Error('LIVEFEED_URL is not set: the global setup did not run');
+    await use(url);
+  },
+  server: async ({}, use) => {
+    await use({
+      stop: async () => {
+        await stopServer();
+      },
+      restart: async () => {
+        await restartServer();
+      },
+    });
+    // Leave a running server for the next test, whatever happened.
+    await restartServer();
+  },
+});
+
+/** A fresh feed name for one test. */
+export function feedName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+}
+
+/** Fails the test if the page runs script from user content. */
+export function guardXSS(page: Page) {
+  page.on('dialog', async (d) => {
+    await d.dismiss();
+    throw new Error(`unexpected dialog: ${d.message()}`);
+  });
+}
+
+export function status(page: Page) {
+  return page.getByRole('status');
+}
+
+/** Opens feed in a new page of context and signs in as name. */
+export async function join(context: BrowserContext, name: string, feed: string): Promise<Page> {
+  const page = await context.newPage();
+  guardXSS(page);
+  await page.goto(`/f/${feed}`);
+  await page.getByRole('textbox', { name: 'Display name' }).fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+  await expect(status(page)).toHaveText(/^Live/);
+  return page;
+}
+
+/** Writes a post with the compose box. */
+export async function post(page: Page, text: string) {
+  const box = page.getByRole('textbox', { name: 'Write a post' });
+  await box.fill(text);
+  await page.getByRole('button', { name: 'Post', exact: true }).click();
+  await expect(box).toHaveValue('');
+}
+
+export function article(page: Page, text: string) {
+  return page.getByRole('article').filter({ hasText: text });
+}
+
+/** Asserts that text is shown in exactly one post, now and a moment later. */
+export async function expectOnce(page: Page, text: string) {
+  await expect(article(page, text)).toHaveCount(1);
+  await page.waitForTimeout(750);
+  await expect(article(page, text)).toHaveCount(1);
+}
+
+/** Waits until the service worker has cached the app, so it opens offline. */
+export async function waitForOfflineCache(page: Page) {
+  await expect
+    .poll(
+      () =>
+        page.evaluate(async () => {
+          if (!('serviceWorker' in navigator)) return 'no service worker';
+          const reg = await navigator.serviceWorker.getRegistration();
+          if (!reg || !reg.active) return 'worker not active';
+          for (const key of await caches.keys()) {
+            const c = await caches.open(key);
+            const need = ['/', '/web/app.wasm', '/app.js', '/wasm_exec.js', '/web/app.css'];
+            const hits = await Promise.all(need.map((u) => c.match(u)));
+            if (hits.every(Boolean)) return 'ready';
+          }
+          return 'cache incomplete';
+        }),
+      { timeout: 45_000, intervals: [250] },
+    )
+    .toBe('ready');
+}

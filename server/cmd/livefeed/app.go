@@ -1,0 +1,16 @@
+package main
+
+import (
+	"net/http"
+
+	"livefeed/app/ui"
+)
+
+// The server registers the same routes as the browser (it prerenders pages
+// and answers 404 for unregistered paths) and serves the PWA.
+func init() {
+	newApp = func(version string) http.Handler {
+		ui.Routes()
+		return ui.NewHTTPHandler(version)
+	}
+}
