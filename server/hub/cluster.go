@@ -1,0 +1,302 @@
+package hub
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"livefeed/shared/protocol"
+)
+
+// Presence across the nodes of a cluster.
+//
+// Each node publishes, on core NATS (not JetStream: presence is ephemeral
+// and must not grow the log), the users subscribed on it to each feed it
+// serves, on the subject PresenceSubject+"."+feed:
+//
+//   - when its local presence of the feed changes (batched every
+//     PresenceInterval),
+//   - every PresenceBeat in any case (a heartbeat), and
+//   - at once when another node starts following the feed and asks for it.
+//
+// A node follows (subscribes to) only the feeds that have subscribers on it
+// and keeps, per feed and per other node, the last list it received, until
+// PresenceExpiry after it received it. So a user connected to node 1 is
+// online on node 2 within about one PresenceInterval, and when node 1 dies
+// without a word its users drop out on the other nodes within
+// PresenceDropAfter. A node that shuts down cleanly says so (an empty list)
+// and its users drop out at the next announcement.
+//
+// Expiry uses the receiver's clock only (receipt time + the sender's TTL),
+// so clock skew between machines does not matter.
+const (
+	// PresenceBeat is how often a node re-announces its users of each
+	// feed to the other nodes even when nothing changed.
+	PresenceBeat = time.Second
+	// PresenceExpiry is how long a node's announcement stays valid: a
+	// node that misses about three beats is considered gone.
+	PresenceExpiry = 3 * PresenceBeat
+	// PresenceDropAfter bounds how long after its node dies (crash, power
+	// loss, network partition) a user is still shown online by the other
+	// nodes: the expiry plus one announcement batch (plus the network
+	// latency between the nodes).
+	PresenceDropAfter = PresenceExpiry + PresenceInterval
+	// PresenceSubject is the NATS subject prefix of presence messages.
+	PresenceSubject = "livefeed.presence"
+	// MaxSharedUsers caps the users one node announces for one feed (so a
+	// message stays well under NATS's 1 MB payload limit); beyond it the
+	// other nodes see only the first MaxSharedUsers by name.
+	MaxSharedUsers = 5000
+)
+
+// inQueue is how many presence messages may wait for the hub's loop; NATS
+// drops messages beyond it (the next beat repairs the loss).
+const inQueue = 4096
+
+// ClusterConfig configures a hub that shares presence with other nodes.
+type ClusterConfig struct {
+	// Conn is the connection to the NATS cluster the nodes share. It stays
+	// owned by the caller, who must keep it open until Run has returned.
+	Conn *nats.Conn
+	// Node names this node in logs; a random suffix makes the id unique
+	// per process, so a restarted node is a new one.
+	Node string
+	// Subject overrides PresenceSubject (e.g. several Livefeed clusters on
+	// one NATS cluster, or tests).
+	Subject string
+	Logger  *slog.Logger
+}
+
+// NewCluster returns an empty hub whose presence includes the users on the
+// other nodes that share cfg.Conn's NATS cluster (and subject).
+func NewCluster(cfg ClusterConfig) *Hub {
+	if cfg.Subject == "" {
+		cfg.Subject = PresenceSubject
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	h := New()
+	h.cl = &cluster{
+		nc:     cfg.Conn,
+		node:   cfg.Node + "-" + hex.EncodeToString(b[:]),
+		prefix: cfg.Subject + ".",
+		lg:     cfg.Logger.With("component", "presence"),
+		in:     make(chan *nats.Msg, inQueue),
+		wakec:  make(chan struct{}, 1),
+		subs:   map[string]*nats.Subscription{},
+		shared: map[string]bool{},
+	}
+	return h
+}
+
+// NodeID returns the id under which this hub shares presence ("" for a
+// single-node hub).
+func (h *Hub) NodeID() string {
+	if h.cl == nil {
+		return ""
+	}
+	return h.cl.node
+}
+
+// beat is a presence message between nodes.
+type beat struct {
+	Node   string          `json:"node"`
+	Online []protocol.User `json:"online"` // empty: none (any more)
+	TTLMS  int64           `json:"ttl_ms"` // valid this long after receipt
+	Want   bool            `json:"want,omitempty"`
+}
+
+type remoteUsers struct {
+	users   []protocol.User
+	expires time.Time
+}
+
+// cluster is the cluster side of a hub. Apart from wake, its methods run
+// only in the hub's Run goroutine, so its own fields need no lock; the
+// hub's feeds are read and changed under h.mu.
+type cluster struct {
+	nc     *nats.Conn
+	node   string
+	prefix string
+	lg     *slog.Logger
+	in     chan *nats.Msg
+	wakec  chan struct{}
+
+	subs     map[string]*nats.Subscription // feeds followed in the cluster
+	shared   map[string]bool               // feeds whose last shared list was not empty
+	lastBeat time.Time
+}
+
+// wake makes Run follow new feeds without waiting for the next tick.
+func (c *cluster) wake() {
+	select {
+	case c.wakec <- struct{}{}:
+	default:
+	}
+}
+
+// out is one announcement to publish.
+type out struct {
+	feed  string
+	users []protocol.User
+	want  bool
+}
+
+func (c *cluster) publish(o out) {
+	if len(o.users) > MaxSharedUsers {
+		o.users = o.users[:MaxSharedUsers]
+	}
+	b, err := json.Marshal(beat{Node: c.node, Online: o.users, TTLMS: PresenceExpiry.Milliseconds(), Want: o.want})
+	if err != nil {
+		return
+	}
+	// While disconnected, nats.go buffers the message and sends it on
+	// reconnect; an error here only means the connection is closed.
+	if err := c.nc.Publish(c.prefix+o.feed, b); err != nil {
+		c.lg.Debug("presence publish failed", "feed", o.feed, "err", err)
+		return
+	}
+	if len(o.users) > 0 {
+		c.shared[o.feed] = true
+	} else {
+		delete(c.shared, o.feed)
+	}
+}
+
+// follow subscribes to the presence of feeds that gained subscribers on
+// this node (announcing ours and asking the others for theirs), and stops
+// following feeds that have none any more (telling the others ours are
+// gone).
+func (c *cluster) follow(h *Hub) {
+	var start []out
+	var stop []string
+	h.mu.RLock()
+	for name, f := range h.feeds {
+		if _, ok := c.subs[name]; !ok {
+			start = append(start, out{feed: name, users: localOf(f), want: true})
+		}
+	}
+	for name := range c.subs {
+		if _, ok := h.feeds[name]; !ok {
+			stop = append(stop, name)
+		}
+	}
+	h.mu.RUnlock()
+	for _, name := range stop {
+		c.subs[name].Unsubscribe()
+		delete(c.subs, name)
+		if c.shared[name] {
+			c.publish(out{feed: name})
+		}
+	}
+	for _, o := range start {
+		sub, err := c.nc.ChanSubscribe(c.prefix+o.feed, c.in)
+		if err != nil {
+			c.lg.Warn("cannot follow presence", "feed", o.feed, "err", err)
+			continue
+		}
+		c.subs[o.feed] = sub
+		c.publish(o)
+	}
+}
+
+// tick expires what other nodes announced too long ago, shares local
+// changes (all of them every PresenceBeat) and keeps the followed feeds in
+// step with the local ones.
+func (c *cluster) tick(h *Hub, now time.Time) {
+	full := now.Sub(c.lastBeat) >= PresenceBeat-PresenceInterval/2
+	if full {
+		c.lastBeat = now
+	}
+	var outs []out
+	h.mu.Lock()
+	for name, f := range h.feeds {
+		for node, r := range f.remote {
+			if now.After(r.expires) {
+				delete(f.remote, node)
+				f.dirty = true
+			}
+		}
+		if _, followed := c.subs[name]; followed && (f.changed || full) {
+			f.changed = false
+			outs = append(outs, out{feed: name, users: localOf(f)})
+		}
+	}
+	h.mu.Unlock()
+	for _, o := range outs {
+		c.publish(o)
+	}
+	c.follow(h)
+}
+
+// receive applies another node's announcement.
+func (c *cluster) receive(h *Hub, m *nats.Msg, now time.Time) {
+	feed, ok := strings.CutPrefix(m.Subject, c.prefix)
+	if !ok {
+		return
+	}
+	var b beat
+	if err := json.Unmarshal(m.Data, &b); err != nil || b.Node == "" {
+		c.lg.Debug("ignoring a bad presence message", "subject", m.Subject, "err", err)
+		return
+	}
+	if b.Node == c.node {
+		return // our own
+	}
+	ttl := time.Duration(b.TTLMS) * time.Millisecond
+	if ttl <= 0 || ttl > time.Minute {
+		ttl = PresenceExpiry
+	}
+	var reply *out
+	h.mu.Lock()
+	f := h.feeds[feed]
+	if f == nil {
+		h.mu.Unlock()
+		return // nobody follows it here (any more)
+	}
+	old, had := f.remote[b.Node]
+	if len(b.Online) == 0 {
+		if had {
+			delete(f.remote, b.Node)
+			f.dirty = true
+		}
+	} else {
+		users := slices.Clone(b.Online)
+		sortUsers(users)
+		f.remote[b.Node] = remoteUsers{users: users, expires: now.Add(ttl)}
+		if !slices.Equal(old.users, users) {
+			f.dirty = true
+		}
+	}
+	if b.Want && len(f.names) > 0 {
+		reply = &out{feed: feed, users: localOf(f)}
+	}
+	h.mu.Unlock()
+	if reply != nil {
+		c.publish(*reply)
+	}
+}
+
+// leave tells the other nodes this node's users are gone and stops
+// following presence.
+func (c *cluster) leave(h *Hub) {
+	for name, sub := range c.subs {
+		sub.Unsubscribe()
+		delete(c.subs, name)
+	}
+	for name := range c.shared {
+		c.publish(out{feed: name})
+	}
+	if c.nc.IsConnected() {
+		c.nc.FlushTimeout(time.Second)
+	}
+}

@@ -1,0 +1,275 @@
+package hub
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"livefeed/shared/protocol"
+)
+
+// startNATS runs a plain NATS server (no JetStream: presence uses core NATS)
+// on a free port.
+func startNATS(t *testing.T) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	if !s.ReadyForConnections(5 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	t.Cleanup(s.Shutdown)
+	return s
+}
+
+// testHub is a cluster hub running on its own connection.
+type testHub struct {
+	*Hub
+	nc     *nats.Conn
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startHub(t *testing.T, s *server.Server, name string) *testHub {
+	t.Helper()
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewCluster(ClusterConfig{Conn: nc, Node: name, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	th := &testHub{Hub: h, nc: nc, cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(th.done); h.Run(ctx) }()
+	t.Cleanup(th.stop)
+	return th
+}
+
+// stop stops the hub gracefully (it says goodbye), then closes its
+// connection.
+func (th *testHub) stop() {
+	th.cancel()
+	<-th.done
+	th.nc.Close()
+}
+
+// crash cuts the hub off the cluster without a goodbye, as a dead machine.
+func (th *testHub) crash() {
+	th.nc.Close()
+	th.cancel()
+	<-th.done
+}
+
+// sink records the presence messages it is offered.
+type sink struct {
+	mu   sync.Mutex
+	last *protocol.Presence
+	n    int
+}
+
+func (s *sink) Deliver(pos uint64, msg []byte) {
+	if pos != 0 {
+		return
+	}
+	m, err := protocol.Decode(msg)
+	if err != nil {
+		panic(err)
+	}
+	p := m.(protocol.Presence)
+	s.mu.Lock()
+	s.last = &p
+	s.n++
+	s.mu.Unlock()
+}
+
+func (s *sink) online() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		return nil
+	}
+	return names(*s.last)
+}
+
+func names(p protocol.Presence) []string {
+	var ns []string
+	for _, u := range p.Online {
+		ns = append(ns, u.Name)
+	}
+	return ns
+}
+
+func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > timeout {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+var (
+	ada = protocol.User{ID: "u-ada", Name: "Ada"}
+	bob = protocol.User{ID: "u-bob", Name: "Bob"}
+	cyd = protocol.User{ID: "u-cyd", Name: "Cyd"}
+)
+
+func TestClusterPresenceAppearsAndLeaves(t *testing.T) {
+	s := startNATS(t)
+	a, b := startHub(t, s, "a"), startHub(t, s, "b")
+	sa, sb := &sink{}, &sink{}
+	a.Join("main", sa, ada)
+	b.Join("main", sb, bob)
+	both := []string{"Ada", "Bob"}
+	d := waitUntil(t, 5*time.Second, "both hubs to show Ada and Bob", func() bool {
+		return slices.Equal(names(a.Presence("main")), both) && slices.Equal(names(b.Presence("main")), both)
+	})
+	t.Logf("cross-node presence after %v", d)
+	waitUntil(t, 5*time.Second, "the subscribers to be told", func() bool {
+		return slices.Equal(sa.online(), both) && slices.Equal(sb.online(), both)
+	})
+	// Another feed is not affected, and its presence is not shared with
+	// a hub that does not follow it.
+	if got := names(b.Presence("other")); len(got) != 0 {
+		t.Fatalf("feed other: %v", got)
+	}
+
+	// Ada leaves node a: node b drops her at the next announcement,
+	// without waiting for the expiry.
+	a.Leave("main", sa)
+	a.Join("main", &sink{}, cyd)
+	d = waitUntil(t, PresenceExpiry, "Ada to leave and Cyd to come on node b", func() bool {
+		return slices.Equal(sb.online(), []string{"Bob", "Cyd"})
+	})
+	t.Logf("a leave and a join on node a reached node b after %v", d)
+
+	// The same user on two nodes is shown once, and stays online while
+	// one of her subscriptions remains.
+	sa2 := &sink{}
+	a.Join("main", sa2, bob)
+	time.Sleep(2 * PresenceInterval)
+	if got := names(b.Presence("main")); !slices.Equal(got, []string{"Bob", "Cyd"}) {
+		t.Fatalf("Bob on two nodes: %v", got)
+	}
+	a.Leave("main", sa2)
+	b.Leave("main", sb)
+	b.Join("main", sb, bob)
+	time.Sleep(2 * PresenceInterval)
+	if got := names(a.Presence("main")); !slices.Equal(got, []string{"Bob", "Cyd"}) {
+		t.Fatalf("Bob after moving: %v", got)
+	}
+}
+
+func TestClusterPresenceExpiresWhenNodeDies(t *testing.T) {
+	s := startNATS(t)
+	a, b := startHub(t, s, "a"), startHub(t, s, "b")
+	sb := &sink{}
+	a.Join("main", &sink{}, ada)
+	b.Join("main", sb, bob)
+	waitUntil(t, 5*time.Second, "Ada on node b", func() bool {
+		return slices.Equal(sb.online(), []string{"Ada", "Bob"})
+	})
+	// Several beats later she is still there.
+	time.Sleep(PresenceExpiry + PresenceBeat)
+	if got := names(b.Presence("main")); !slices.Equal(got, []string{"Ada", "Bob"}) {
+		t.Fatalf("after some beats: %v", got)
+	}
+	a.crash()
+	died := time.Now()
+	// Not dropped at once: only the expiry removes a silent node's users.
+	if got := names(b.Presence("main")); !slices.Equal(got, []string{"Ada", "Bob"}) {
+		t.Fatalf("right after the crash: %v", got)
+	}
+	d := waitUntil(t, PresenceDropAfter+3*time.Second, "Ada to expire on node b", func() bool {
+		return slices.Equal(sb.online(), []string{"Bob"})
+	})
+	t.Logf("a dead node's user dropped out after %v (documented bound %v)", d, PresenceDropAfter)
+	if d > PresenceDropAfter+time.Second {
+		t.Errorf("dropped after %v; documented bound is %v", d, PresenceDropAfter)
+	}
+	if d < PresenceExpiry-PresenceBeat-PresenceInterval {
+		t.Errorf("dropped after only %v (%v since death), before the expiry", d, time.Since(died))
+	}
+}
+
+func TestClusterPresenceGoodbyeAndLateJoiner(t *testing.T) {
+	s := startNATS(t)
+	a, b := startHub(t, s, "a"), startHub(t, s, "b")
+	sb := &sink{}
+	a.Join("main", &sink{}, ada)
+	b.Join("main", sb, bob)
+	waitUntil(t, 5*time.Second, "Ada on node b", func() bool {
+		return slices.Equal(sb.online(), []string{"Ada", "Bob"})
+	})
+	// A node joining the feed later asks the others and learns who is
+	// online without waiting for their next beat.
+	c := startHub(t, s, "c")
+	start := time.Now()
+	c.Join("main", &sink{}, cyd)
+	waitUntil(t, 5*time.Second, "node c to know everyone", func() bool {
+		return slices.Equal(names(c.Presence("main")), []string{"Ada", "Bob", "Cyd"})
+	})
+	t.Logf("a late joiner learned presence after %v", time.Since(start))
+	// A clean shutdown says goodbye: its users go at the next
+	// announcement, well before the expiry.
+	a.stop()
+	d := waitUntil(t, PresenceExpiry, "Ada to leave after node a's goodbye", func() bool {
+		return slices.Equal(sb.online(), []string{"Bob", "Cyd"})
+	})
+	t.Logf("a stopped node's user dropped out after %v", d)
+}
+
+func TestClusterPresenceIgnoresGarbage(t *testing.T) {
+	s := startNATS(t)
+	a := startHub(t, s, "a")
+	sa := &sink{}
+	a.Join("main", sa, ada)
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	for _, m := range []string{"", "{", `{"online":[{"id":"x","name":"X"}]}`, `{"node":"z","online":"nope"}`, `[1,2]`} {
+		nc.Publish(PresenceSubject+".main", []byte(m))
+	}
+	// A well-formed message from an unknown node with a silly TTL is
+	// bounded by the default expiry.
+	nc.Publish(PresenceSubject+".main", []byte(`{"node":"ghost","online":[{"id":"g","name":"Ghost"}],"ttl_ms":99999999999}`))
+	waitUntil(t, 5*time.Second, "the ghost to appear", func() bool {
+		return slices.Equal(names(a.Presence("main")), []string{"Ada", "Ghost"})
+	})
+	waitUntil(t, PresenceDropAfter+3*time.Second, "the ghost to expire", func() bool {
+		return slices.Equal(names(a.Presence("main")), []string{"Ada"})
+	})
+}
+
+// TestSingleNodeHubPublishesNothing: the default hub does not touch NATS
+// and keeps local presence as before.
+func TestSingleNodeHubPresence(t *testing.T) {
+	h := New()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go h.Run(ctx)
+	s1, s2 := &sink{}, &sink{}
+	h.Join("main", s1, ada)
+	h.Join("main", s2, bob)
+	waitUntil(t, 5*time.Second, "presence announced", func() bool {
+		return slices.Equal(s1.online(), []string{"Ada", "Bob"})
+	})
+	h.Leave("main", s2)
+	waitUntil(t, 5*time.Second, "Bob gone", func() bool { return slices.Equal(s1.online(), []string{"Ada"}) })
+	if h.NodeID() != "" {
+		t.Fatalf("single-node hub has node id %q", h.NodeID())
+	}
+}
