@@ -8,32 +8,19 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"livefeed/server/internal/testnode"
 	"livefeed/shared/protocol"
 )
 
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "livefeed-resilience")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "livefeed")
-	if out, err := exec.Command("go", "build", "-o", binary, "../cmd/livefeed").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testnode.RunWithBinary(m, "../cmd/livefeed", &binary)) }
 
 // server is a "livefeed serve" child process that can be restarted on the
 // same address and data directory.

@@ -10,33 +10,19 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"livefeed/server/internal/testnode"
 	"livefeed/shared/protocol"
 )
 
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "livefeed-bin")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "livefeed")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testnode.RunWithBinary(m, ".", &binary)) }
 
 type proc struct {
 	cmd  *exec.Cmd
