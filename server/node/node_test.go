@@ -508,3 +508,38 @@ func TestMetricsEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestOverloadSendsClientsAway: over the connection cap or the accept rate,
+// an upgrade gets a goaway with the window to come back in and close 4004.
+func TestOverloadSendsClientsAway(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(*node.Config)
+	}{
+		{"connection cap", func(c *node.Config) { c.MaxConns = 1; c.RestartWindow = 4 * time.Second }},
+		{"accept rate", func(c *node.Config) { c.AcceptRate = 0.001; c.RestartWindow = 4 * time.Second }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tn := testnode.Start(t, t.TempDir(), tc.mod)
+			tok, _ := tn.SignIn(t, "Ada")
+			first := testnode.Dial(t, tn, tok) // the cap and the burst allow one
+			first.Hello()
+			second := testnode.Dial(t, tn, tok)
+			g := testnode.Expect[protocol.GoAway](second)
+			if g.Reason != "overloaded" || g.RetryMaxMS != 4000 {
+				t.Fatalf("goaway %+v", g)
+			}
+			_, err := second.Read(5 * time.Second)
+			if websocket.CloseStatus(err) != protocol.CloseOverloaded {
+				t.Fatalf("close %v, want %d", err, protocol.CloseOverloaded)
+			}
+			if n := tn.Gateway.Stats.Refused.Load(); n != 1 {
+				t.Fatalf("refused %d", n)
+			}
+			// The first connection is unaffected.
+			if _, e := first.Act(protocol.TypePost, protocol.Action{Op: "ok", Feed: "main", Text: "still served"}); e != nil {
+				t.Fatal(e)
+			}
+		})
+	}
+}
