@@ -781,7 +781,10 @@ func (s *Session) handle(c *websocket.Conn, m protocol.Message) error {
 			break
 		}
 		if m.Temporary {
-			s.cfg.Logf("session: op %s failed for now (%v); will resend", m.Op, m)
+			delay := max(time.Duration(m.RetryAfterMS)*time.Millisecond, TemporaryRetry)
+			s.cfg.Logf("session: op %s failed for now (%v); resending in %v", m.Op, m, delay)
+			op := m.Op
+			time.AfterFunc(delay, func() { s.resend(c, op) })
 			break
 		}
 		if i := s.box.find(m.Op); i >= 0 {
@@ -801,6 +804,25 @@ func (s *Session) handle(c *websocket.Conn, m protocol.Message) error {
 	s.mu.Unlock()
 	s.notify(ups...)
 	return err
+}
+
+// TemporaryRetry is the least wait before an action refused with a
+// temporary error (rate_limited, internal) is sent again on the same
+// connection; the server's retry_after_ms, when longer, wins.
+const TemporaryRetry = time.Second
+
+// resend sends a pending action again if c is still the connection (after
+// a reconnect the whole outbox is resent anyway).
+func (s *Session) resend(c *websocket.Conn, op string) {
+	s.mu.Lock()
+	i := s.box.find(op)
+	if s.conn != c || i < 0 || s.box.Pending[i].AckedPos != 0 {
+		s.mu.Unlock()
+		return
+	}
+	p := s.box.Pending[i]
+	s.mu.Unlock()
+	s.write(c, p.Action.WithKind(p.Type))
 }
 
 // resolveLocked records an op's outcome and wakes its waiters.

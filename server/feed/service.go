@@ -192,15 +192,34 @@ func (s *Service) WaitApplied(ctx context.Context, seq uint64) error {
 	}
 }
 
+// waitFeedMoved waits until the feed's last position differs from last,
+// or ctx is done.
+func (s *Service) waitFeedMoved(ctx context.Context, feed string, last uint64) {
+	for {
+		s.appliedMu.Lock()
+		ch := s.appliedCh
+		s.appliedMu.Unlock()
+		if s.view.FeedLast(feed) != last {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 func (s *Service) lockFor(feed string) *sync.Mutex {
 	h := fnv.New32a()
 	h.Write([]byte(feed))
 	return &s.locks[h.Sum32()%uint32(len(s.locks))]
 }
 
-// maxConflicts bounds the retries of an append that lost a race with
-// another node writing to the same feed.
-const maxConflicts = 8
+// ConflictBudget bounds how long Do keeps retrying an append that lost a
+// race with another node writing to the same feed (or that a replicated
+// stream refused while an earlier append to the feed was being committed).
+const ConflictBudget = 5 * time.Second
 
 // Do validates action a by user u against the view, appends it to the log
 // and returns the acknowledgement once the view has applied it. An op id
@@ -210,6 +229,7 @@ func (s *Service) Do(ctx context.Context, u protocol.User, a protocol.Action) (p
 	mu := s.lockFor(a.Feed)
 	mu.Lock()
 	defer mu.Unlock()
+	begin := time.Now()
 	for attempt := 0; ; attempt++ {
 		if o, ok := s.view.op(u.ID, a.Op); ok {
 			s.Stats.Duplicates.Add(1)
@@ -232,12 +252,18 @@ func (s *Service) Do(ctx context.Context, u protocol.User, a protocol.Action) (p
 		if s.cfg.ObserveAppend != nil {
 			s.cfg.ObserveAppend(time.Since(start))
 		}
-		if errors.Is(err, eventlog.ErrConflict) && attempt < maxConflicts {
+		if errors.Is(err, eventlog.ErrConflict) && time.Since(begin) < ConflictBudget {
 			s.Stats.Conflicts.Add(1)
 			// Another node appended to this feed first: wait until the
-			// view has its record, then validate again.
-			if _, last, err := s.log.Bounds(ctx); err == nil {
-				s.WaitApplied(ctx, last)
+			// view has moved past the position we expected (or a short,
+			// growing while: the append that beat us may still be
+			// committing), then validate again.
+			wait := min(5*time.Millisecond<<min(attempt, 6), 250*time.Millisecond)
+			wctx, cancel := context.WithTimeout(ctx, wait)
+			s.waitFeedMoved(wctx, a.Feed, rec.Prev)
+			cancel()
+			if ctx.Err() != nil {
+				return protocol.Ack{}, ctx.Err()
 			}
 			continue
 		}

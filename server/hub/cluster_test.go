@@ -126,6 +126,7 @@ var (
 )
 
 func TestClusterPresenceAppearsAndLeaves(t *testing.T) {
+	t.Parallel()
 	s := startNATS(t)
 	a, b := startHub(t, s, "a"), startHub(t, s, "b")
 	sa, sb := &sink{}, &sink{}
@@ -172,6 +173,7 @@ func TestClusterPresenceAppearsAndLeaves(t *testing.T) {
 }
 
 func TestClusterPresenceExpiresWhenNodeDies(t *testing.T) {
+	t.Parallel()
 	s := startNATS(t)
 	a, b := startHub(t, s, "a"), startHub(t, s, "b")
 	sb := &sink{}
@@ -180,8 +182,8 @@ func TestClusterPresenceExpiresWhenNodeDies(t *testing.T) {
 	waitUntil(t, 5*time.Second, "Ada on node b", func() bool {
 		return slices.Equal(sb.online(), []string{"Ada", "Bob"})
 	})
-	// Several beats later she is still there.
-	time.Sleep(PresenceExpiry + PresenceBeat)
+	// Several beats later she is still there (the beats keep her).
+	time.Sleep(PresenceExpiry + PresenceInterval)
 	if got := names(b.Presence("main")); !slices.Equal(got, []string{"Ada", "Bob"}) {
 		t.Fatalf("after some beats: %v", got)
 	}
@@ -204,6 +206,7 @@ func TestClusterPresenceExpiresWhenNodeDies(t *testing.T) {
 }
 
 func TestClusterPresenceGoodbyeAndLateJoiner(t *testing.T) {
+	t.Parallel()
 	s := startNATS(t)
 	a, b := startHub(t, s, "a"), startHub(t, s, "b")
 	sb := &sink{}
@@ -231,6 +234,7 @@ func TestClusterPresenceGoodbyeAndLateJoiner(t *testing.T) {
 }
 
 func TestClusterPresenceIgnoresGarbage(t *testing.T) {
+	t.Parallel()
 	s := startNATS(t)
 	a := startHub(t, s, "a")
 	sa := &sink{}
@@ -254,8 +258,8 @@ func TestClusterPresenceIgnoresGarbage(t *testing.T) {
 	})
 }
 
-// TestSingleNodeHubPublishesNothing: the default hub does not touch NATS
-// and keeps local presence as before.
+// TestSingleNodeHubPresence: the default hub does not touch NATS and keeps
+// local presence as before.
 func TestSingleNodeHubPresence(t *testing.T) {
 	h := New()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -106,8 +106,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if len(cfg.NATSURLs) > 0 {
 		opts := append([]nats.Option{
 			nats.Name("livefeed " + cfg.Name), nats.MaxReconnects(-1),
-			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-				lg.Warn("disconnected from NATS; reconnecting", "err", err)
+			nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+				if !nc.IsClosed() {
+					lg.Warn("disconnected from NATS; reconnecting", "err", err)
+				}
 			}),
 			nats.ReconnectHandler(func(nc *nats.Conn) {
 				lg.Info("reconnected to NATS", "url", nc.ConnectedUrlRedacted(), "server", nc.ConnectedServerName())

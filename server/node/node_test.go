@@ -453,8 +453,11 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 		}
 	}
 	<-done
-	if n := tn.Gateway.Stats.SlowConsumers.Load(); n != 1 {
-		t.Fatalf("%d slow consumers cut, want 1", n)
+	// At least the client that stopped reading was cut (the test's own
+	// reader, with a queue of 16 on a loaded machine, may be cut too once
+	// it has read everything; that it read all N is checked above).
+	if n := tn.Gateway.Stats.SlowConsumers.Load(); n < 1 {
+		t.Fatalf("%d slow consumers cut, want at least 1", n)
 	}
 	// The slow client finds its connection closed after what was queued
 	// (at most the queue plus socket buffers), with a goaway before it.

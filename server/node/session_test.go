@@ -197,3 +197,35 @@ func TestGracefulShutdownTellsClients(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionResendsAfterTemporaryError: actions refused for now (over the
+// rate limit) are sent again on the same connection after retry_after_ms,
+// and each is applied once.
+func TestSessionResendsAfterTemporaryError(t *testing.T) {
+	tn := testnode.Start(t, t.TempDir(), nil)
+	token, _ := tn.SignIn(t, "Burst")
+	s := session.New(session.Config{URL: tn.WSURL(), Token: token})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go s.Run(ctx)
+	waitFor(t, "live", func() bool { return s.Status().State == session.StateLive })
+	var ops []string
+	for i := 0; i < 60; i++ { // over the burst of 40
+		op, err := s.Post("main", fmt.Sprintf("burst %d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops = append(ops, op)
+	}
+	for _, op := range ops {
+		if _, err := s.WaitAck(ctx, op); err != nil {
+			t.Fatalf("op %s: %v", op, err)
+		}
+	}
+	if got := len(tn.Service.View().Snapshot("main").Posts); got != 60 {
+		t.Fatalf("%d posts stored, want 60", got)
+	}
+	if st := s.Status().Stats; st.Reconnects != 0 {
+		t.Fatalf("needed %d reconnects; the resend should happen on the same connection", st.Reconnects)
+	}
+}
