@@ -92,3 +92,33 @@ export async function waitForOfflineCache(page: Page) {
     )
     .toBe('ready');
 }
+
+/** Opens the "Connection details" panel (if closed) and returns it. */
+export async function openDetails(page: Page) {
+  const toggle = page.getByRole('button', { name: 'Connection details', exact: true });
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+  const panel = page.getByRole('region', { name: 'Connection details' });
+  await expect(panel).toBeVisible();
+  return panel;
+}
+
+/** One value of the connection details panel (data-k="key"), e.g. "reconnects". */
+export function detail(page: Page, key: string) {
+  return page.locator(`#connection-details [data-k="${key}"]`);
+}
+
+/** Milliseconds until the session's next connection attempt (from the open details panel); negative when none is scheduled. */
+export async function msUntilNextTry(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const at = Number(document.getElementById('connection-details')?.dataset.nextTry ?? 0);
+    return at > 0 ? at - Date.now() : -1;
+  });
+}
+
+/** Closes the "Connection details" panel (it covers part of the page). */
+export async function closeDetails(page: Page) {
+  const toggle = page.getByRole('button', { name: 'Connection details', exact: true });
+  if ((await toggle.getAttribute('aria-expanded')) === 'true') await toggle.click();
+  await expect(page.getByRole('region', { name: 'Connection details' })).toHaveCount(0);
+}

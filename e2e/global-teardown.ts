@@ -1,7 +1,8 @@
 import fs from 'node:fs';
-import { serverState, stopServer } from './server';
+import { killRemembered, serverState, stopServer } from './server';
 
 export default async function globalTeardown() {
+  killRemembered(); // extra servers and proxies a failed spec left behind
   let dataDir = '';
   try {
     dataDir = serverState().dataDir;
@@ -10,4 +11,5 @@ export default async function globalTeardown() {
     /* nothing started */
   }
   if (dataDir && !process.env.KEEP_DATA) fs.rmSync(dataDir, { recursive: true, force: true });
+  if (process.env.FAULTPROXY_DIR) fs.rmSync(process.env.FAULTPROXY_DIR, { recursive: true, force: true });
 }

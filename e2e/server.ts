@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 export const BIN = process.env.LIVEFEED_BIN ?? path.resolve(__dirname, '..', 'bin', 'livefeed');
@@ -32,7 +33,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -41,11 +42,11 @@ function alive(pid: number): boolean {
   }
 }
 
-async function sleep(ms: number) {
+export async function sleep(ms: number) {
   await new Promise((r) => setTimeout(r, ms));
 }
 
-async function healthy(url: string): Promise<boolean> {
+export async function healthy(url: string): Promise<boolean> {
   try {
     const res = await fetch(url + '/healthz', { signal: AbortSignal.timeout(1000) });
     return res.ok;
@@ -56,12 +57,36 @@ async function healthy(url: string): Promise<boolean> {
 
 /** Starts the server and waits until GET /healthz answers. */
 export async function startServer(port: number, dataDir: string, log: string): Promise<ServerState> {
+  return launch(port, dataDir, log, [], true);
+}
+
+/**
+ * Starts another server (not the suite's shared one) with extra flags, for
+ * a spec that needs its own settings (e.g. --heartbeat 1s). Stop it with
+ * stopExtraServer; the global teardown kills any left behind.
+ */
+export async function startExtraServer(name: string, extraArgs: string[]): Promise<ServerState> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `livefeed-e2e-${name}-`));
+  const log = path.resolve(__dirname, 'artifacts', `server-${name}.log`);
+  fs.mkdirSync(path.dirname(log), { recursive: true });
+  fs.writeFileSync(log, '');
+  return launch(await freePort(), dataDir, log, extraArgs, false);
+}
+
+/** Kills a server started by startExtraServer and removes its data. */
+export async function stopExtraServer(s: ServerState): Promise<void> {
+  await killAndWait(s);
+  forgetPid(s.pid);
+  if (!process.env.KEEP_DATA) fs.rmSync(s.dataDir, { recursive: true, force: true });
+}
+
+async function launch(port: number, dataDir: string, log: string, extraArgs: string[], shared: boolean): Promise<ServerState> {
   if (!fs.existsSync(BIN)) {
     throw new Error(`${BIN} does not exist: run "make build" first (or set LIVEFEED_BIN)`);
   }
   const url = `http://127.0.0.1:${port}`;
   const out = fs.openSync(log, 'a');
-  const child = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`, '--data', dataDir], {
+  const child = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`, '--data', dataDir, ...extraArgs], {
     detached: true,
     stdio: ['ignore', out, out],
   });
@@ -69,7 +94,8 @@ export async function startServer(port: number, dataDir: string, log: string): P
   fs.closeSync(out);
   const state: ServerState = { pid: child.pid!, port, dataDir, url, log };
   fs.mkdirSync(STATE_DIR, { recursive: true });
-  fs.writeFileSync(STATE, JSON.stringify(state));
+  if (shared) fs.writeFileSync(STATE, JSON.stringify(state));
+  else rememberPid(state.pid, BIN);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (await healthy(url)) return state;
@@ -80,13 +106,50 @@ export async function startServer(port: number, dataDir: string, log: string): P
   throw new Error(`livefeed did not become healthy on ${url}; log:\n${tail}`);
 }
 
-export function serverState(): ServerState {
-  return JSON.parse(fs.readFileSync(STATE, 'utf8'));
+// Processes the specs start besides the shared server (extra servers, fault
+// proxies), one "pid binary" a line, so that the global teardown can kill
+// what a crashed worker left behind (only if the pid still runs binary).
+const EXTRA = path.join(STATE_DIR, 'extra-pids');
+
+export function rememberPid(pid: number, bin: string) {
+  fs.mkdirSync(STATE_DIR, { recursive: true });
+  fs.appendFileSync(EXTRA, `${pid} ${bin}\n`);
 }
 
-/** Kills the server with SIGKILL (no graceful shutdown) and waits for it to be gone. */
-export async function stopServer(): Promise<void> {
-  const s = serverState();
+export function forgetPid(pid: number) {
+  if (!fs.existsSync(EXTRA)) return;
+  const rest = fs
+    .readFileSync(EXTRA, 'utf8')
+    .split('\n')
+    .filter((l) => l && Number(l.split(' ')[0]) !== pid);
+  fs.writeFileSync(EXTRA, rest.map((l) => l + '\n').join(''));
+}
+
+/** Kills (SIGKILL) the processes rememberPid recorded that still run their binary. */
+export function killRemembered() {
+  if (!fs.existsSync(EXTRA)) return;
+  for (const l of fs.readFileSync(EXTRA, 'utf8').split('\n')) {
+    const sp = l.indexOf(' ');
+    const pid = Number(l.slice(0, sp));
+    const bin = l.slice(sp + 1);
+    if (!pid || !bin) continue;
+    let cmd = '';
+    try {
+      cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+    } catch {
+      continue; // gone (or no /proc: leave it alone)
+    }
+    if (cmd !== bin) continue; // the pid was reused
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  fs.rmSync(EXTRA, { force: true });
+}
+
+async function killAndWait(s: ServerState) {
   try {
     process.kill(s.pid, 'SIGKILL');
   } catch {
@@ -95,6 +158,15 @@ export async function stopServer(): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (alive(s.pid) && Date.now() < deadline) await sleep(50);
   while ((await healthy(s.url)) && Date.now() < deadline) await sleep(50);
+}
+
+export function serverState(): ServerState {
+  return JSON.parse(fs.readFileSync(STATE, 'utf8'));
+}
+
+/** Kills the server with SIGKILL (no graceful shutdown) and waits for it to be gone. */
+export async function stopServer(): Promise<void> {
+  await killAndWait(serverState());
 }
 
 /** Starts the server again on the same port and data directory. */

@@ -755,6 +755,7 @@ func (s *Session) handle(c *websocket.Conn, m protocol.Message) error {
 			}
 		case AppliedDup:
 			s.status.Stats.Duplicates++
+			ups = append(ups, Update{Kind: UpdateStatus})
 		case AppliedGap:
 			s.status.Stats.Gaps++
 			err = errGap

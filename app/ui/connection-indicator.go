@@ -14,10 +14,14 @@ type connectionView struct {
 	Pending   int
 	CanRetry  bool
 	CanUpdate bool
+	// DetailsOpen: the connection details panel is open, showing Details.
+	DetailsOpen bool
+	Details     diagView
 }
 
 // connectionIndicator shows the session's state (role=status) with a
-// "Retry now" or "Update" action when one helps.
+// "Retry now" or "Update" action when one helps, and the "Connection
+// details" disclosure.
 type connectionIndicator struct {
 	app.Compo
 
@@ -44,6 +48,10 @@ func (c *connectionIndicator) Render() app.UI {
 		app.If(v.CanUpdate, func() app.UI {
 			return app.Button().Class("btn btn-primary btn-sm").Type("button").Text("Update").
 				OnClick(func(ctx app.Context, e app.Event) { ctx.Reload() })
+		}),
+		detailsToggle(c.Page, v.DetailsOpen),
+		app.If(v.DetailsOpen, func() app.UI {
+			return newConnectionDetails(c.Page, v.Details)
 		}),
 	)
 }

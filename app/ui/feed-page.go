@@ -50,6 +50,16 @@ type feedPage struct {
 	presence []protocol.User
 	rejected []session.Rejected
 
+	// The connection details panel: whether it is open, the last error
+	// the session reported (kept after it reconnects) and the feed's
+	// position.
+	detailsOpen bool
+	lastErr     string
+	lastErrAt   time.Time
+	feedPos     uint64
+	feedSynced  bool
+	cachedN     int
+
 	baseline bool
 	known    map[string]bool
 	fresh    map[string]time.Time
@@ -202,6 +212,15 @@ func (p *feedPage) tick(ctx app.Context) {
 			n++
 			ctx.Dispatch(func(ctx app.Context) {
 				now := time.Now()
+				if p.detailsOpen {
+					// Some counters (duplicates) change without an
+					// update: refresh them while they are on screen.
+					if s := cl.session(); s != nil && p.phase == phaseFeed {
+						p.setStatus(s.Status(), now)
+					}
+					p.now = now
+					return
+				}
 				if p.status.State == session.StateReconnecting || n%15 == 0 {
 					p.now = now
 					return
@@ -255,6 +274,8 @@ func (p *feedPage) signedOut(ctx app.Context, msg string) {
 	p.user, p.phase, p.joinErr = protocol.User{}, phaseSignIn, msg
 	p.posts, p.presence, p.rejected, p.newCount = nil, nil, nil, 0
 	p.status = session.Status{}
+	p.detailsOpen, p.lastErr, p.lastErrAt = false, "", time.Time{}
+	p.feedPos, p.feedSynced, p.cachedN = 0, false, 0
 }
 
 // join signs in with a display name.
@@ -300,7 +321,7 @@ func (p *feedPage) sync(ctx app.Context) {
 	now := time.Now()
 	p.now = now
 	prev := p.status.State
-	p.status = s.Status()
+	p.setStatus(s.Status(), now)
 	p.online = navigatorOnline()
 	if u := p.status.User; u.ID != "" && u != p.user {
 		p.user = u
@@ -312,6 +333,7 @@ func (p *feedPage) sync(ctx app.Context) {
 		}
 	}
 	f := s.Feed(p.feed)
+	p.feedPos, p.feedSynced, p.cachedN = f.Pos, f.Synced, len(f.Posts)
 	pending := cl.unapplied(s.Pending())
 	// A browser cannot see why a WebSocket upgrade failed: while
 	// reconnecting keeps failing, ask the API whether the sign-in still
@@ -365,6 +387,35 @@ func (p *feedPage) sync(ctx app.Context) {
 	}
 	if p.editing != "" && !p.hasPost(p.editing) {
 		p.editing, p.editDraft = "", "" // deleted meanwhile
+	}
+}
+
+// setStatus takes a new status from the session, remembering its last
+// error and when it last happened (the session clears it once connected
+// again).
+func (p *feedPage) setStatus(st session.Status, now time.Time) {
+	if st.LastError != "" && (p.status.LastError == "" || st.LastError != p.lastErr || st.Attempt != p.status.Attempt) {
+		p.lastErr, p.lastErrAt = st.LastError, now
+	}
+	p.status = st
+}
+
+// toggleDetails opens or closes the connection details.
+func (p *feedPage) toggleDetails(ctx app.Context) {
+	p.detailsOpen = !p.detailsOpen
+	if p.detailsOpen {
+		p.sync(ctx)
+	}
+}
+
+// closeDetails closes the connection details and gives the focus back to
+// their toggle.
+func (p *feedPage) closeDetails(ctx app.Context) {
+	p.detailsOpen = false
+	// The toggle stays on the page; the panel (which may hold the focus)
+	// goes with the next update.
+	if el := app.Window().GetElementByID(detailsToggleID); el.Truthy() {
+		el.Call("focus")
 	}
 }
 
@@ -494,7 +545,10 @@ func sentence(s string) string {
 
 // indicator describes the connection indicator.
 func (p *feedPage) indicator() connectionView {
-	v := connectionView{Pending: p.pendingN}
+	v := connectionView{Pending: p.pendingN, DetailsOpen: p.detailsOpen}
+	if p.detailsOpen {
+		v.Details = p.diagnostics()
+	}
 	st := p.status
 	switch {
 	case st.State == session.StateUpdateRequired:

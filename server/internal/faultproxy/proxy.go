@@ -194,6 +194,8 @@ func (p *Proxy) pump(dst, src net.Conn) {
 			}
 		}
 		if err != nil {
+			// A close is traffic too: it waits while the hole lasts.
+			p.waitFlow()
 			return
 		}
 	}

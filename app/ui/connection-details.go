@@ -1,0 +1,203 @@
+package ui
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"livefeed/app/session"
+)
+
+// Element ids of the connection details disclosure.
+const (
+	detailsToggleID = "connection-details-toggle"
+	detailsPanelID  = "connection-details"
+)
+
+// diagView is what the connection details panel shows: the session's client
+// telemetry (session.Status) and the feed's position, formatted for reading.
+type diagView struct {
+	State     string
+	Attempt   string
+	NextTry   string
+	NextTryMS int64 // when the next attempt starts (Unix ms); 0 when none is scheduled
+	LastError string
+	ErrorAt   string // when LastError was last seen; "" when there was none
+	Browser   string
+	Feed      string
+	Position  string
+	Cached    string
+	Pending   string
+	Stats     []statView
+}
+
+// statView is one counter of session.Stats.
+type statView struct {
+	Key, Label, Value, Help string
+}
+
+// diagnostics builds the connection details from the page's state.
+func (p *feedPage) diagnostics() diagView {
+	st := p.status
+	v := diagView{
+		State:   string(st.State),
+		Attempt: "—",
+		NextTry: "—",
+		Browser: "Online",
+		Feed:    "#" + p.feed,
+		Cached:  itoa(p.cachedN),
+		Pending: itoa(p.pendingN),
+	}
+	if v.State == "" {
+		v.State = string(session.StateConnecting)
+	}
+	if !p.online {
+		v.Browser = "Offline (waiting for the network)"
+	}
+	if st.Attempt > 0 && st.State != session.StateLive {
+		v.Attempt = itoa(st.Attempt)
+	}
+	if !st.NextTry.IsZero() && st.State == session.StateReconnecting {
+		v.NextTryMS = st.NextTry.UnixMilli()
+		if wait := st.NextTry.Sub(p.now); wait > 0 {
+			v.NextTry = "in " + fmtSeconds(wait) + " · " + clockTime(st.NextTry)
+		} else {
+			v.NextTry = "now"
+		}
+	}
+	v.LastError = "None"
+	if p.lastErr != "" {
+		v.LastError = p.lastErr
+		v.ErrorAt = clockTime(p.lastErrAt)
+	}
+	if p.feedSynced {
+		v.Position = strconv.FormatUint(p.feedPos, 10)
+	} else {
+		v.Position = "Not synced yet"
+	}
+	s := st.Stats
+	catchUp := "—"
+	if s.LastCatchUp > 0 {
+		catchUp = fmtDuration(s.LastCatchUp)
+	}
+	v.Stats = []statView{
+		{"connects", "Connects", itoa(s.Connects), "Successful connections"},
+		{"reconnects", "Reconnects", itoa(s.Reconnects), "Successful connections after the first"},
+		{"resumes", "Resumes", itoa(s.Resumes), "Feeds resumed from their last position"},
+		{"history-gone", "History gone", itoa(s.HistoryGone), "Resumes the server could no longer serve: the feed was reloaded"},
+		{"replayed", "Replayed", itoa(s.Replayed), "Events caught up on while resuming"},
+		{"duplicates", "Duplicates", itoa(s.Duplicates), "Events ignored because they were already applied"},
+		{"gaps", "Gaps", itoa(s.Gaps), "Missing events detected (each one causes a resume)"},
+		{"catch-up", "Last catch-up", catchUp, "Time from reconnecting to being caught up, last time"},
+	}
+	return v
+}
+
+// clockTime formats t as a local time of day.
+func clockTime(t time.Time) string { return t.Local().Format("15:04:05") }
+
+// fmtDuration formats a short duration: "14 ms", "1.3 s", "2 min".
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return "<1 ms"
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
+	case d < time.Minute:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s"
+	default:
+		return strconv.Itoa(int(d.Minutes())) + " min"
+	}
+}
+
+// detailsToggle opens and closes the connection details.
+func detailsToggle(p *feedPage, open bool) app.UI {
+	return app.Button().ID(detailsToggleID).Class("btn btn-ghost btn-sm diag-toggle").Type("button").
+		Aria("expanded", open).Aria("controls", detailsPanelID).Aria("label", "Connection details").
+		Title("Connection details").
+		OnClick(func(ctx app.Context, e app.Event) { p.toggleDetails(ctx) }).
+		OnKeyDown(func(ctx app.Context, e app.Event) { closeOnEscape(ctx, e, p) }).
+		Body(app.Span().Class("diag-chevron").Aria("hidden", true))
+}
+
+func closeOnEscape(ctx app.Context, e app.Event, p *feedPage) {
+	if e.Get("key").String() == "Escape" && p.detailsOpen {
+		e.PreventDefault()
+		p.closeDetails(ctx)
+	}
+}
+
+// connectionDetails is the panel: a small card under the indicator.
+type connectionDetails struct {
+	app.Compo
+
+	Page *feedPage
+	View diagView
+}
+
+func newConnectionDetails(p *feedPage, v diagView) *connectionDetails {
+	return &connectionDetails{Page: p, View: v}
+}
+
+func (d *connectionDetails) Render() app.UI {
+	v := d.View
+	return app.Section().ID(detailsPanelID).Class("diag card").
+		Aria("labelledby", "connection-details-title").
+		DataSet("state", v.State).DataSet("next-try", v.NextTryMS).
+		OnKeyDown(func(ctx app.Context, e app.Event) { closeOnEscape(ctx, e, d.Page) }).
+		Body(
+			app.Div().Class("diag-head").Body(
+				app.H2().ID("connection-details-title").Class("diag-title").Text("Connection details"),
+				app.Button().Class("diag-close").Type("button").Aria("label", "Close").Title("Close").Text("×").
+					OnClick(func(ctx app.Context, e app.Event) { d.Page.closeDetails(ctx) }),
+			),
+			app.Dl().Class("diag-list").Body(
+				diagRow("state", "State", v.State, ""),
+				diagRow("attempt", "Attempt", v.Attempt, "Failed attempts since the connection was last healthy"),
+				diagRow("next-try", "Next try", v.NextTry, ""),
+				app.Div().Class("diag-row diag-row-error").Body(
+					app.Dt().Text("Last error"),
+					app.Dd().DataSet("k", "last-error").Body(
+						app.If(v.ErrorAt == "", func() app.UI {
+							return app.Text(v.LastError)
+						}).Else(func() app.UI {
+							return app.Span().Class("diag-error").Text(v.LastError)
+						}),
+						app.If(v.ErrorAt != "", func() app.UI {
+							return app.Span().Class("diag-when").Text(" at " + v.ErrorAt)
+						}),
+					),
+				),
+				diagRow("browser", "Network", v.Browser, "What the browser reports (navigator.onLine)"),
+			),
+			app.H3().Class("diag-sub").Text("Feed"),
+			app.Dl().Class("diag-list").Body(
+				diagRow("feed", "Name", v.Feed, ""),
+				diagRow("position", "Position", v.Position, "Log position of the last event applied"),
+				diagRow("cached", "Posts cached", v.Cached, ""),
+				diagRow("pending", "Waiting to send", v.Pending, ""),
+			),
+			app.H3().Class("diag-sub").Text("Since this page opened"),
+			app.Dl().Class("diag-stats").Body(
+				app.Range(v.Stats).Slice(func(i int) app.UI {
+					s := v.Stats[i]
+					return app.Div().Class("diag-stat").Title("%s", s.Help).Body(
+						app.Dt().Text(s.Label),
+						app.Dd().DataSet("k", s.Key).Text(s.Value),
+					)
+				}),
+			),
+		)
+}
+
+func diagRow(key, label, value, help string) app.UI {
+	row := app.Div().Class("diag-row")
+	if help != "" {
+		row = row.Title("%s", help)
+	}
+	return row.Body(
+		app.Dt().Text(label),
+		app.Dd().DataSet("k", key).Text(value),
+	)
+}
