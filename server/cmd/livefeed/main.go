@@ -55,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return post(ctx, args[1:], stdout, stderr)
 	case "tail":
 		return tail(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil

@@ -39,6 +39,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	maxConns := fs.Int("max-conns", envInt("LIVEFEED_MAX_CONNS", 0), "maximum concurrent WebSocket connections, 0 for no cap (env LIVEFEED_MAX_CONNS)")
 	acceptRate := fs.Float64("accept-rate", envFloat("LIVEFEED_ACCEPT_RATE", 0), "maximum new WebSocket connections per second, 0 for no cap; over it clients are told to come back within --restart-window (env LIVEFEED_ACCEPT_RATE)")
 	origins := fs.String("origins", envOr("LIVEFEED_ORIGINS", ""), "comma-separated extra origins allowed to open WebSockets (env LIVEFEED_ORIGINS)")
+	pprofAddr := fs.String("pprof", envOr("LIVEFEED_PPROF", ""), "serve net/http/pprof on this address (e.g. 127.0.0.1:6060; off when empty) (env LIVEFEED_PPROF)")
 	logLevel := fs.String("log-level", envOr("LIVEFEED_LOG_LEVEL", "info"), "debug, info, warn or error (env LIVEFEED_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -86,12 +87,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := startPprof(*pprofAddr, lg); err != nil {
+		ln.Close()
+		return err
+	}
 	n, err := node.Start(ctx, cfg)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{Handler: n.Handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: n.Handler, ReadHeaderTimeout: 10 * time.Second, ConnContext: gateway.ConnContext}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	lg.Info("serving", "addr", ln.Addr().String(), "data", *data, "version", version)
