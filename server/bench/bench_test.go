@@ -85,7 +85,7 @@ func serverFrame(op byte, p []byte) []byte {
 }
 
 func TestReactorParse(t *testing.T) {
-	r := &run{cfg: &Config{}, closes: map[string]int64{}}
+	r := &run{cfg: &Config{}, closes: map[string]int64{}, stopped: make(chan struct{})}
 	c := &client{r: r, readyCh: make(chan error, 1)}
 	c.feeds = []feedState{{info: &feedInfo{name: "main"}, name: []byte("main")}}
 	c.pending = 1

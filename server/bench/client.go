@@ -149,6 +149,25 @@ func (r *run) stopAll() {
 			c.mu.Unlock()
 		}
 	}
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-time.After(10 * time.Second):
+	}
+	n := 0
+	for _, c := range r.clients {
+		if c != nil {
+			c.mu.Lock()
+			if c.rc != nil {
+				n++
+			}
+			c.mu.Unlock()
+		}
+	}
+	r.errorf("teardown: %d connections were not handed back by the reactor within 10 s", n)
+	close(r.stopped)
 	r.wg.Wait()
 }
 
@@ -240,7 +259,11 @@ func (c *client) loop(ctx context.Context) {
 		if aerr := c.re.add(rc, initial); aerr != nil {
 			err = aerr
 		} else {
-			err = <-c.goneCh
+			select {
+			case err = <-c.goneCh:
+			case <-r.stopped:
+				return
+			}
 		}
 		c.mu.Lock()
 		c.rc = nil

@@ -119,6 +119,15 @@ type Config struct {
 	// machine that does nothing else.
 	WaitQuiet    time.Duration
 	QuietPercent float64
+	// BusyPoll makes the load generator poll its sockets without sleeping.
+	// On loopback the sender pays for waking the receiver: when the load
+	// generator's CPU sleeps, every write of the server includes an
+	// inter-processor interrupt (a VM exit on a virtual machine), a cost a
+	// server does not pay towards clients on other machines. With BusyPoll
+	// the load generator's CPU never sleeps, which removes that artefact
+	// from the server's figures (and makes the load generator use its
+	// whole CPU).
+	BusyPoll bool
 	// ReadBuffer is each client's read buffer in bytes.
 	ReadBuffer int
 
@@ -272,6 +281,7 @@ type ConnectStats struct {
 type LoadStats struct {
 	CPUs       string  `json:"cpus,omitempty"`
 	Nice       int     `json:"nice,omitempty"`
+	BusyPoll   bool    `json:"busy_poll,omitempty"`
 	CPUSeconds float64 `json:"cpu_s"`
 	RSSMB      float64 `json:"rss_mb"`
 	Messages   uint64  `json:"messages"`

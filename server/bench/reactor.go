@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -26,6 +27,7 @@ import (
 // own (a dup; the net.Conn is closed), and handed back when it fails: only
 // the reactor closes it, so a descriptor number is never reused under it.
 type reactor struct {
+	busy  bool // poll without sleeping (see Config.BusyPoll)
 	epfd  int
 	file  *os.File
 	mu    sync.Mutex
@@ -49,7 +51,7 @@ type rconn struct {
 	gone func(error)
 }
 
-func newReactor() (*reactor, error) {
+func newReactor(busy bool) (*reactor, error) {
 	fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -58,7 +60,7 @@ func newReactor() (*reactor, error) {
 		syscall.Close(fd)
 		return nil, err
 	}
-	r := &reactor{epfd: fd, file: os.NewFile(uintptr(fd), "epoll"), conns: map[int32]*rconn{}, done: make(chan struct{})}
+	r := &reactor{busy: busy, epfd: fd, file: os.NewFile(uintptr(fd), "epoll"), conns: map[int32]*rconn{}, done: make(chan struct{})}
 	go r.loop()
 	return r, nil
 }
@@ -117,6 +119,23 @@ func (r *reactor) loop() {
 		return
 	}
 	events := make([]syscall.EpollEvent, 512)
+	if r.busy {
+		for !r.stop.Load() {
+			n, _ := syscall.EpollWait(r.epfd, events, 0)
+			if n <= 0 {
+				runtime.Gosched()
+				continue
+			}
+			r.mu.Lock()
+			for i := range n {
+				if rc := r.conns[events[i].Fd]; rc != nil {
+					r.readable(rc)
+				}
+			}
+			r.mu.Unlock()
+		}
+		return
+	}
 	for !r.stop.Load() {
 		// Wait (in the Go poller) until the epoll descriptor is readable,
 		// at most 50 ms so that a stop is noticed.

@@ -60,6 +60,7 @@ type run struct {
 	errs      []string
 
 	stopping atomic.Bool
+	stopped  chan struct{} // closed when teardown gives up on a client
 	wg       sync.WaitGroup
 }
 
@@ -104,7 +105,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout+2*cfg.WaitQuiet)
 	defer cancel()
-	r := &run{cfg: &cfg, id: strconv.FormatInt(time.Now().UnixNano()%1e12, 36), closes: map[string]int64{}}
+	r := &run{cfg: &cfg, id: strconv.FormatInt(time.Now().UnixNano()%1e12, 36), closes: map[string]int64{}, stopped: make(chan struct{})}
 	res := &Result{
 		Scenario: cfg.Scenario, Clients: cfg.Clients, Feeds: cfg.Feeds, Shared: cfg.Shared,
 		SubsPerFeed: cfg.Clients / cfg.Feeds, Users: cfg.Users, PayloadBytes: cfg.Payload,
@@ -155,6 +156,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	r.host = strings.TrimPrefix(r.base, "http://")
 	res.Server.PID = pid
+	res.Loadgen.BusyPoll = cfg.BusyPoll
 	if cfg.Nice != 0 {
 		if err := setNiceThreads(cfg.Nice); err != nil {
 			return nil, fmt.Errorf("nice: %w", err)
@@ -181,7 +183,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// The reactors that read the clients' sockets: one per CPU the
 	// harness may use.
 	for range max(1, runtime.GOMAXPROCS(0)) {
-		re, err := newReactor()
+		re, err := newReactor(cfg.BusyPoll)
 		if err != nil {
 			return nil, fmt.Errorf("epoll: %w", err)
 		}

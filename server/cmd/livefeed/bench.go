@@ -74,6 +74,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Minute, "bound on the whole run")
 	fs.DurationVar(&c.WaitQuiet, "wait-quiet", 0, "wait up to this long, before connecting and before publishing, until other processes use under --quiet-percent of a CPU")
 	fs.Float64Var(&c.QuietPercent, "quiet-percent", 10, "see --wait-quiet")
+	fs.BoolVar(&c.BusyPoll, "busy-poll", false, "the load generator polls its sockets without sleeping: removes the cost of waking its CPU from the server's figures (loopback artefact; see docs/performance.md)")
 	fs.IntVar(&c.ReadBuffer, "read-buffer", 4096, "each client's read buffer in bytes")
 	if err := fs.Parse(args); err != nil {
 		return err
