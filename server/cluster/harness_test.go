@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +26,7 @@ import (
 	"livefeed/app/session"
 	"livefeed/server/eventlog"
 	"livefeed/server/feed"
+	"livefeed/server/internal/testnode"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
@@ -395,19 +395,7 @@ func (b *balancer) cutTo(n *lfNode) {
 // signIn signs name in on node n and returns the token and user.
 func signIn(t *testing.T, n *lfNode, name string) (string, protocol.User) {
 	t.Helper()
-	resp, err := http.Post(n.srv.URL+"/api/session", "application/json", strings.NewReader(`{"name":"`+name+`"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Token string
-		User  protocol.User
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
-		t.Fatalf("sign in %q: HTTP %d %v", name, resp.StatusCode, err)
-	}
-	return out.Token, out.User
+	return testnode.SignIn(t, n.srv.URL, name)
 }
 
 // client is a raw protocol client. Reads happen in one goroutine that
