@@ -69,7 +69,7 @@ fuzz:
 # machine that does nothing else (-wait-quiet waits for one, up to a limit;
 # other_cpu_percent in the JSON says how quiet it was).
 BENCH_BIN   ?= bin/livefeed-bench
-BENCH_FLAGS ?= -pin -wait-quiet 2m
+BENCH_FLAGS ?= -pin -wait-quiet 30s
 BENCH_RUN   = $(BENCH_BIN) bench $(BENCH_FLAGS)
 
 .PHONY: bench-bin bench-go bench-idle bench-fanout bench-ramp bench-feeds bench-storm bench-publish bench-all

@@ -3,8 +3,10 @@
 package bench
 
 import (
+	"bufio"
 	"encoding/binary"
 	"math"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -124,5 +126,55 @@ func TestReactorParse(t *testing.T) {
 	}
 	if !c.ready.Load() {
 		t.Error("client not ready after subscribed")
+	}
+}
+
+// The last data and the end of the stream can arrive on one edge: the
+// reactor must still see the EOF and hand the connection back.
+func TestReactorSeesEndWithLastData(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := &wsConn{nc: nc, br: bufio.NewReader(nc)}
+	fd, initial, err := ws.detach()
+	if err != nil {
+		t.Fatal(err)
+	}
+	re, err := newReactor(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer re.close()
+	r := &run{cfg: &Config{}, closes: map[string]int64{}, stopped: make(chan struct{})}
+	c := &client{r: r, readyCh: make(chan error, 1), goneCh: make(chan error, 1)}
+	c.feeds = []feedState{{info: &feedInfo{name: "main"}, name: []byte("main")}}
+	rc := &rconn{c: c, fd: fd, gone: func(err error) { c.goneCh <- err }}
+	if err := re.add(rc, initial); err != nil {
+		t.Fatal(err)
+	}
+	srv := <-accepted
+	time.Sleep(20 * time.Millisecond) // registered and idle
+	srv.Write(serverFrame(opText, []byte(`{"type":"heartbeat","data":{"ts":1}}`)))
+	srv.Close()
+	select {
+	case <-c.goneCh:
+	case <-time.After(3 * time.Second):
+		t.Fatal("the connection's end was not seen")
+	}
+	if r.messages.Load() != 1 {
+		t.Errorf("%d messages, want 1", r.messages.Load())
 	}
 }

@@ -157,16 +157,20 @@ func (r *run) stopAll() {
 	case <-time.After(10 * time.Second):
 	}
 	n := 0
+	var detail string
 	for _, c := range r.clients {
 		if c != nil {
 			c.mu.Lock()
-			if c.rc != nil {
+			if rc := c.rc; rc != nil {
 				n++
+				if detail == "" {
+					detail = c.re.describe(rc)
+				}
 			}
 			c.mu.Unlock()
 		}
 	}
-	r.errorf("teardown: %d connections were not handed back by the reactor within 10 s", n)
+	r.errorf("teardown: %d connections were not handed back by the reactor within 10 s (first: %s)", n, detail)
 	close(r.stopped)
 	r.wg.Wait()
 }

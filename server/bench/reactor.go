@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"sync"
@@ -86,7 +87,7 @@ func (r *reactor) add(rc *rconn, initial []byte) error {
 		r.drop(rc, err)
 		return nil
 	}
-	r.readable(rc)
+	r.readable(rc, endEvents)
 	return nil
 }
 
@@ -129,7 +130,7 @@ func (r *reactor) loop() {
 			r.mu.Lock()
 			for i := range n {
 				if rc := r.conns[events[i].Fd]; rc != nil {
-					r.readable(rc)
+					r.readable(rc, events[i].Events)
 				}
 			}
 			r.mu.Unlock()
@@ -152,7 +153,7 @@ func (r *reactor) loop() {
 				r.mu.Lock()
 				for i := range n {
 					if rc := r.conns[events[i].Fd]; rc != nil {
-						r.readable(rc)
+						r.readable(rc, events[i].Events)
 					}
 				}
 				r.mu.Unlock()
@@ -164,8 +165,16 @@ func (r *reactor) loop() {
 	}
 }
 
-// readable reads everything available on rc. r.mu is held.
-func (r *reactor) readable(rc *rconn) {
+// endEvents are the epoll events that may come with the end of the
+// stream.
+const endEvents = syscall.EPOLLRDHUP | syscall.EPOLLHUP | syscall.EPOLLERR
+
+// readable reads everything available on rc. A short read means no more
+// data for now, and the next edge comes with new data, unless the event
+// also reported the end of the stream (a FIN or a shutdown arrives on the
+// same edge as the last data): then it reads on until EOF or EAGAIN.
+// r.mu is held.
+func (r *reactor) readable(rc *rconn, events uint32) {
 	for {
 		if rc.n == len(rc.buf) {
 			rc.buf = append(rc.buf, make([]byte, len(rc.buf))...)
@@ -178,9 +187,7 @@ func (r *reactor) readable(rc *rconn) {
 				r.drop(rc, ferr)
 				return
 			}
-			if n < avail {
-				// A short read drained the socket: the next edge comes
-				// with new data.
+			if n < avail && events&endEvents == 0 {
 				return
 			}
 			continue
@@ -360,4 +367,12 @@ func appendFrame(b []byte, op byte, p []byte) []byte {
 		b[start+i] ^= mask[i&3]
 	}
 	return b
+}
+
+// describe reports what the reactor knows of rc (teardown diagnostics).
+func (r *reactor) describe(rc *rconn) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return fmt.Sprintf("fd %d registered %v closed %v buffered %d skip %d",
+		rc.fd, r.conns[int32(rc.fd)] == rc, rc.closed, rc.n, rc.skip)
 }
