@@ -3,23 +3,46 @@ package gateway
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
 
-// conn is one client connection: the reader runs in the HTTP handler's
-// goroutine, the writer and the pinger in their own.
+// conn is one client connection. Its reader runs in a goroutine of its own
+// (started by ServeHTTP, which returns). What the server sends is written
+// straight to the socket by whoever sends it (the fan-out, a reply) when
+// the socket takes it at once; only when the kernel's send buffer is full
+// does a writer goroutine start, and it exits when the queue is empty. The
+// gateway's keepalive goroutine sends heartbeats and starts pings. An idle
+// connection holds one goroutine.
 type conn struct {
 	g    *Gateway
 	ws   *websocket.Conn
+	sock *sock
 	user protocol.User
 
-	queue chan []byte // bounded send queue, drained by the writer
+	qmu      sync.Mutex
+	queue    [][]byte      // frames waiting for the writer (at most SendQueue); the first may be the rest of a frame
+	spare    [][]byte      // the writer's previous batch, reused
+	writing  bool          // a writer goroutine runs (or ran the close)
+	holdsW   bool          // sock.wmu is held for the writer: a frame was written in part
+	broken   bool          // a write failed: nothing more is sent
+	stopped  bool          // run is finishing: no more writers
+	closeReq bool          // a close was requested: the writer sends it
+	room     chan struct{} // closed when the writer takes frames (made by a waiting send)
+	writers  sync.WaitGroup
+
+	inWrite      atomic.Bool  // the writer is in a blocking write
+	stopWatchCtx func() bool  // unregisters the close-on-cancel of a write in flight
+	lastWrite    atomic.Int64 // the gateway's clock (Unix ns) at the last write
+	pinging      atomic.Bool
+	nextPing     time.Time // owned by the gateway's keepalive goroutine
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -42,17 +65,27 @@ type conn struct {
 	refill time.Time
 }
 
-func newConn(g *Gateway, ws *websocket.Conn, u protocol.User) *conn {
+func newConn(g *Gateway, ws *websocket.Conn, s *sock, u protocol.User) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &conn{
-		g: g, ws: ws, user: u,
-		queue: make(chan []byte, g.cfg.SendQueue),
-		ctx:   ctx, cancel: cancel,
+	now := time.Now()
+	c := &conn{
+		g: g, ws: ws, sock: s, user: u,
+		ctx: ctx, cancel: cancel,
 		done:    make(chan struct{}),
 		closing: make(chan struct{}),
 		subs:    map[string]*subscription{},
-		tokens:  ActionBurst, refill: time.Now(),
+		tokens:  ActionBurst, refill: now,
+		nextPing: now.Add(g.cfg.HeartbeatInterval),
 	}
+	c.lastWrite.Store(g.clock.Load())
+	// A cancellation of c.ctx ends a blocking write in flight (its
+	// deadline is WriteTimeout otherwise).
+	c.stopWatchCtx = context.AfterFunc(ctx, func() {
+		if c.inWrite.Load() {
+			c.ws.CloseNow()
+		}
+	})
+	return c
 }
 
 // closeWith closes the connection with code after writing final (if not
@@ -63,6 +96,12 @@ func (c *conn) closeWith(code int, why string, final []byte) (first bool) {
 		close(c.closing)
 		first = true
 	})
+	if first {
+		c.qmu.Lock()
+		c.closeReq = true
+		c.startWriterLocked()
+		c.qmu.Unlock()
+	}
 	return first
 }
 
@@ -84,6 +123,7 @@ func (c *conn) goAway(reason string, code int, window time.Duration) {
 	c.ws.Write(ctx, websocket.MessageText, goAwayMsg(reason, window))
 	c.ws.Close(websocket.StatusCode(code), reason)
 	c.cancel()
+	c.stopWatchCtx()
 }
 
 // shutdown closes a running connection for a restart and waits for it.
@@ -92,13 +132,11 @@ func (c *conn) shutdown(window time.Duration) {
 	<-c.done
 }
 
-func (c *conn) run(_ context.Context) {
+func (c *conn) run() {
 	defer close(c.done)
 	defer c.cancel()
+	defer c.stopWatchCtx()
 	c.ws.SetReadLimit(protocol.MaxFrameBytes)
-	writerDone := make(chan struct{})
-	go func() { defer close(writerDone); c.writeLoop() }()
-	go c.pingLoop()
 	c.readLoop()
 	c.mu.Lock()
 	for name, s := range c.subs {
@@ -109,7 +147,10 @@ func (c *conn) run(_ context.Context) {
 	// If a close was requested, the writer sends it; otherwise the client
 	// went away and the writer just stops.
 	c.closeOnce.Do(func() { c.cancel() })
-	<-writerDone
+	c.qmu.Lock()
+	c.stopped = true
+	c.qmu.Unlock()
+	c.writers.Wait()
 	c.ws.CloseNow()
 	code := c.closeCode
 	if code == 0 {
@@ -118,147 +159,215 @@ func (c *conn) run(_ context.Context) {
 	c.g.countClose(code)
 }
 
-// trySend queues msg without blocking; a full queue cuts the connection
-// off as a slow consumer.
-func (c *conn) trySend(msg []byte) bool {
-	select {
-	case c.queue <- msg:
-		return true
-	default:
-		c.cutSlow("slow consumer: send queue full; resume from your last position")
-		return false
+// startWriterLocked starts a writer unless one runs. qmu is held.
+func (c *conn) startWriterLocked() {
+	if !c.writing && !c.stopped {
+		c.writing = true
+		c.writers.Add(1)
+		go c.writeLoop()
 	}
 }
 
-// send queues msg, waiting for room (replays, replies).
-func (c *conn) send(msg []byte) error {
-	select {
-	case c.queue <- msg:
-		return nil
-	case <-c.closing:
-		return errClosing
-	case <-c.ctx.Done():
-		return c.ctx.Err()
+// enqueueLocked sends frame: straight to the socket when nothing is queued
+// and the socket takes it at once, else into the queue for the writer. It
+// returns false when the queue is full. qmu is held.
+func (c *conn) enqueueLocked(frame []byte) bool {
+	if c.closeReq || c.broken {
+		return true // closing or broken: the rest is not sent
+	}
+	if !c.writing && len(c.queue) == 0 && c.sock.raw != nil && c.sock.wmu.TryLock() {
+		n, err := c.sock.tryWrite(frame)
+		switch {
+		case err == nil:
+			c.sock.wmu.Unlock()
+			c.lastWrite.Store(c.g.clock.Load())
+			return true
+		case err != errWouldBlock:
+			c.sock.wmu.Unlock()
+			c.broken = true
+			c.cancel()
+			return true
+		}
+		c.g.Stats.SocketFull.Add(1)
+		if n > 0 {
+			// Part of the frame is out: nothing else may reach the
+			// socket before its rest, so the writer inherits wmu.
+			c.holdsW = true
+		} else {
+			c.sock.wmu.Unlock()
+		}
+		frame = frame[n:]
+	}
+	if len(c.queue) >= c.g.cfg.SendQueue {
+		return false
+	}
+	c.queue = append(c.queue, frame)
+	c.startWriterLocked()
+	return true
+}
+
+// trySend sends a frame without blocking; a full queue cuts the connection
+// off as a slow consumer.
+func (c *conn) trySend(frame []byte) bool {
+	c.qmu.Lock()
+	ok := c.enqueueLocked(frame)
+	c.qmu.Unlock()
+	if !ok {
+		c.cutSlow("slow consumer: send queue full; resume from your last position")
+	}
+	return ok
+}
+
+// send sends a frame, waiting for room in the queue (replays, replies).
+func (c *conn) send(frame []byte) error {
+	for {
+		c.qmu.Lock()
+		if c.closeReq {
+			c.qmu.Unlock()
+			return errClosing
+		}
+		if err := c.ctx.Err(); err != nil {
+			c.qmu.Unlock()
+			return err
+		}
+		if c.enqueueLocked(frame) {
+			c.qmu.Unlock()
+			return nil
+		}
+		if c.room == nil {
+			c.room = make(chan struct{})
+		}
+		room := c.room
+		c.qmu.Unlock()
+		select {
+		case <-room:
+		case <-c.closing:
+			return errClosing
+		case <-c.ctx.Done():
+			return c.ctx.Err()
+		}
 	}
 }
 
 var errClosing = errors.New("connection closing")
 
-func (c *conn) sendMsg(m protocol.Message) error { return c.send(protocol.MustEncode(m)) }
+// sendMsg frames m for this connection alone and sends it.
+func (c *conn) sendMsg(m protocol.Message) error {
+	return c.send(wsframe.Text(protocol.MustEncode(m)))
+}
 
-// maxWriteBatch bounds how many queued messages the writer sends before it
-// looks at its other events (heartbeat, context) again.
-const maxWriteBatch = 64
-
+// writeLoop writes what is queued, a batch of frames per system call
+// (writev), and exits when the queue is empty; a close request is carried
+// out ahead of anything still queued (after the rest of a frame written in
+// part).
 func (c *conn) writeLoop() {
-	interval := c.g.cfg.HeartbeatInterval
-	beat := time.NewTicker(interval)
-	defer beat.Stop()
-	last := time.Now()
-	// Writes carry no context of their own: a context with a deadline per
-	// write (and the AfterFunc coder/websocket hangs on it) cost more CPU
-	// than the rest of the write. Instead one watchdog timer per connection
-	// closes it when a write takes longer than WriteTimeout, and a
-	// cancellation of c.ctx closes it when a write is in flight: what the
-	// per-write context did (coder/websocket closes the connection when a
-	// write's context ends).
-	var writing atomic.Bool
-	watchdog := time.AfterFunc(c.g.cfg.WriteTimeout, func() { c.ws.CloseNow() })
-	watchdog.Stop()
-	defer watchdog.Stop()
-	defer context.AfterFunc(c.ctx, func() {
-		if writing.Load() {
-			c.ws.CloseNow()
-		}
-	})()
-	write := func(msg []byte) bool {
-		writing.Store(true)
-		watchdog.Reset(c.g.cfg.WriteTimeout)
-		err := c.ws.Write(context.Background(), websocket.MessageText, msg)
-		watchdog.Stop()
-		writing.Store(false)
-		if err != nil {
-			c.cancel()
-			return false
-		}
-		return true
-	}
+	defer c.writers.Done()
 	for {
-		select {
-		case <-c.ctx.Done():
+		c.qmu.Lock()
+		if c.closeReq {
+			var rest []byte
+			if c.holdsW {
+				rest, c.holdsW = c.queue[0], false
+			}
+			c.qmu.Unlock()
+			if rest != nil {
+				c.writeBlocking([][]byte{rest}, time.Second)
+				c.sock.wmu.Unlock()
+			}
+			c.writeClose() // c.writing stays set: no writer after this one
 			return
-		case <-c.closing:
-			if c.closeCode == protocol.CloseDead {
-				// The peer does not answer: no close handshake to wait for.
-				c.ws.CloseNow()
-				c.cancel()
-				return
-			}
-			if c.final != nil {
-				ctx, cancel := context.WithTimeout(c.ctx, time.Second)
-				c.ws.Write(ctx, websocket.MessageText, c.final)
-				cancel()
-			}
-			c.ws.Close(websocket.StatusCode(c.closeCode), c.closeWhy)
-			c.cancel()
-			return
-		case msg := <-c.queue:
-			if !write(msg) {
-				return
-			}
-			// Write what queued up meanwhile without going back through
-			// the select (a close request still goes first).
-		drain:
-			for range maxWriteBatch - 1 {
-				select {
-				case <-c.closing:
-					break drain
-				default:
-				}
-				select {
-				case msg = <-c.queue:
-					if !write(msg) {
-						return
-					}
-				default:
-					break drain
-				}
-			}
-			last = time.Now()
-		case <-beat.C:
-			if time.Since(last) >= interval*9/10 {
-				if !write(protocol.MustEncode(protocol.Heartbeat{Time: time.Now().UnixMilli()})) {
-					return
-				}
-				last = time.Now()
-			}
 		}
+		if len(c.queue) == 0 || c.broken || c.ctx.Err() != nil {
+			c.writing = false
+			if c.holdsW {
+				c.holdsW = false
+				c.sock.wmu.Unlock()
+			}
+			c.qmu.Unlock()
+			return
+		}
+		batch, held := c.queue, c.holdsW
+		c.queue, c.spare, c.holdsW = c.spare, nil, false
+		if c.room != nil {
+			close(c.room)
+			c.room = nil
+		}
+		c.qmu.Unlock()
+		if !held {
+			c.sock.wmu.Lock()
+		}
+		err := c.writeBlocking(batch, c.g.cfg.WriteTimeout)
+		c.sock.wmu.Unlock()
+		clear(batch)
+		c.qmu.Lock()
+		if err != nil {
+			c.broken = true
+			c.cancel()
+		} else {
+			c.lastWrite.Store(c.g.clock.Load())
+		}
+		if cap(batch) <= 16 {
+			c.spare = batch[:0]
+		}
+		c.qmu.Unlock()
 	}
 }
 
-// pingLoop pings the client every heartbeat interval; a client that does not
-// answer within half an interval is dead (detected within 1.5 intervals).
-func (c *conn) pingLoop() {
-	interval := c.g.cfg.HeartbeatInterval
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-c.closing:
-			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(c.ctx, interval/2)
-			err := c.ws.Ping(ctx)
-			cancel()
-			if err != nil && c.ctx.Err() == nil {
-				c.g.lg.Debug("client did not answer ping", "user", c.user.ID, "err", err)
-				c.closeWith(protocol.CloseDead, "no answer to ping", nil)
-				return
-			}
-		}
+// writeBlocking writes frames with one writev, waiting up to timeout for
+// the socket to take them; sock.wmu is held.
+func (c *conn) writeBlocking(frames [][]byte, timeout time.Duration) error {
+	c.inWrite.Store(true)
+	defer c.inWrite.Store(false)
+	c.sock.SetWriteDeadline(time.Now().Add(timeout))
+	bufs := net.Buffers(frames)
+	_, err := bufs.WriteTo(c.sock.Conn)
+	c.sock.SetWriteDeadline(time.Time{})
+	return err
+}
+
+// writeClose sends the final message and the close frame.
+func (c *conn) writeClose() {
+	if c.closeCode == protocol.CloseDead {
+		// The peer does not answer: no close handshake to wait for.
+		c.ws.CloseNow()
+		c.cancel()
+		return
 	}
+	if c.final != nil && !c.broken {
+		c.sock.wmu.Lock()
+		c.writeBlocking([][]byte{wsframe.Text(c.final)}, time.Second)
+		c.sock.wmu.Unlock()
+	}
+	c.ws.Close(websocket.StatusCode(c.closeCode), c.closeWhy)
+	c.cancel()
+}
+
+// keepalive is called by the gateway's keepalive goroutine every tick: it
+// sends a heartbeat when nothing was written for most of an interval, and
+// pings the client every interval; a client that does not answer within
+// half an interval is dead (detected within 1.5 intervals).
+func (c *conn) keepalive(now time.Time, heartbeat func() []byte) {
+	interval := c.g.cfg.HeartbeatInterval
+	if now.UnixNano()-c.lastWrite.Load() >= int64(interval*9/10) {
+		c.trySend(heartbeat())
+	}
+	if now.Before(c.nextPing) {
+		return
+	}
+	c.nextPing = now.Add(interval)
+	if !c.pinging.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer c.pinging.Store(false)
+		ctx, cancel := context.WithTimeout(c.ctx, interval/2)
+		err := c.ws.Ping(ctx)
+		cancel()
+		if err != nil && c.ctx.Err() == nil {
+			c.g.lg.Debug("client did not answer ping", "user", c.user.ID, "err", err)
+			c.closeWith(protocol.CloseDead, "no answer to ping", nil)
+		}
+	}()
 }
 
 func (c *conn) readLoop() {
@@ -399,12 +508,12 @@ type subscription struct {
 }
 
 type buffered struct {
-	pos uint64
-	msg []byte
+	pos   uint64
+	frame []byte
 }
 
 // Deliver implements hub.Sink.
-func (s *subscription) Deliver(pos uint64, msg []byte) {
+func (s *subscription) Deliver(pos uint64, frame []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.catching {
@@ -415,7 +524,7 @@ func (s *subscription) Deliver(pos uint64, msg []byte) {
 			s.c.cutSlow("slow consumer: fell behind while catching up")
 			return
 		}
-		s.buf = append(s.buf, buffered{pos, msg})
+		s.buf = append(s.buf, buffered{pos, frame})
 		return
 	}
 	if pos != 0 {
@@ -424,17 +533,17 @@ func (s *subscription) Deliver(pos uint64, msg []byte) {
 		}
 		s.last = pos
 	}
-	s.c.trySend(msg)
+	s.c.trySend(frame)
 }
 
 func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
-	send := func(msg []byte) error {
+	send := func(frame []byte) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return s.c.send(msg)
+		return s.c.send(frame)
 	}
-	last, err := s.c.g.cfg.Service.CatchUp(ctx, sub, send)
+	last, err := s.c.g.cfg.Service.CatchUp(ctx, sub, func(msg []byte) error { return send(wsframe.Text(msg)) })
 	if err != nil {
 		if ctx.Err() == nil && !errors.Is(err, errClosing) {
 			s.c.g.lg.Error("catch-up failed", "feed", sub.Feed, "err", err)
@@ -445,14 +554,14 @@ func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 		return
 	}
 	for {
-		presence := protocol.MustEncode(s.c.g.cfg.Hub.Presence(s.feed))
+		presence := wsframe.Text(protocol.MustEncode(s.c.g.cfg.Hub.Presence(s.feed)))
 		s.mu.Lock()
 		buf := s.buf
 		s.buf = nil
 		if len(buf) == 0 {
 			s.catching = false
 			s.last = last
-			s.c.trySend(protocol.MustEncode(protocol.Subscribed{Feed: s.feed, Pos: last}))
+			s.c.trySend(wsframe.Text(protocol.MustEncode(protocol.Subscribed{Feed: s.feed, Pos: last})))
 			s.c.trySend(presence)
 			s.mu.Unlock()
 			return
@@ -460,7 +569,7 @@ func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 		s.mu.Unlock()
 		for _, b := range buf {
 			if b.pos > last {
-				if send(b.msg) != nil {
+				if send(b.frame) != nil {
 					return
 				}
 				last = b.pos

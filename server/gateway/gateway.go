@@ -1,7 +1,9 @@
 // Package gateway terminates client WebSockets: it authenticates the upgrade,
-// negotiates the protocol version, and runs one reader and one writer per
-// connection. Actions go to the feed service; events come from the hub into a
-// bounded per-connection send queue.
+// negotiates the protocol version, and runs one reader per connection.
+// Actions go to the feed service; events come from the hub as frames made
+// once per event and are written straight to each socket that takes them,
+// or into a bounded per-connection send queue drained by a writer goroutine
+// that runs only while the queue is not empty (conn.go, sock.go).
 package gateway
 
 import (
@@ -19,6 +21,7 @@ import (
 	"livefeed/server/auth"
 	"livefeed/server/feed"
 	"livefeed/server/hub"
+	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
 
@@ -100,6 +103,10 @@ type Gateway struct {
 	down  bool
 	n     atomic.Int64
 
+	keepaliveOnce sync.Once
+	stop          chan struct{} // closed by Shutdown: stops keepalive
+	clock         atomic.Int64  // Unix ns, updated every keepalive tick (cheaper than time.Now per write)
+
 	tokens float64 // accept-rate limiter
 	refill time.Time
 
@@ -114,6 +121,9 @@ type Stats struct {
 	Accepted      atomic.Int64 // WebSocket upgrades
 	Refused       atomic.Int64 // upgrades sent away: shutting down, over MaxConns or AcceptRate
 	SlowConsumers atomic.Int64 // connections cut because their queue overflowed
+	// SocketFull counts sends that found a socket's kernel send buffer
+	// full: they were queued for the connection's writer goroutine.
+	SocketFull atomic.Int64
 	// AcceptPeak is the most upgrades accepted within one 100 ms interval
 	// since the start: the reconnect-storm figure.
 	AcceptPeak atomic.Int64
@@ -143,7 +153,9 @@ func New(cfg Config) *Gateway {
 	if cfg.AcceptBurst <= 0 {
 		cfg.AcceptBurst = max(1, int(cfg.AcceptRate))
 	}
-	return &Gateway{cfg: cfg, lg: cfg.Logger, conns: map[*conn]struct{}{}, tokens: float64(cfg.AcceptBurst), refill: time.Now()}
+	g := &Gateway{cfg: cfg, lg: cfg.Logger, conns: map[*conn]struct{}{}, stop: make(chan struct{}), tokens: float64(cfg.AcceptBurst), refill: time.Now()}
+	g.clock.Store(time.Now().UnixNano())
+	return g
 }
 
 // Conns returns the number of open connections.
@@ -163,7 +175,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized: sign in first (missing or invalid session)", http.StatusUnauthorized)
 		return
 	}
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	hw := &hijackWriter{ResponseWriter: w}
+	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		Subprotocols:   []string{protocol.Subprotocol},
 		OriginPatterns: g.cfg.OriginPatterns,
 	})
@@ -184,7 +197,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.countClose(protocol.CloseUnsupportedVersion)
 		return
 	}
-	cn := newConn(g, c, u)
+	cn := newConn(g, c, hw.s, u)
 	g.mu.Lock()
 	if b := time.Now().UnixMilli() / 100; b != g.bucket {
 		g.bucket, g.bucketN = b, 0
@@ -201,6 +214,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !over {
 		g.conns[cn] = struct{}{}
 		g.n.Add(1)
+		g.keepaliveOnce.Do(func() { go g.keepalive() })
 	}
 	g.mu.Unlock()
 	if over {
@@ -213,13 +227,57 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.countClose(code)
 		return
 	}
-	defer func() {
-		g.mu.Lock()
-		delete(g.conns, cn)
-		g.n.Add(-1)
-		g.mu.Unlock()
+	// The connection runs in a goroutine of its own and the handler
+	// returns: net/http then drops what it kept for the request (its
+	// connection state, 4 KiB buffers, the headers) and the handler's deep
+	// stack; the WebSocket keeps the small buffers it got at the hijack.
+	go func() {
+		defer func() {
+			g.mu.Lock()
+			delete(g.conns, cn)
+			g.n.Add(-1)
+			g.mu.Unlock()
+		}()
+		cn.run()
 	}()
-	cn.run(r.Context())
+}
+
+// keepalive runs once the gateway has had a connection, until Shutdown:
+// every tick (a tenth of the heartbeat interval, at most 1 s) it advances
+// the gateway's clock and gives each connection a heartbeat when nothing
+// was written to it for 0.9 interval (so a client never hears nothing for
+// more than an interval) and a ping every interval (see conn.keepalive).
+// One goroutine for all connections instead of a pinger per connection;
+// the heartbeat is encoded once per tick.
+func (g *Gateway) keepalive() {
+	t := time.NewTicker(min(g.cfg.HeartbeatInterval/10, time.Second))
+	defer t.Stop()
+	var conns []*conn
+	for {
+		select {
+		case <-g.stop:
+			return
+		case now := <-t.C:
+			g.clock.Store(now.UnixNano())
+			g.mu.Lock()
+			for c := range g.conns {
+				conns = append(conns, c)
+			}
+			g.mu.Unlock()
+			var hb []byte
+			heartbeat := func() []byte {
+				if hb == nil {
+					hb = wsframe.Text(protocol.MustEncode(protocol.Heartbeat{Time: now.UnixMilli()}))
+				}
+				return hb
+			}
+			for _, c := range conns {
+				c.keepalive(now, heartbeat)
+			}
+			clear(conns)
+			conns = conns[:0]
+		}
+	}
 }
 
 // takeAcceptLocked applies the accept-rate limit.
@@ -242,6 +300,9 @@ func (g *Gateway) takeAcceptLocked() bool {
 // refused the same way. It returns when all are closed or ctx is done.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
+	if !g.down {
+		close(g.stop)
+	}
 	g.down = true
 	conns := make([]*conn, 0, len(g.conns))
 	for c := range g.conns {

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
 
@@ -75,9 +76,13 @@ type sink struct {
 	n    int
 }
 
-func (s *sink) Deliver(pos uint64, msg []byte) {
+func (s *sink) Deliver(pos uint64, frame []byte) {
 	if pos != 0 {
 		return
+	}
+	msg, ok := wsframe.Payload(frame)
+	if !ok {
+		panic("not a text frame")
 	}
 	m, err := protocol.Decode(msg)
 	if err != nil {

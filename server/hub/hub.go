@@ -18,14 +18,17 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
 
 // Sink receives a feed's messages. Deliver must not block.
 type Sink interface {
-	// Deliver offers an encoded message. pos is the event's position, or
-	// 0 for messages outside the log (presence).
-	Deliver(pos uint64, msg []byte)
+	// Deliver offers a message as a WebSocket frame, made once and shared
+	// by every subscriber (see package wsframe); the sink must not modify
+	// it. pos is the event's position, or 0 for messages outside the log
+	// (presence).
+	Deliver(pos uint64, frame []byte)
 }
 
 type member struct {
@@ -63,13 +66,15 @@ type Hub struct {
 // e.g. the embedded log).
 func New() *Hub { return &Hub{feeds: map[string]*feedSubs{}} }
 
-// Publish implements feed.Publisher: it offers msg to every subscriber of feed.
+// Publish implements feed.Publisher: it frames msg once and offers the
+// frame to every subscriber of feed.
 func (h *Hub) Publish(feed string, pos uint64, msg []byte) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	if f := h.feeds[feed]; f != nil {
+	if f := h.feeds[feed]; f != nil && len(f.sinks) > 0 {
+		frame := wsframe.Text(msg)
 		for s := range f.sinks {
-			s.Deliver(pos, msg)
+			s.Deliver(pos, frame)
 		}
 	}
 }
@@ -225,9 +230,9 @@ func (h *Hub) announce() {
 			continue // e.g. a user who moved between nodes
 		}
 		f.last = online
-		msg := protocol.MustEncode(protocol.Presence{Feed: name, Online: online})
+		frame := wsframe.Text(protocol.MustEncode(protocol.Presence{Feed: name, Online: online}))
 		for s := range f.sinks {
-			s.Deliver(0, msg)
+			s.Deliver(0, frame)
 		}
 	}
 }

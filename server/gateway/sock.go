@@ -1,0 +1,116 @@
+package gateway
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+)
+
+// sock is the hijacked TCP connection of a WebSocket; every byte the server
+// sends goes through it. Data messages are written as complete frames made
+// once per message (see package wsframe) by the connection's send path;
+// coder/websocket writes only control frames (ping, pong, close) through
+// Write. wmu keeps the two from interleaving: it is held for every write,
+// and across a frame written in part until its rest is written.
+type sock struct {
+	net.Conn
+	raw syscall.RawConn // nil: no file descriptor, every write blocks (goes to the writer)
+	wmu sync.Mutex
+}
+
+func newSock(nc net.Conn) *sock {
+	s := &sock{Conn: nc}
+	if sc, ok := nc.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			s.raw = raw
+		}
+	}
+	return s
+}
+
+// Write is coder/websocket's path to the socket (control frames; each is
+// flushed in one Write, see writeBufferSize).
+func (s *sock) Write(p []byte) (int, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.Conn.Write(p)
+}
+
+// errWouldBlock: the socket's send buffer is full.
+var errWouldBlock = errors.New("gateway: socket send buffer full")
+
+// tryWrite writes p without waiting; wmu is held. It returns how much was
+// written and errWouldBlock when the kernel's send buffer filled up first.
+// Any other error means the connection is broken.
+func (s *sock) tryWrite(p []byte) (int, error) {
+	n := 0
+	var werr error
+	err := s.raw.Write(func(fd uintptr) bool {
+		for n < len(p) {
+			m, err := syscall.Write(int(fd), p[n:])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err == syscall.EAGAIN {
+				werr = errWouldBlock
+				return true
+			}
+			if err != nil {
+				werr = err
+				return true
+			}
+			n += m
+		}
+		return true
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, werr
+}
+
+// Buffer sizes of a WebSocket: client messages are small (at most
+// protocol.MaxFrameBytes, usually a few hundred bytes; larger payloads are
+// read around the buffer), and coder/websocket writes only control frames
+// (at most 2+125 bytes, each flushed in one Write).
+const (
+	readBufferSize  = 1024
+	writeBufferSize = 256
+)
+
+// hijackWriter hands coder/websocket a sock and small buffers of its own
+// when it hijacks the connection, instead of net/http's 4 KiB ones (which
+// are freed with the rest of net/http's connection state when the handler
+// returns).
+type hijackWriter struct {
+	http.ResponseWriter
+	s *sock
+}
+
+func (h *hijackWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+
+func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.s = newSock(nc)
+	var r *bufio.Reader
+	if n := brw.Reader.Buffered(); n > 0 {
+		// The client sent frames right behind its request: keep them in
+		// the new reader's buffer (the library resets the reader onto
+		// the connection after taking what is buffered).
+		early, _ := brw.Reader.Peek(n)
+		early = bytes.Clone(early)
+		r = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(early), nc), max(readBufferSize, n))
+		r.Peek(n)
+	} else {
+		r = bufio.NewReaderSize(nc, readBufferSize)
+	}
+	return h.s, bufio.NewReadWriter(r, bufio.NewWriterSize(h.s, writeBufferSize)), nil
+}
