@@ -12,7 +12,6 @@ package hub
 import (
 	"context"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -34,18 +33,19 @@ type member struct {
 
 type feedSubs struct {
 	sinks  map[Sink]member
-	online map[string]int // user id -> number of subscriptions
-	names  map[string]protocol.User
-	dirty  bool // presence changed since the last announcement
+	online map[string]int // user id -> number of subscriptions on this node
+	local  *roster        // the users subscribed on this node
+	all    *roster        // local and remote users, each once
+	dirty  bool           // presence changed since the last announcement
 
 	// Cluster presence (NewCluster only).
 	remote  map[string]remoteUsers // node id -> users online there
 	changed bool                   // local presence changed since last shared
-	last    []protocol.User        // the presence last announced
+	last    protocol.Presence      // the presence last announced
 }
 
 func newFeedSubs() *feedSubs {
-	return &feedSubs{sinks: map[Sink]member{}, online: map[string]int{}, names: map[string]protocol.User{}, remote: map[string]remoteUsers{}}
+	return &feedSubs{sinks: map[Sink]member{}, online: map[string]int{}, local: newRoster(), all: newRoster(), remote: map[string]remoteUsers{}}
 }
 
 // PresenceInterval is how often changes of who is online are announced
@@ -89,10 +89,11 @@ func (h *Hub) Join(feed string, s Sink, u protocol.User) {
 	}
 	f.sinks[s] = member{user: u}
 	if f.online[u.ID]++; f.online[u.ID] == 1 {
+		f.local.add(u)
+		f.all.add(u)
 		f.changed = true
+		h.announceLocked(feed, f)
 	}
-	f.names[u.ID] = u
-	h.announceLocked(feed, f)
 }
 
 // Leave removes a subscriber.
@@ -108,74 +109,41 @@ func (h *Hub) Leave(feed string, s Sink) {
 		return
 	}
 	delete(f.sinks, s)
-	if f.online[m.user.ID]--; f.online[m.user.ID] <= 0 {
-		delete(f.online, m.user.ID)
-		delete(f.names, m.user.ID)
-		f.changed = true
-	}
 	if len(f.sinks) == 0 {
 		// Nobody here follows the feed any more; the cluster side
 		// tells the other nodes at its next tick.
 		delete(h.feeds, feed)
 		return
 	}
-	h.announceLocked(feed, f)
+	if f.online[m.user.ID]--; f.online[m.user.ID] <= 0 {
+		delete(f.online, m.user.ID)
+		f.local.remove(m.user.ID)
+		f.all.remove(m.user.ID)
+		f.changed = true
+		h.announceLocked(feed, f)
+	}
 }
 
-// Presence returns who is online in feed, ordered by name: the users
+// Presence returns who is online in feed: the number of distinct users
 // subscribed on this node and, for a cluster hub, those other nodes
-// reported (each user once).
+// reported, and the first protocol.MaxPresenceList of them by name.
 func (h *Hub) Presence(feed string) protocol.Presence {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	p := protocol.Presence{Feed: feed, Online: []protocol.User{}}
 	if f := h.feeds[feed]; f != nil {
-		p.Online = onlineOf(f)
+		return f.presence(feed)
 	}
-	return p
+	return protocol.Presence{Feed: feed, Online: []protocol.User{}}
 }
 
-// onlineOf merges local and remote presence, sorted.
-func onlineOf(f *feedSubs) []protocol.User {
-	us := make([]protocol.User, 0, len(f.names))
-	for _, u := range f.names {
-		us = append(us, u)
+// presence returns the feed's presence message. It costs
+// O(MaxPresenceList + other nodes), whatever the number of users.
+func (f *feedSubs) presence(feed string) protocol.Presence {
+	n := f.all.len()
+	for _, r := range f.remote {
+		n += r.unlisted()
 	}
-	if len(f.remote) > 0 {
-		seen := make(map[string]bool, len(f.names))
-		for id := range f.names {
-			seen[id] = true
-		}
-		for _, r := range f.remote {
-			for _, u := range r.users {
-				if !seen[u.ID] {
-					seen[u.ID] = true
-					us = append(us, u)
-				}
-			}
-		}
-	}
-	sortUsers(us)
-	return us
-}
-
-// localOf returns the users subscribed on this node, sorted.
-func localOf(f *feedSubs) []protocol.User {
-	us := make([]protocol.User, 0, len(f.names))
-	for _, u := range f.names {
-		us = append(us, u)
-	}
-	sortUsers(us)
-	return us
-}
-
-func sortUsers(us []protocol.User) {
-	slices.SortFunc(us, func(a, b protocol.User) int {
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	return protocol.Presence{Feed: feed, Online: f.all.first(protocol.MaxPresenceList), Count: n}
 }
 
 func (h *Hub) announceLocked(_ string, f *feedSubs) { f.dirty = true }
@@ -220,12 +188,12 @@ func (h *Hub) announce() {
 			continue
 		}
 		f.dirty = false
-		online := onlineOf(f)
-		if f.last != nil && slices.Equal(online, f.last) {
+		p := f.presence(name)
+		if p.Count == f.last.Count && slices.Equal(p.Online, f.last.Online) {
 			continue // e.g. a user who moved between nodes
 		}
-		f.last = online
-		msg := protocol.MustEncode(protocol.Presence{Feed: name, Online: online})
+		f.last = p
+		msg := protocol.MustEncode(p)
 		for s := range f.sinks {
 			s.Deliver(0, msg)
 		}

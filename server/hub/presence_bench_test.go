@@ -1,0 +1,71 @@
+package hub
+
+import (
+	"fmt"
+	"testing"
+
+	"livefeed/shared/protocol"
+)
+
+// bytesSink counts the presence bytes it is offered.
+type bytesSink struct{ n, bytes int64 }
+
+func (s *bytesSink) Deliver(_ uint64, msg []byte) { s.n++; s.bytes += int64(len(msg)) }
+
+// BenchmarkPresenceChange is one change of who is online in a feed of n
+// users, each with one subscription: a user leaves and comes back, and the
+// hub announces the change to every subscriber (one op = leave, join and
+// announcement). B/msg is the size of the message every subscriber gets.
+func BenchmarkPresenceChange(b *testing.B) {
+	for _, n := range []int{10, 100, 1000, 10000} {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			h := New()
+			sinks := make([]*bytesSink, n)
+			for i := range n {
+				sinks[i] = &bytesSink{}
+				h.Join("main", sinks[i], protocol.User{ID: fmt.Sprintf("u%012d", i), Name: fmt.Sprintf("User number %d", i)})
+			}
+			h.announce()
+			s0 := sinks[0]
+			u := protocol.User{ID: fmt.Sprintf("u%012d", n/2), Name: fmt.Sprintf("User number %d", n/2)}
+			b.ReportAllocs()
+			n0, bytes0 := s0.n, s0.bytes
+			for b.Loop() {
+				h.Leave("main", sinks[n/2])
+				h.Join("main", sinks[n/2], u)
+				h.announce() // the same set: announced only when count or list differ
+				h.Leave("main", sinks[n/2])
+				h.announce()
+				h.Join("main", sinks[n/2], u)
+				h.announce()
+			}
+			if s0.n > n0 {
+				b.ReportMetric(float64(s0.bytes-bytes0)/float64(s0.n-n0), "B/msg")
+			}
+		})
+	}
+}
+
+// BenchmarkSubscribePresence is what a new subscriber costs the hub's
+// presence in a feed of n users: the join and the presence message the
+// gateway encodes for it after catch-up.
+func BenchmarkSubscribePresence(b *testing.B) {
+	for _, n := range []int{10, 100, 1000, 10000} {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			h := New()
+			for i := range n {
+				h.Join("main", &bytesSink{}, protocol.User{ID: fmt.Sprintf("u%012d", i), Name: fmt.Sprintf("User number %d", i)})
+			}
+			s := &bytesSink{}
+			u := protocol.User{ID: "u-new", Name: "New user"}
+			b.ReportAllocs()
+			var size int
+			for b.Loop() {
+				h.Join("main", s, u)
+				size = len(protocol.MustEncode(h.Presence("main")))
+				h.Leave("main", s)
+			}
+			b.ReportMetric(float64(size), "B/msg")
+		})
+	}
+}
