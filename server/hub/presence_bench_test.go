@@ -1,8 +1,14 @@
 package hub
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"livefeed/shared/protocol"
 )
@@ -67,5 +73,46 @@ func BenchmarkSubscribePresence(b *testing.B) {
 			}
 			b.ReportMetric(float64(size), "B/msg")
 		})
+	}
+}
+
+// BenchmarkClusterReceive is what another node's announcement of n users
+// costs a node: changed, a user came or went (decode and diff); repeated,
+// the node's heartbeat with nothing new (hash only).
+func BenchmarkClusterReceive(b *testing.B) {
+	for _, n := range []int{100, 1000, 5000} {
+		us := make([]protocol.User, n+1)
+		for i := range us {
+			us[i] = protocol.User{ID: fmt.Sprintf("u%012d", i), Name: fmt.Sprintf("User number %d", i)}
+		}
+		msg := func(users []protocol.User) *nats.Msg {
+			data, _ := json.Marshal(beat{Node: "other", Online: users, TTLMS: 3000})
+			return &nats.Msg{Subject: PresenceSubject + ".main", Data: data}
+		}
+		ms := []*nats.Msg{msg(us[:n]), msg(us[1:])}
+		for _, c := range []struct {
+			name string
+			next func(i int) *nats.Msg
+		}{
+			{"changed", func(i int) *nats.Msg { return ms[i%2] }},
+			{"repeated", func(int) *nats.Msg { return ms[0] }},
+		} {
+			b.Run(fmt.Sprintf("users=%d/%s", n, c.name), func(b *testing.B) {
+				h := NewCluster(ClusterConfig{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+				h.Join("main", &bytesSink{}, protocol.User{ID: "local", Name: "Local"})
+				now := time.Now()
+				h.cl.receive(h, c.next(1), now)
+				b.ReportAllocs()
+				b.SetBytes(int64(len(ms[0].Data)))
+				i := 0
+				for b.Loop() {
+					h.cl.receive(h, c.next(i), now)
+					i++
+				}
+				if p := h.Presence("main"); p.Count != n+1 {
+					b.Fatalf("count %d, want %d", p.Count, n+1)
+				}
+			})
+		}
 	}
 }
