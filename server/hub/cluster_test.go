@@ -244,6 +244,17 @@ func TestClusterPresenceIgnoresGarbage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
+	// Node a follows the feed once one of its own announcements has come
+	// back through NATS (it subscribes before it announces): messages
+	// published before that would be lost.
+	sub, err := nc.SubscribeSync(PresenceSubject + ".main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sub.NextMsg(5 * time.Second); err != nil {
+		t.Fatalf("no announcement from node a: %v", err)
+	}
+	sub.Unsubscribe()
 	for _, m := range []string{"", "{", `{"online":[{"id":"x","name":"X"}]}`, `{"node":"z","online":"nope"}`, `[1,2]`} {
 		nc.Publish(PresenceSubject+".main", []byte(m))
 	}

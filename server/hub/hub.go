@@ -42,6 +42,7 @@ type feedSubs struct {
 	remote  map[string]remoteUsers // node id -> users online there
 	changed bool                   // local presence changed since last shared
 	last    protocol.Presence      // the presence last announced
+	lastAt  time.Time              // when it was announced
 }
 
 func newFeedSubs() *feedSubs {
@@ -51,6 +52,14 @@ func newFeedSubs() *feedSubs {
 // PresenceInterval is how often changes of who is online are announced
 // (batched, so that a thousand joins cost one message per subscriber).
 const PresenceInterval = 500 * time.Millisecond
+
+// PresenceCountInterval is how often, at most, a feed's presence is
+// announced when only its count changed: in a feed of more than
+// protocol.MaxPresenceList users, people coming and going beyond the
+// listed ones. Such a feed has many subscribers, each of whom gets every
+// announcement, and a count a second or two old is as good as a fresh one;
+// a change of the listed users is announced at the next PresenceInterval.
+const PresenceCountInterval = 2 * time.Second
 
 // Hub holds the subscribers of every feed on this node.
 type Hub struct {
@@ -173,26 +182,31 @@ func (h *Hub) Run(ctx context.Context) {
 			if h.cl != nil {
 				h.cl.tick(h, now)
 			}
-			h.announce()
+			h.announce(now)
 		}
 	}
 }
 
 // announce sends the presence of every feed whose presence changed to the
-// feed's subscribers on this node.
-func (h *Hub) announce() {
+// feed's subscribers on this node (a change of the count alone waits until
+// PresenceCountInterval after the last announcement).
+func (h *Hub) announce(now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for name, f := range h.feeds {
 		if !f.dirty {
 			continue
 		}
-		f.dirty = false
 		p := f.presence(name)
-		if p.Count == f.last.Count && slices.Equal(p.Online, f.last.Online) {
+		sameList := slices.Equal(p.Online, f.last.Online)
+		if sameList && p.Count != f.last.Count && now.Sub(f.lastAt) < PresenceCountInterval {
+			continue // stays dirty: announced at a later tick
+		}
+		f.dirty = false
+		if sameList && p.Count == f.last.Count {
 			continue // e.g. a user who moved between nodes
 		}
-		f.last = p
+		f.last, f.lastAt = p, now
 		msg := protocol.MustEncode(p)
 		for s := range f.sinks {
 			s.Deliver(0, msg)

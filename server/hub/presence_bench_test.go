@@ -31,19 +31,25 @@ func BenchmarkPresenceChange(b *testing.B) {
 				sinks[i] = &bytesSink{}
 				h.Join("main", sinks[i], protocol.User{ID: fmt.Sprintf("u%012d", i), Name: fmt.Sprintf("User number %d", i)})
 			}
-			h.announce()
+			now := time.Now()
+			h.announce(now)
 			s0 := sinks[0]
 			u := protocol.User{ID: fmt.Sprintf("u%012d", n/2), Name: fmt.Sprintf("User number %d", n/2)}
 			b.ReportAllocs()
 			n0, bytes0 := s0.n, s0.bytes
 			for b.Loop() {
+				// Time moves on, so that a change of the count
+				// alone is announced too.
+				now = now.Add(PresenceCountInterval)
 				h.Leave("main", sinks[n/2])
 				h.Join("main", sinks[n/2], u)
-				h.announce() // the same set: announced only when count or list differ
+				h.announce(now) // the same set: announced only when count or list differ
+				now = now.Add(PresenceCountInterval)
 				h.Leave("main", sinks[n/2])
-				h.announce()
+				h.announce(now)
+				now = now.Add(PresenceCountInterval)
 				h.Join("main", sinks[n/2], u)
-				h.announce()
+				h.announce(now)
 			}
 			if s0.n > n0 {
 				b.ReportMetric(float64(s0.bytes-bytes0)/float64(s0.n-n0), "B/msg")
