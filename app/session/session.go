@@ -116,7 +116,7 @@ type Session struct {
 	status   Status
 	feeds    map[string]*Feed
 	follow   []string
-	presence map[string][]protocol.User
+	presence map[string]protocol.Presence
 	box      outbox
 	waiters  map[string][]chan result
 	results  map[string]result // recent outcomes, for WaitAck after the fact
@@ -154,7 +154,7 @@ func New(cfg Config) *Session {
 	s := &Session{
 		cfg:      cfg,
 		feeds:    map[string]*Feed{},
-		presence: map[string][]protocol.User{},
+		presence: map[string]protocol.Presence{},
 		waiters:  map[string][]chan result{},
 		results:  map[string]result{},
 		online:   true,
@@ -219,11 +219,14 @@ func (s *Session) Feed(name string) Feed {
 	return c
 }
 
-// Presence returns who is online in a feed.
-func (s *Session) Presence(feed string) []protocol.User {
+// Presence returns who is online in a feed, as the server last said:
+// Total() users, of whom Online lists at most protocol.MaxPresenceList.
+func (s *Session) Presence(feed string) protocol.Presence {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.presence[feed])
+	p := s.presence[feed]
+	p.Online = slices.Clone(p.Online)
+	return p
 }
 
 // Pending returns the outbox's pending actions, oldest first.
@@ -796,7 +799,7 @@ func (s *Session) handle(c *websocket.Conn, m protocol.Message) error {
 		}
 		s.resolveLocked(m.Op, result{err: m})
 	case protocol.Presence:
-		s.presence[m.Feed] = m.Online
+		s.presence[m.Feed] = m
 		ups = append(ups, Update{Kind: UpdatePresence, Feed: m.Feed})
 	case protocol.GoAway:
 		err = goAwayErr{m}

@@ -11,11 +11,11 @@ type feedIntro struct {
 	app.Compo
 
 	Feed   string
-	Online []protocol.User
+	Online protocol.Presence
 	Live   bool
 }
 
-func newFeedIntro(feed string, online []protocol.User, live bool) *feedIntro {
+func newFeedIntro(feed string, online protocol.Presence, live bool) *feedIntro {
 	return &feedIntro{Feed: feed, Online: online, Live: live}
 }
 

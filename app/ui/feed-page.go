@@ -47,7 +47,7 @@ type feedPage struct {
 	online   bool
 	pendingN int
 	posts    []postView
-	presence []protocol.User
+	presence protocol.Presence
 	rejected []session.Rejected
 
 	// The connection details panel: whether it is open, the last error
@@ -272,7 +272,7 @@ func (p *feedPage) signedOut(ctx app.Context, msg string) {
 	cl.signOut()
 	clearCachedUser()
 	p.user, p.phase, p.joinErr = protocol.User{}, phaseSignIn, msg
-	p.posts, p.presence, p.rejected, p.newCount = nil, nil, nil, 0
+	p.posts, p.presence, p.rejected, p.newCount = nil, protocol.Presence{}, nil, 0
 	p.status = session.Status{}
 	p.detailsOpen, p.lastErr, p.lastErrAt = false, "", time.Time{}
 	p.feedPos, p.feedSynced, p.cachedN = 0, false, 0

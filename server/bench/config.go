@@ -66,7 +66,8 @@ type Config struct {
 	// FeedPrefix names the feeds: prefix + index (default "bench").
 	FeedPrefix string
 	// Users is how many identities the clients sign in as (round-robin).
-	// Presence lists users, so this sets the size of presence messages.
+	// Presence counts users and lists up to protocol.MaxPresenceList of
+	// them, so this sets how often presence changes while connecting.
 	Users int
 
 	// Payload is the size of each post's text in bytes (at least the

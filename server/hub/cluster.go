@@ -4,8 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"hash/maphash"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -49,9 +49,12 @@ const (
 	PresenceDropAfter = PresenceExpiry + PresenceInterval
 	// PresenceSubject is the NATS subject prefix of presence messages.
 	PresenceSubject = "livefeed.presence"
-	// MaxSharedUsers caps the users one node announces for one feed (so a
-	// message stays well under NATS's 1 MB payload limit); beyond it the
-	// other nodes see only the first MaxSharedUsers by name.
+	// MaxSharedUsers caps the users one node lists for one feed (so a
+	// message stays well under NATS's 1 MB payload limit with typical
+	// names); the announcement's count still includes the others. As it
+	// is far above protocol.MaxPresenceList, the merged list every node
+	// shows is exact; only the count may count twice a user who is among
+	// the unlisted on one node and also online on another.
 	MaxSharedUsers = 5000
 )
 
@@ -94,6 +97,8 @@ func NewCluster(cfg ClusterConfig) *Hub {
 		wakec:  make(chan struct{}, 1),
 		subs:   map[string]*nats.Subscription{},
 		shared: map[string]bool{},
+		seed:   maphash.MakeSeed(),
+		own:    map[string]uint64{},
 	}
 	return h
 }
@@ -107,17 +112,67 @@ func (h *Hub) NodeID() string {
 	return h.cl.node
 }
 
-// beat is a presence message between nodes.
+// beat is a presence message between nodes. It lists all of a node's
+// users of a feed (up to MaxSharedUsers), which the other nodes need to
+// count each user once; it is sent once per PresenceInterval at most, and
+// receivers skip decoding one that repeats the node's previous beat, so
+// its cost is O(users) per node and change, not per subscriber.
 type beat struct {
 	Node   string          `json:"node"`
 	Online []protocol.User `json:"online"` // empty: none (any more)
-	TTLMS  int64           `json:"ttl_ms"` // valid this long after receipt
-	Want   bool            `json:"want,omitempty"`
+	// Count is how many users the node has in the feed, listed or not
+	// (absent from older nodes: as many as listed).
+	Count int   `json:"count,omitempty"`
+	TTLMS int64 `json:"ttl_ms"` // valid this long after receipt
+	Want  bool  `json:"want,omitempty"`
 }
 
+// remoteUsers is what one other node last announced for a feed.
 type remoteUsers struct {
-	users   []protocol.User
+	users   map[string]protocol.User // by id
+	count   int                      // its users, listed or not
+	sum     uint64                   // hash of the announcement
+	ttl     time.Duration
 	expires time.Time
+}
+
+// unlisted returns how many of the node's users its announcement counted
+// without listing them.
+func (r remoteUsers) unlisted() int { return max(0, r.count-len(r.users)) }
+
+// dropRemote forgets what node announced for the feed.
+func (f *feedSubs) dropRemote(node string) {
+	for id := range f.remote[node].users {
+		f.all.remove(id)
+	}
+	delete(f.remote, node)
+	f.dirty = true
+}
+
+// setRemote replaces what node announced for the feed with users.
+func (f *feedSubs) setRemote(node string, online []protocol.User, r remoteUsers) {
+	old := f.remote[node]
+	r.users = make(map[string]protocol.User, len(online))
+	for _, u := range online {
+		if _, dup := r.users[u.ID]; dup || u.ID == "" {
+			continue
+		}
+		r.users[u.ID] = u
+		if _, had := old.users[u.ID]; !had {
+			f.all.add(u)
+			f.dirty = true
+		}
+	}
+	for id := range old.users {
+		if _, still := r.users[id]; !still {
+			f.all.remove(id)
+			f.dirty = true
+		}
+	}
+	if r.count != old.count {
+		f.dirty = true
+	}
+	f.remote[node] = r
 }
 
 // cluster is the cluster side of a hub. Apart from wake, its methods run
@@ -134,6 +189,8 @@ type cluster struct {
 	subs     map[string]*nats.Subscription // feeds followed in the cluster
 	shared   map[string]bool               // feeds whose last shared list was not empty
 	lastBeat time.Time
+	seed     maphash.Seed      // for remoteUsers.sum and own
+	own      map[string]uint64 // feed -> hash of this node's last announcement
 }
 
 // wake makes Run follow new feeds without waiting for the next tick.
@@ -148,14 +205,17 @@ func (c *cluster) wake() {
 type out struct {
 	feed  string
 	users []protocol.User
+	count int
 	want  bool
 }
 
+// localOut returns the announcement of f's local users.
+func localOut(feed string, f *feedSubs, want bool) out {
+	return out{feed: feed, users: f.local.first(MaxSharedUsers), count: f.local.len(), want: want}
+}
+
 func (c *cluster) publish(o out) {
-	if len(o.users) > MaxSharedUsers {
-		o.users = o.users[:MaxSharedUsers]
-	}
-	b, err := json.Marshal(beat{Node: c.node, Online: o.users, TTLMS: PresenceExpiry.Milliseconds(), Want: o.want})
+	b, err := json.Marshal(beat{Node: c.node, Online: o.users, Count: o.count, TTLMS: PresenceExpiry.Milliseconds(), Want: o.want})
 	if err != nil {
 		return
 	}
@@ -165,6 +225,7 @@ func (c *cluster) publish(o out) {
 		c.lg.Debug("presence publish failed", "feed", o.feed, "err", err)
 		return
 	}
+	c.own[o.feed] = maphash.Bytes(c.seed, b) // it comes back to us too
 	if len(o.users) > 0 {
 		c.shared[o.feed] = true
 	} else {
@@ -182,7 +243,7 @@ func (c *cluster) follow(h *Hub) {
 	h.mu.RLock()
 	for name, f := range h.feeds {
 		if _, ok := c.subs[name]; !ok {
-			start = append(start, out{feed: name, users: localOf(f), want: true})
+			start = append(start, localOut(name, f, true))
 		}
 	}
 	for name := range c.subs {
@@ -197,6 +258,7 @@ func (c *cluster) follow(h *Hub) {
 		if c.shared[name] {
 			c.publish(out{feed: name})
 		}
+		delete(c.own, name)
 	}
 	for _, o := range start {
 		sub, err := c.nc.ChanSubscribe(c.prefix+o.feed, c.in)
@@ -222,13 +284,12 @@ func (c *cluster) tick(h *Hub, now time.Time) {
 	for name, f := range h.feeds {
 		for node, r := range f.remote {
 			if now.After(r.expires) {
-				delete(f.remote, node)
-				f.dirty = true
+				f.dropRemote(node)
 			}
 		}
 		if _, followed := c.subs[name]; followed && (f.changed || full) {
 			f.changed = false
-			outs = append(outs, out{feed: name, users: localOf(f)})
+			outs = append(outs, localOut(name, f, false))
 		}
 	}
 	h.mu.Unlock()
@@ -244,6 +305,24 @@ func (c *cluster) receive(h *Hub, m *nats.Msg, now time.Time) {
 	if !ok {
 		return
 	}
+	// A node repeats its announcement every PresenceBeat: when it is the
+	// one a node sent last, only its expiry moves.
+	sum := maphash.Bytes(c.seed, m.Data)
+	if sum == c.own[feed] {
+		return // our own
+	}
+	h.mu.Lock()
+	if f := h.feeds[feed]; f != nil {
+		for node, r := range f.remote {
+			if r.sum == sum {
+				r.expires = now.Add(r.ttl)
+				f.remote[node] = r
+				h.mu.Unlock()
+				return
+			}
+		}
+	}
+	h.mu.Unlock()
 	var b beat
 	if err := json.Unmarshal(m.Data, &b); err != nil || b.Node == "" {
 		c.lg.Debug("ignoring a bad presence message", "subject", m.Subject, "err", err)
@@ -263,22 +342,20 @@ func (c *cluster) receive(h *Hub, m *nats.Msg, now time.Time) {
 		h.mu.Unlock()
 		return // nobody follows it here (any more)
 	}
-	old, had := f.remote[b.Node]
 	if len(b.Online) == 0 {
-		if had {
-			delete(f.remote, b.Node)
-			f.dirty = true
+		if _, had := f.remote[b.Node]; had {
+			f.dropRemote(b.Node)
 		}
 	} else {
-		users := slices.Clone(b.Online)
-		sortUsers(users)
-		f.remote[b.Node] = remoteUsers{users: users, expires: now.Add(ttl)}
-		if !slices.Equal(old.users, users) {
-			f.dirty = true
+		r := remoteUsers{count: b.Count, sum: sum, ttl: ttl, expires: now.Add(ttl)}
+		if b.Want {
+			r.sum = 0 // answer it again if it comes again
 		}
+		f.setRemote(b.Node, b.Online, r)
 	}
-	if b.Want && len(f.names) > 0 {
-		reply = &out{feed: feed, users: localOf(f)}
+	if b.Want && f.local.len() > 0 {
+		o := localOut(feed, f, false)
+		reply = &o
 	}
 	h.mu.Unlock()
 	if reply != nil {

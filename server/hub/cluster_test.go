@@ -249,6 +249,17 @@ func TestClusterPresenceIgnoresGarbage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
+	// Node a follows the feed once one of its own announcements has come
+	// back through NATS (it subscribes before it announces): messages
+	// published before that would be lost.
+	sub, err := nc.SubscribeSync(PresenceSubject + ".main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sub.NextMsg(5 * time.Second); err != nil {
+		t.Fatalf("no announcement from node a: %v", err)
+	}
+	sub.Unsubscribe()
 	for _, m := range []string{"", "{", `{"online":[{"id":"x","name":"X"}]}`, `{"node":"z","online":"nope"}`, `[1,2]`} {
 		nc.Publish(PresenceSubject+".main", []byte(m))
 	}
@@ -281,4 +292,51 @@ func TestSingleNodeHubPresence(t *testing.T) {
 	if h.NodeID() != "" {
 		t.Fatalf("single-node hub has node id %q", h.NodeID())
 	}
+}
+
+// TestClusterPresenceCountAndBoundedList: the count is of distinct users
+// over every node (a user on two nodes counts once) and the bounded list is
+// the first MaxPresenceList of all of them, on every node.
+func TestClusterPresenceCountAndBoundedList(t *testing.T) {
+	t.Parallel()
+	const L = protocol.MaxPresenceList
+	s := startNATS(t)
+	a, b := startHub(t, s, "a"), startHub(t, s, "b")
+	sa, sb := &sink{}, &sink{}
+	// Node a has the even users 0..2L, node b the odd ones and user 0
+	// again: 2L+1 distinct users, 0 on both nodes.
+	a.Join("main", sa, user(0))
+	b.Join("main", sb, user(0))
+	for i := 1; i <= 2*L; i++ {
+		on := a
+		if i%2 == 1 {
+			on = b
+		}
+		on.Join("main", &sink{}, user(i))
+	}
+	want := users(0, L)
+	ok := func(p *protocol.Presence) bool {
+		return p != nil && p.Count == 2*L+1 && slices.Equal(p.Online, want)
+	}
+	waitUntil(t, 5*time.Second, "both nodes to count 2L+1 users and list the first L", func() bool {
+		pa, pb := a.Presence("main"), b.Presence("main")
+		sa.mu.Lock()
+		defer sa.mu.Unlock()
+		sb.mu.Lock()
+		defer sb.mu.Unlock()
+		return ok(&pa) && ok(&pb) && ok(sa.last) && ok(sb.last)
+	})
+
+	// A node that counts more users than it lists (over MaxSharedUsers):
+	// the others count the unlisted ones too.
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.Publish(PresenceSubject+".main", []byte(`{"node":"big","online":[{"id":"u00000","name":"user 00000"},{"id":"zz","name":"zz"}],"count":1000,"ttl_ms":3000}`))
+	waitUntil(t, 5*time.Second, "node a to count the big node's unlisted users", func() bool {
+		p := a.Presence("main")
+		return p.Count == 2*L+1+1+998 && slices.Equal(p.Online, want)
+	})
 }

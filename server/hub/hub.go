@@ -12,7 +12,6 @@ package hub
 import (
 	"context"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -37,23 +36,33 @@ type member struct {
 
 type feedSubs struct {
 	sinks  map[Sink]member
-	online map[string]int // user id -> number of subscriptions
-	names  map[string]protocol.User
-	dirty  bool // presence changed since the last announcement
+	online map[string]int // user id -> number of subscriptions on this node
+	local  *roster        // the users subscribed on this node
+	all    *roster        // local and remote users, each once
+	dirty  bool           // presence changed since the last announcement
 
 	// Cluster presence (NewCluster only).
 	remote  map[string]remoteUsers // node id -> users online there
 	changed bool                   // local presence changed since last shared
-	last    []protocol.User        // the presence last announced
+	last    protocol.Presence      // the presence last announced
+	lastAt  time.Time              // when it was announced
 }
 
 func newFeedSubs() *feedSubs {
-	return &feedSubs{sinks: map[Sink]member{}, online: map[string]int{}, names: map[string]protocol.User{}, remote: map[string]remoteUsers{}}
+	return &feedSubs{sinks: map[Sink]member{}, online: map[string]int{}, local: newRoster(), all: newRoster(), remote: map[string]remoteUsers{}}
 }
 
 // PresenceInterval is how often changes of who is online are announced
 // (batched, so that a thousand joins cost one message per subscriber).
 const PresenceInterval = 500 * time.Millisecond
+
+// PresenceCountInterval is how often, at most, a feed's presence is
+// announced when only its count changed: in a feed of more than
+// protocol.MaxPresenceList users, people coming and going beyond the
+// listed ones. Such a feed has many subscribers, each of whom gets every
+// announcement, and a count a second or two old is as good as a fresh one;
+// a change of the listed users is announced at the next PresenceInterval.
+const PresenceCountInterval = 2 * time.Second
 
 // Hub holds the subscribers of every feed on this node.
 type Hub struct {
@@ -94,10 +103,11 @@ func (h *Hub) Join(feed string, s Sink, u protocol.User) {
 	}
 	f.sinks[s] = member{user: u}
 	if f.online[u.ID]++; f.online[u.ID] == 1 {
+		f.local.add(u)
+		f.all.add(u)
 		f.changed = true
+		h.announceLocked(feed, f)
 	}
-	f.names[u.ID] = u
-	h.announceLocked(feed, f)
 }
 
 // Leave removes a subscriber.
@@ -113,74 +123,41 @@ func (h *Hub) Leave(feed string, s Sink) {
 		return
 	}
 	delete(f.sinks, s)
-	if f.online[m.user.ID]--; f.online[m.user.ID] <= 0 {
-		delete(f.online, m.user.ID)
-		delete(f.names, m.user.ID)
-		f.changed = true
-	}
 	if len(f.sinks) == 0 {
 		// Nobody here follows the feed any more; the cluster side
 		// tells the other nodes at its next tick.
 		delete(h.feeds, feed)
 		return
 	}
-	h.announceLocked(feed, f)
+	if f.online[m.user.ID]--; f.online[m.user.ID] <= 0 {
+		delete(f.online, m.user.ID)
+		f.local.remove(m.user.ID)
+		f.all.remove(m.user.ID)
+		f.changed = true
+		h.announceLocked(feed, f)
+	}
 }
 
-// Presence returns who is online in feed, ordered by name: the users
+// Presence returns who is online in feed: the number of distinct users
 // subscribed on this node and, for a cluster hub, those other nodes
-// reported (each user once).
+// reported, and the first protocol.MaxPresenceList of them by name.
 func (h *Hub) Presence(feed string) protocol.Presence {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	p := protocol.Presence{Feed: feed, Online: []protocol.User{}}
 	if f := h.feeds[feed]; f != nil {
-		p.Online = onlineOf(f)
+		return f.presence(feed)
 	}
-	return p
+	return protocol.Presence{Feed: feed, Online: []protocol.User{}}
 }
 
-// onlineOf merges local and remote presence, sorted.
-func onlineOf(f *feedSubs) []protocol.User {
-	us := make([]protocol.User, 0, len(f.names))
-	for _, u := range f.names {
-		us = append(us, u)
+// presence returns the feed's presence message. It costs
+// O(MaxPresenceList + other nodes), whatever the number of users.
+func (f *feedSubs) presence(feed string) protocol.Presence {
+	n := f.all.len()
+	for _, r := range f.remote {
+		n += r.unlisted()
 	}
-	if len(f.remote) > 0 {
-		seen := make(map[string]bool, len(f.names))
-		for id := range f.names {
-			seen[id] = true
-		}
-		for _, r := range f.remote {
-			for _, u := range r.users {
-				if !seen[u.ID] {
-					seen[u.ID] = true
-					us = append(us, u)
-				}
-			}
-		}
-	}
-	sortUsers(us)
-	return us
-}
-
-// localOf returns the users subscribed on this node, sorted.
-func localOf(f *feedSubs) []protocol.User {
-	us := make([]protocol.User, 0, len(f.names))
-	for _, u := range f.names {
-		us = append(us, u)
-	}
-	sortUsers(us)
-	return us
-}
-
-func sortUsers(us []protocol.User) {
-	slices.SortFunc(us, func(a, b protocol.User) int {
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	return protocol.Presence{Feed: feed, Online: f.all.first(protocol.MaxPresenceList), Count: n}
 }
 
 func (h *Hub) announceLocked(_ string, f *feedSubs) { f.dirty = true }
@@ -210,27 +187,32 @@ func (h *Hub) Run(ctx context.Context) {
 			if h.cl != nil {
 				h.cl.tick(h, now)
 			}
-			h.announce()
+			h.announce(now)
 		}
 	}
 }
 
 // announce sends the presence of every feed whose presence changed to the
-// feed's subscribers on this node.
-func (h *Hub) announce() {
+// feed's subscribers on this node (a change of the count alone waits until
+// PresenceCountInterval after the last announcement).
+func (h *Hub) announce(now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for name, f := range h.feeds {
 		if !f.dirty {
 			continue
 		}
+		p := f.presence(name)
+		sameList := slices.Equal(p.Online, f.last.Online)
+		if sameList && p.Count != f.last.Count && now.Sub(f.lastAt) < PresenceCountInterval {
+			continue // stays dirty: announced at a later tick
+		}
 		f.dirty = false
-		online := onlineOf(f)
-		if f.last != nil && slices.Equal(online, f.last) {
+		if sameList && p.Count == f.last.Count {
 			continue // e.g. a user who moved between nodes
 		}
-		f.last = online
-		frame := wsframe.Text(protocol.MustEncode(protocol.Presence{Feed: name, Online: online}))
+		f.last, f.lastAt = p, now
+		frame := wsframe.Text(protocol.MustEncode(p))
 		for s := range f.sinks {
 			s.Deliver(0, frame)
 		}

@@ -73,21 +73,33 @@ func BenchmarkDecodeHeartbeat(b *testing.B) {
 	}
 }
 
-// Presence lists every user online in a feed, so its size grows with the
-// feed's audience and it is sent to every subscriber of the feed.
+// BenchmarkEncodePresence is the encoding of one presence announcement in a
+// feed of n users (once per change, for all of its subscribers, who each
+// receive and decode it). list=all is the first protocol version's message,
+// every user; list=bounded is the current one, the count and the first
+// MaxPresenceList users.
 func BenchmarkEncodePresence(b *testing.B) {
 	for _, n := range []int{10, 100, 1000, 10000} {
-		p := Presence{Feed: "main"}
+		var all []User
 		for i := range n {
-			p.Online = append(p.Online, User{ID: fmt.Sprintf("u%012d", i), Name: fmt.Sprintf("User number %d", i)})
+			all = append(all, User{ID: fmt.Sprintf("u%012d", i), Name: fmt.Sprintf("User number %d", i)})
 		}
-		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			var size int
-			for b.Loop() {
-				size = len(MustEncode(p))
-			}
-			b.SetBytes(int64(size))
-		})
+		for _, c := range []struct {
+			list string
+			p    Presence
+		}{
+			{"all", Presence{Feed: "main", Online: all}},
+			{"bounded", Presence{Feed: "main", Online: all[:min(n, MaxPresenceList)], Count: n}},
+		} {
+			b.Run(fmt.Sprintf("users=%d/list=%s", n, c.list), func(b *testing.B) {
+				b.ReportAllocs()
+				var size int
+				for b.Loop() {
+					size = len(MustEncode(c.p))
+				}
+				b.SetBytes(int64(size))
+				b.ReportMetric(float64(size), "B/msg")
+			})
+		}
 	}
 }

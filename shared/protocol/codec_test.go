@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -23,7 +25,7 @@ func TestRoundTripEveryType(t *testing.T) {
 		Ack{Op: "op1", Feed: "main", Pos: 10, ID: "p10", Duplicate: true, Event: &Event{Feed: "main", Pos: 10, Kind: KindPost, ID: "p10", Text: "x"}},
 		&Error{Code: CodeForbidden, Message: "not yours", Op: "op2", Feed: "main", Temporary: true, RetryAfterMS: 5},
 		HistoryGone{Feed: "main", Pos: 2, First: 50},
-		Presence{Feed: "main", Online: []User{u}},
+		Presence{Feed: "main", Online: []User{u}, Count: 1234},
 		GoAway{Reason: "restart", RetryMinMS: 100, RetryMaxMS: 5000},
 		Heartbeat{Time: 123},
 		Subscribed{Feed: "main", Pos: 77},
@@ -139,6 +141,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"type":"react","data":{"op":"a1","feed":"main","id":"p1","emoji":"👍"}}`))
 	f.Add([]byte(`{"type":"event","data":{"feed":"main","pos":2,"prev":1,"kind":"post"}}`))
 	f.Add([]byte("{\"type\":\"post\",\"data\":{\"text\":\"\xff\"}}"))
+	f.Add([]byte(`{"type":"presence","data":{"feed":"main","online":[{"id":"u1","name":"Ada"}],"count":7}}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Decode(b)
@@ -161,4 +164,57 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("unstable: %#v vs %#v", m, m2)
 		}
 	})
+}
+
+// TestPresenceCount: Total is the count, or the list's length from a server
+// that sends no count; a client that knows no count still reads the list.
+func TestPresenceCount(t *testing.T) {
+	ada, bob := User{ID: "u1", Name: "Ada"}, User{ID: "u2", Name: "Bob"}
+	cases := []struct {
+		in          string
+		total, more int
+	}{
+		{`{"type":"presence","data":{"feed":"main","online":[{"id":"u1","name":"Ada"},{"id":"u2","name":"Bob"}],"count":120}}`, 120, 118},
+		{`{"type":"presence","data":{"feed":"main","online":[{"id":"u1","name":"Ada"},{"id":"u2","name":"Bob"}]}}`, 2, 0},
+		{`{"type":"presence","data":{"feed":"main","online":[{"id":"u1","name":"Ada"},{"id":"u2","name":"Bob"}],"count":1}}`, 2, 0},
+	}
+	for _, c := range cases {
+		m, err := Decode([]byte(c.in))
+		if err != nil {
+			t.Fatalf("Decode(%s): %v", c.in, err)
+		}
+		p := m.(Presence)
+		if p.Total() != c.total || p.More() != c.more || !reflect.DeepEqual(p.Online, []User{ada, bob}) {
+			t.Errorf("%s: total %d more %d online %v; want %d, %d", c.in, p.Total(), p.More(), p.Online, c.total, c.more)
+		}
+		// A client of the first protocol version: Presence without count.
+		var env struct {
+			Data struct {
+				Feed   string `json:"feed"`
+				Online []User `json:"online"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(c.in), &env); err != nil || len(env.Data.Online) != 2 {
+			t.Errorf("old client reading %s: %v, %v", c.in, env.Data.Online, err)
+		}
+	}
+}
+
+// TestPresenceListFitsAFrame: a presence message at MaxPresenceList users
+// with the longest names (each character escaped to 6 bytes by JSON), the
+// server's ids and the longest feed name stays under MaxFrameBytes.
+func TestPresenceListFitsAFrame(t *testing.T) {
+	p := Presence{Feed: strings.Repeat("f", 32), Count: 1 << 30}
+	for i := range MaxPresenceList {
+		name := strings.Repeat("<", MaxNameChars)
+		if _, e := CheckName(name); e != nil {
+			t.Fatal(e)
+		}
+		p.Online = append(p.Online, User{ID: fmt.Sprintf("u%012d", i), Name: name})
+	}
+	b := MustEncode(p)
+	t.Logf("worst case: %d bytes", len(b))
+	if len(b) > MaxFrameBytes {
+		t.Fatalf("presence of MaxPresenceList users is %d bytes, over MaxFrameBytes %d", len(b), MaxFrameBytes)
+	}
 }

@@ -37,6 +37,17 @@ const (
 	MaxSnapshotPosts = 500
 	// MaxFeeds is how many distinct feeds the server accepts writes for.
 	MaxFeeds = 10000
+	// MaxPresenceList is how many users a presence message lists at most
+	// (the first by name, then id); its Count says how many are online in
+	// all. It bounds what every change of presence costs the server per
+	// subscriber and the client to decode, whatever the audience: at 50
+	// the list is about 2.5 KB with typical names and under MaxFrameBytes
+	// (16 KiB) with the longest names escaped (see
+	// TestPresenceListFitsAFrame), where listing 10,000 users took 1 MB
+	// and 12.7 ms to encode. 50 is more names than the feed page shows at
+	// a glance (five faces and a short list) and as many as large chat
+	// rooms show before "and N more".
+	MaxPresenceList = 50
 )
 
 // Timing. The server announces its heartbeat interval in Welcome; these are

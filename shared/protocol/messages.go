@@ -187,11 +187,26 @@ type HistoryGone struct {
 	First uint64 `json:"first"`
 }
 
-// Presence lists who is online in a feed.
+// Presence says who is online in a feed: Count distinct users, of whom
+// Online lists the first MaxPresenceList ordered by name, then id (all of
+// them when there are no more). The server encodes one Presence per feed
+// for every subscriber, so the list does not put the recipient first: a
+// client knows its own user from Welcome.
 type Presence struct {
 	Feed   string `json:"feed"`
 	Online []User `json:"online"`
+	// Count is the number of distinct users online (a user with several
+	// connections counts once), Online included. Servers before this
+	// field sent every user in Online and no count: use Total.
+	Count int `json:"count,omitempty"`
 }
+
+// Total returns how many users are online: Count, or len(Online) when
+// Count is absent (an older server) or smaller than the list.
+func (p Presence) Total() int { return max(p.Count, len(p.Online)) }
+
+// More returns how many online users Online leaves out.
+func (p Presence) More() int { return p.Total() - len(p.Online) }
 
 // GoAway tells the client the server is closing the connection and when to
 // come back: after a delay drawn uniformly from [RetryMinMS, RetryMaxMS].

@@ -54,7 +54,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	subsPerFeed := fs.Int("subs-per-feed", 0, "subscribers per feed: sets --clients to feeds × this")
 	fs.BoolVar(&c.Shared, "shared", false, `every client also follows the feed "shared"`)
 	fs.Float64Var(&c.SharedRate, "shared-rate", 0, "events/s to the shared feed")
-	fs.IntVar(&c.Users, "users", 0, "identities the clients sign in as (default min(clients, 100)); presence lists them")
+	fs.IntVar(&c.Users, "users", 0, "identities the clients sign in as (default min(clients, 100)); presence counts them")
 	fs.IntVar(&c.Payload, "payload", 100, "post text size in bytes")
 	fs.Float64Var(&c.Rate, "rate", 10, "events/s over the feeds (round-robin), open-loop")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "publishing time (per step with --rates); 0: connect only")
