@@ -36,6 +36,8 @@ commands:
   serve   run the server
   post    post one text to a feed and print the acknowledged event
   tail    print a feed's events as JSON lines, reconnecting until interrupted
+  bench   load-test a server (started or given): fan-out latency, memory, CPU;
+          prints one JSON object (see docs/performance.md)
   version print the version
 
 Run "livefeed <command> -h" for the flags of a command.
