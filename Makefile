@@ -11,7 +11,7 @@ GOFILES := $(shell find . -name '*.go' -not -path './e2e/*' -not -path './node_m
 APPFILES := $(shell find app shared -name '*.go') go.mod go.sum
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: all build run test go-test vet e2e bench chromium clean fuzz
+.PHONY: all build run test go-test vet e2e bench chromium clean fuzz wasm-size
 
 all: build
 
@@ -24,8 +24,8 @@ web/app.wasm: $(APPFILES)
 # Compressed once here, served as they are (brotli to browsers that accept
 # it, gzip to the others; see app/ui/static.go). Brotli -q 11 is a pure-Go
 # encoder (server/internal/cmd/brotli), so the build needs nothing but Go;
-# it takes about 40 s of CPU, once per wasm build (BROTLI_QUALITY=5 for
-# quick local iterations: about 1 s, 15% larger).
+# it takes about 50 s of CPU and 300 MB, once per wasm build
+# (BROTLI_QUALITY=5 for quick local iterations: about 2 s, 15% larger).
 BROTLI_QUALITY ?= 11
 
 web/app.wasm.gz: web/app.wasm
@@ -33,6 +33,15 @@ web/app.wasm.gz: web/app.wasm
 
 web/app.wasm.br: web/app.wasm
 	$(GO) run ./server/internal/cmd/brotli -q $(BROTLI_QUALITY) web/app.wasm
+
+# Where app.wasm's bytes go: its size raw, gzip -9 and brotli -q 11, then
+# the code bytes per Go package of a build that keeps the function names
+# (the shipped one is stripped). See docs/performance.md, "Browser app".
+wasm-size: web/app.wasm.br web/app.wasm.gz
+	@wc -c web/app.wasm web/app.wasm.gz web/app.wasm.br
+	@mkdir -p bin
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -o bin/app-names.wasm ./app/cmd/wasm
+	$(GO) run ./server/internal/cmd/wasmsize -n 30 bin/app-names.wasm
 
 # The server embeds web/ (including app.wasm.br and app.wasm.gz), so the wasm
 # is built first. Its version (go-app's update check) is the hash of the wasm
