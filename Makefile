@@ -11,7 +11,7 @@ GOFILES := $(shell find . -name '*.go' -not -path './e2e/*' -not -path './node_m
 APPFILES := $(shell find app shared -name '*.go') go.mod go.sum
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: all build run test go-test vet e2e bench chromium clean fuzz
+.PHONY: all build run test go-test vet e2e bench chromium clean fuzz wasm-size
 
 all: build
 
@@ -21,12 +21,32 @@ build: bin/livefeed
 web/app.wasm: $(APPFILES)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o web/app.wasm ./app/cmd/wasm
 
-web/app.wasm.gz: web/app.wasm
-	gzip -9 -k -f web/app.wasm
+# Compressed once here, served as they are (brotli to browsers that accept
+# it, gzip to the others; see app/ui/static.go). Brotli -q 11 is a pure-Go
+# encoder (server/internal/cmd/brotli), so the build needs nothing but Go;
+# it takes about 50 s of CPU and 300 MB, once per wasm build
+# (BROTLI_QUALITY=5 for quick local iterations: about 2 s, 15% larger).
+BROTLI_QUALITY ?= 11
 
-# The server embeds web/ (including app.wasm.gz), so the wasm is built first.
-# Its version (go-app's update check) is the hash of the wasm and the sources.
-bin/livefeed: web/app.wasm.gz $(GOFILES) $(wildcard web/*)
+web/app.wasm.gz: web/app.wasm
+	gzip -9 -n -k -f web/app.wasm
+
+web/app.wasm.br: web/app.wasm
+	$(GO) run ./server/internal/cmd/brotli -q $(BROTLI_QUALITY) web/app.wasm
+
+# Where app.wasm's bytes go: its size raw, gzip -9 and brotli -q 11, then
+# the code bytes per Go package of a build that keeps the function names
+# (the shipped one is stripped). See docs/performance.md, "Browser app".
+wasm-size: web/app.wasm.br web/app.wasm.gz
+	@wc -c web/app.wasm web/app.wasm.gz web/app.wasm.br
+	@mkdir -p bin
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -o bin/app-names.wasm ./app/cmd/wasm
+	$(GO) run ./server/internal/cmd/wasmsize -n 30 bin/app-names.wasm
+
+# The server embeds web/ (including app.wasm.br and app.wasm.gz), so the wasm
+# is built first. Its version (go-app's update check) is the hash of the wasm
+# and the sources.
+bin/livefeed: web/app.wasm.br web/app.wasm.gz $(GOFILES) $(wildcard web/*)
 	@mkdir -p bin
 	$(GO) build -trimpath -ldflags "-X main.version=$$(cat web/* | sha256sum | cut -c1-12)" -o bin/livefeed ./server/cmd/livefeed
 
@@ -119,4 +139,4 @@ bench-publish: bench-bin
 bench-all: bench-go bench-idle bench-fanout bench-ramp bench-feeds bench-storm bench-publish
 
 clean:
-	rm -rf bin web/app.wasm web/app.wasm.gz e2e/artifacts e2e/test-results
+	rm -rf bin web/app.wasm web/app.wasm.br web/app.wasm.gz e2e/artifacts e2e/test-results

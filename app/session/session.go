@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -545,6 +544,11 @@ var (
 	errOffline = errors.New("the browser went offline")
 )
 
+// statusUnauthorized is net/http's StatusUnauthorized: this package is also
+// compiled into the wasm app, which keeps net/http out of its own imports
+// (see app/cmd/wasm's test).
+const statusUnauthorized = 401
+
 // connectOnce dials, runs one connection until it ends, and reports whether
 // it got as far as a welcome and the server's retry window (if it sent one).
 func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]time.Duration, err error) {
@@ -552,7 +556,7 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 	c, resp, err := websocket.Dial(dctx, s.cfg.URL, dialOptions(s.cfg.Token))
 	cancel()
 	if err != nil {
-		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
+		if resp != nil && resp.StatusCode == statusUnauthorized {
 			return false, window, fmt.Errorf("session: not signed in (HTTP 401): %w", err)
 		}
 		return false, window, fmt.Errorf("session: dial: %w", err)

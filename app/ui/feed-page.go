@@ -2,7 +2,6 @@ package ui
 
 import (
 	"encoding/json"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,16 +153,16 @@ func (p *feedPage) OnMount(ctx app.Context) {
 		// Open the cached feed at once, then check with the server.
 		p.startSession(ctx, u)
 		ctx.Async(func() {
-			res, err := fetchAPI(http.MethodGet, "/api/session", nil)
+			res, err := fetchAPI(methodGet, "/api/session", nil)
 			ctx.Dispatch(func(ctx app.Context) { p.verified(ctx, res, err) })
 		})
 		return
 	}
 	p.phase = phaseLoading
 	ctx.Async(func() {
-		res, err := fetchAPI(http.MethodGet, "/api/session", nil)
+		res, err := fetchAPI(methodGet, "/api/session", nil)
 		ctx.Dispatch(func(ctx app.Context) {
-			if err == nil && res.Status == http.StatusOK {
+			if err == nil && res.Status == statusOK {
 				if u, ok := decodeUser(res.Body); ok {
 					saveCachedUser(u)
 					p.startSession(ctx, u)
@@ -236,7 +235,7 @@ func (p *feedPage) verified(ctx app.Context, res apiResponse, err error) {
 	if err != nil || res.Status >= 500 {
 		return // offline or server trouble: keep the cached session
 	}
-	if res.Status == http.StatusUnauthorized {
+	if res.Status == statusUnauthorized {
 		p.signedOut(ctx, "Your session has ended. Join again to continue.")
 		return
 	}
@@ -285,13 +284,13 @@ func (p *feedPage) join(ctx app.Context, name string) {
 	}
 	p.joining, p.joinErr = true, ""
 	ctx.Async(func() {
-		res, err := fetchAPI(http.MethodPost, "/api/session", map[string]string{"name": name})
+		res, err := fetchAPI(methodPost, "/api/session", map[string]string{"name": name})
 		ctx.Dispatch(func(ctx app.Context) {
 			p.joining = false
 			switch {
 			case err != nil:
 				p.joinErr = "Can't reach Livefeed right now. Check your connection and try again."
-			case res.Status == http.StatusOK:
+			case res.Status == statusOK:
 				u, ok := decodeUser(res.Body)
 				if !ok {
 					p.joinErr = "The server sent an unexpected answer. Please try again."
@@ -308,7 +307,7 @@ func (p *feedPage) join(ctx app.Context, name string) {
 
 // signOut ends the session on the server and here.
 func (p *feedPage) signOut(ctx app.Context) {
-	ctx.Async(func() { _, _ = fetchAPI(http.MethodDelete, "/api/session", nil) })
+	ctx.Async(func() { _, _ = fetchAPI(methodDelete, "/api/session", nil) })
 	p.signedOut(ctx, "")
 }
 
@@ -341,7 +340,7 @@ func (p *feedPage) sync(ctx app.Context) {
 	if p.status.State == session.StateReconnecting && p.status.Attempt >= 3 && now.Sub(p.lastCheck) > 30*time.Second {
 		p.lastCheck = now
 		ctx.Async(func() {
-			res, err := fetchAPI(http.MethodGet, "/api/session", nil)
+			res, err := fetchAPI(methodGet, "/api/session", nil)
 			ctx.Dispatch(func(ctx app.Context) { p.verified(ctx, res, err) })
 		})
 	}

@@ -10,6 +10,16 @@ import (
 	"livefeed/shared/protocol"
 )
 
+// The methods and statuses of the session API, as net/http names them: the
+// wasm app keeps net/http out of its own imports (see app/cmd/wasm's test).
+const (
+	methodGet          = "GET"
+	methodPost         = "POST"
+	methodDelete       = "DELETE"
+	statusOK           = 200
+	statusUnauthorized = 401
+)
+
 // errNetwork is returned when the request did not reach the server.
 var errNetwork = errors.New("network error")
 
