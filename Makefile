@@ -85,7 +85,7 @@ bench: bench-go bench-bin
 
 bench-go:
 	$(GO) test -run XXX -bench . -benchtime 200x ./shared/protocol/ ./server/hub/
-	$(GO) test -run XXX -bench 'Append|GroupCommit' -benchtime 300x ./server/eventlog/
+	$(GO) test -run XXX -bench 'Append' -benchtime 300x ./server/eventlog/
 	$(GO) test -run XXX -bench 'Fanout' -benchtime 100x ./server/gateway/
 	$(GO) test -run XXX -bench 'IdleConn' -benchtime 1x ./server/gateway/
 

@@ -162,16 +162,19 @@ func (s *Service) apply(r eventlog.Record) {
 	s.recent[ev.Pos%RecentEvents] = recentEvent{ev, msg}
 	s.recentLast = ev.Pos
 	s.recentMu.Unlock()
+	// Wake the Do waiting for this record (its ack) before the fan-out,
+	// so that the ack, and the next append to the feed, do not wait for
+	// it.
+	s.appliedMu.Lock()
+	close(s.appliedCh)
+	s.appliedCh = make(chan struct{})
+	s.appliedMu.Unlock()
 	if s.pub != nil {
 		s.pub.Publish(ev.Feed, ev.Pos, msg)
 	}
 	if s.cfg.ObserveFanout != nil && !r.Time.IsZero() {
 		s.cfg.ObserveFanout(time.Since(r.Time))
 	}
-	s.appliedMu.Lock()
-	close(s.appliedCh)
-	s.appliedCh = make(chan struct{})
-	s.appliedMu.Unlock()
 	s.maybeCompact(ev.Pos)
 }
 
