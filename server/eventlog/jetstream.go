@@ -639,7 +639,12 @@ func (j *JetStream) SaveSnapshot(ctx context.Context, seq uint64, data []byte) e
 		return fmt.Errorf("eventlog: save snapshot at %d: %w", seq, err)
 	}
 	// A snapshot must be on disk before Trim removes the records it
-	// replaces.
+	// replaces. Not covered: between the Put (which purges the previous
+	// snapshot's chunks) and this fsync, a machine crash could keep the
+	// purge (a removed block file) but lose the new chunks; the records
+	// trimmed after the previous snapshot would then be gone with it.
+	// SyncAlways does not have that window; compaction (--retain) is off
+	// by default.
 	if j.snapsGC != nil {
 		if err := j.snapsGC.syncAll(ctx); err != nil {
 			return fmt.Errorf("eventlog: save snapshot at %d: %w", seq, err)
