@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Group commit (SyncGroup) for the embedded server.
@@ -172,11 +173,22 @@ func (g *groupCommit) fsync(name string) error {
 }
 
 // syncBlocks fsyncs the block files that may hold records written since
-// the previous round: the previous last block and every newer one, then
-// the msgs directory if a block file appeared (or all is set, or Trim
-// asked for it).
+// the previous round: the previous last block and every newer one (all of
+// them when all is set, or when the numbering went back, which nats-server
+// does not do for our streams but would otherwise hide new blocks), then
+// the msgs directory if a block file appeared. After a purge (syncAll) it
+// also fsyncs the stream directory: a purge of everything replaces msgs/
+// by a rename (filestore.go purgeLocked), a partial one may replace the
+// first block kept by a rename (compactLocked, writeAtomically).
 func (g *groupCommit) syncBlocks(all bool) error {
 	ents, err := os.ReadDir(g.dir)
+	// A purge of everything renames msgs/ away and a new one in its place
+	// (under the store's lock, briefly): wait for the new one.
+	for i := 0; os.IsNotExist(err) && i < 200; i++ {
+		g.forceDir.Store(true)
+		time.Sleep(time.Millisecond)
+		ents, err = os.ReadDir(g.dir)
+	}
 	if err != nil {
 		return err
 	}
@@ -186,29 +198,36 @@ func (g *groupCommit) syncBlocks(all bool) error {
 		if !ok {
 			continue
 		}
-		idx, err := strconv.ParseUint(name, 10, 32)
-		if err != nil {
-			continue
-		}
-		if all || uint32(idx) >= g.lastBlock {
+		if idx, err := strconv.ParseUint(name, 10, 32); err == nil {
 			blocks = append(blocks, uint32(idx))
 		}
 	}
 	sort.Slice(blocks, func(i, j int) bool { return blocks[i] < blocks[j] })
+	last := uint32(0)
+	if len(blocks) > 0 {
+		last = blocks[len(blocks)-1]
+	}
+	all = all || last < g.lastBlock
 	for _, idx := range blocks {
+		if !all && idx < g.lastBlock {
+			continue
+		}
 		if err := g.fsync(filepath.Join(g.dir, strconv.FormatUint(uint64(idx), 10)+".blk")); err != nil {
 			return err
 		}
 	}
-	newBlock := len(blocks) > 0 && blocks[len(blocks)-1] > g.lastBlock
-	if all || newBlock || g.forceDir.Swap(false) {
+	purged := g.forceDir.Swap(false)
+	if all || last > g.lastBlock || purged {
 		if err := g.fsync(g.dir); err != nil {
 			return err
 		}
 	}
-	if len(blocks) > 0 {
-		g.lastBlock = max(g.lastBlock, blocks[len(blocks)-1])
+	if purged {
+		if err := g.fsync(filepath.Dir(g.dir)); err != nil {
+			return err
+		}
 	}
+	g.lastBlock = last
 	return nil
 }
 

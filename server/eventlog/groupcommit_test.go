@@ -3,6 +3,7 @@ package eventlog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -217,4 +218,64 @@ func TestGroupCommitNewBlocks(t *testing.T) {
 		t.Fatalf("syncer's last block %d, %d block files", l.gc.lastBlock, blocks)
 	}
 	t.Logf("%d blocks, %d fsyncs for 40 appends", blocks, l.gc.fsyncs.Load()-before)
+}
+
+// TestGroupCommitTrimWhileAppending: purges (of everything, which makes
+// nats-server replace msgs/ by a rename, and partial ones) while appends
+// wait for their rounds do not fail the log.
+func TestGroupCommitTrimWhileAppending(t *testing.T) {
+	l := openGroupLog(t)
+	ctx := t.Context()
+	stop := make(chan struct{})
+	errs := make(chan error, 5)
+	for w := range 4 {
+		go func() {
+			for i := range 100 {
+				if _, _, err := l.Append(ctx, fmt.Sprintf("f%d", w), []byte("x"), AppendOptions{}); err != nil {
+					errs <- fmt.Errorf("append %d: %w", i, err)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	go func() {
+		defer close(stop)
+		for i := 0; ; i++ {
+			_, last, err := l.Bounds(ctx)
+			if err == nil {
+				before := last + 1 // everything
+				if i%2 == 1 {
+					before = last/2 + 1
+				}
+				err = l.Trim(ctx, before)
+			}
+			if err != nil {
+				errs <- fmt.Errorf("trim: %w", err)
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			if last >= 400 {
+				return
+			}
+		}
+	}()
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-stop
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	if _, last, err := l.Bounds(ctx); err != nil || last != 400 {
+		t.Fatalf("Bounds = %d, %v", last, err)
+	}
 }
