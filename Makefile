@@ -105,7 +105,7 @@ bench: bench-go bench-bin
 
 bench-go:
 	$(GO) test -run XXX -bench . -benchtime 200x ./shared/protocol/ ./server/hub/
-	$(GO) test -run XXX -bench 'Append|GroupCommit' -benchtime 300x ./server/eventlog/
+	$(GO) test -run XXX -bench 'Append' -benchtime 300x ./server/eventlog/
 	$(GO) test -run XXX -bench 'Fanout' -benchtime 100x ./server/gateway/
 	$(GO) test -run XXX -bench 'IdleConn' -benchtime 1x ./server/gateway/
 
@@ -132,7 +132,8 @@ bench-feeds: bench-bin
 bench-storm: bench-bin
 	$(BENCH_RUN) -scenario storm-5k -clients 5000 -rate 20 -duration 30s -storm -storm-at 10s -storm-spread 2s
 
-# Durable publish throughput (--sync always): acknowledged posts per second.
+# Durable publish throughput (the server's default --sync group; add
+# BENCH_FLAGS='-pin -wait-quiet 30s -sync always' to compare): acknowledged posts per second.
 bench-publish: bench-bin
 	$(BENCH_RUN) -scenario publish -clients 16 -feeds 16 -rates 100,200,400,800,1600 -duration 10s -ramp-max-p99 1s
 

@@ -33,7 +33,7 @@ type Config struct {
 	// (default: a temporary directory, removed afterwards).
 	DataDir string
 	// Sync is the started server's --sync (default: its own default,
-	// "always").
+	// "group").
 	Sync string
 	// PprofAddr is passed to the started server as --pprof.
 	PprofAddr string

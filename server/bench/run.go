@@ -112,7 +112,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Rate: cfg.Rate, Sync: cfg.Sync,
 	}
 	if res.Sync == "" {
-		res.Sync = "always (server default)"
+		res.Sync = "group (server default)"
 	}
 	if cfg.Feeds > 9000 {
 		return nil, errors.New("at most 9000 feeds (the server holds 10,000)")

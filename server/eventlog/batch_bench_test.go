@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -18,17 +15,23 @@ import (
 
 // These benchmarks measure what durable appends can reach on this machine,
 // to size the feed service's append path (docs/performance.md): one op is
-// one record stored and fsynced (SyncAlways) before it is acknowledged.
+// one record acknowledged once on disk.
 //
-//   - Sequential: one append at a time (what one feed gets today: the feed
+//   - always/...: the embedded server with SyncAlways (nats-server fsyncs
+//     every record before acknowledging it).
+//   - group/...: SyncGroup, the log's group commit (groupcommit.go): one
+//     fsync for every append acknowledged before it started.
+//   - Sequential: one append at a time (what one feed gets: the feed
 //     service appends to a feed under its lock, one action after another).
-//   - Concurrent: 64 appends in flight on 64 subjects (many feeds).
-//   - AtomicBatch: NATS atomic batch publish (nats-server >= 2.12), which
-//     with SyncAlways stores a whole batch with one fsync ("group commit").
+//   - ConcurrentN: N appends in flight on N feeds (many feeds).
+//   - AtomicBatchN: NATS atomic batch publish (nats-server >= 2.12), which
+//     with SyncAlways stores a whole batch with one fsync.
+//
+// Appends go through JetStream.Append with a MsgID, as the feed service's.
 
 func startBenchStream(b *testing.B, atomic bool) (*nats.Conn, jetstream.JetStream) {
 	b.Helper()
-	s, nc, err := StartEmbedded(EmbeddedConfig{Dir: b.TempDir(), SyncAlways: true}, nil)
+	s, nc, err := StartEmbedded(EmbeddedConfig{Dir: b.TempDir(), Sync: SyncAlways}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -47,46 +50,64 @@ func startBenchStream(b *testing.B, atomic bool) (*nats.Conn, jetstream.JetStrea
 	return nc, js
 }
 
+// openTestLog opens a log on a fresh embedded server with mode, both
+// closed when the test ends.
+func openTestLog(tb testing.TB, mode SyncMode) *JetStream {
+	tb.Helper()
+	cfg := EmbeddedConfig{Dir: filepath.Join(tb.TempDir(), "js"), Sync: mode}
+	s, nc, err := StartEmbedded(cfg, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { Shutdown(s, nc) })
+	l, err := OpenJetStream(context.Background(), nc, JetStreamConfig{GroupCommit: cfg.GroupCommitDir()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
 var benchRecord = make([]byte, 256)
 
 func BenchmarkDurableAppend(b *testing.B) {
-	b.Run("Sequential", func(b *testing.B) {
-		_, js := startBenchStream(b, false)
-		ctx := context.Background()
-		i := 0
-		for b.Loop() {
-			i++
-			if _, err := js.Publish(ctx, "b.main", benchRecord, jetstream.WithMsgID(strconv.Itoa(i))); err != nil {
-				b.Fatal(err)
+	for _, mode := range []SyncMode{SyncAlways, SyncGroup} {
+		for _, writers := range []int{1, 8, 64} {
+			name := fmt.Sprintf("%s/Concurrent%d", mode, writers)
+			if writers == 1 {
+				name = mode.String() + "/Sequential"
 			}
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
-	})
-	b.Run("Concurrent64", func(b *testing.B) {
-		_, js := startBenchStream(b, false)
-		ctx := context.Background()
-		var wg sync.WaitGroup
-		ch := make(chan int)
-		for w := range 64 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range ch {
-					if _, err := js.Publish(ctx, fmt.Sprintf("b.f%d", w), benchRecord, jetstream.WithMsgID(strconv.Itoa(i))); err != nil {
-						b.Error(err)
-					}
+			b.Run(name, func(b *testing.B) {
+				l := openTestLog(b, mode)
+				ctx := context.Background()
+				var wg sync.WaitGroup
+				ch := make(chan int)
+				for w := range writers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						feed := fmt.Sprintf("f%d", w)
+						for i := range ch {
+							if _, _, err := l.Append(ctx, feed, benchRecord, AppendOptions{MsgID: strconv.Itoa(i)}); err != nil {
+								b.Error(err)
+							}
+						}
+					}()
 				}
-			}()
+				i := 0
+				for b.Loop() {
+					i++
+					ch <- i
+				}
+				close(ch)
+				wg.Wait()
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+				if l.gc != nil {
+					b.ReportMetric(float64(l.gc.rounds.Load())/float64(b.N), "fsync-rounds/append")
+				}
+			})
 		}
-		i := 0
-		for b.Loop() {
-			i++
-			ch <- i
-		}
-		close(ch)
-		wg.Wait()
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
-	})
+	}
 	for _, size := range []int{8, 64} {
 		b.Run(fmt.Sprintf("AtomicBatch%d", size), func(b *testing.B) {
 			nc, _ := startBenchStream(b, true)
@@ -124,145 +145,4 @@ func BenchmarkDurableAppend(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
 		})
 	}
-}
-
-// BenchmarkGroupCommit is a prototype of group commit, measured here before
-// any server change is proposed (docs/performance.md): the embedded server
-// runs with periodic sync (each append is written to the OS, not fsynced),
-// and an append counts as durable only after an fsync of the stream's
-// message blocks that started after the append returned. Concurrent
-// appenders share one fsync. One op is one durable append.
-func BenchmarkGroupCommit(b *testing.B) {
-	for _, writers := range []int{1, 8, 64} {
-		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
-			dir := b.TempDir()
-			s, nc, err := StartEmbedded(EmbeddedConfig{Dir: dir}, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { Shutdown(s, nc) })
-			js, _ := jetstream.New(nc)
-			if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "B", Subjects: []string{"b.>"}, Storage: jetstream.FileStorage}); err != nil {
-				b.Fatal(err)
-			}
-			msgs := filepath.Join(dir, "jetstream", "$G", "streams", "B", "msgs")
-			gc := newGroupSyncer(msgs)
-			defer gc.close()
-			ctx := context.Background()
-			var wg sync.WaitGroup
-			ch := make(chan int)
-			for w := range writers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range ch {
-						if _, err := js.Publish(ctx, fmt.Sprintf("b.f%d", w), benchRecord, jetstream.WithMsgID(strconv.Itoa(i))); err != nil {
-							b.Error(err)
-						}
-						if err := gc.sync(); err != nil {
-							b.Error(err)
-						}
-					}
-				}()
-			}
-			i := 0
-			for b.Loop() {
-				i++
-				ch <- i
-			}
-			close(ch)
-			wg.Wait()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
-			b.ReportMetric(float64(gc.fsyncs.Load())/float64(b.N), "fsyncs/append")
-		})
-	}
-}
-
-// groupSyncer fsyncs a directory's files for many waiters at once: a
-// waiter returns after an fsync round that started after it called sync.
-type groupSyncer struct {
-	dir    string
-	mu     sync.Mutex
-	cond   *sync.Cond
-	asked  uint64 // rounds requested
-	done   uint64 // rounds finished
-	err    error
-	stop   bool
-	fsyncs atomic.Int64
-}
-
-func newGroupSyncer(dir string) *groupSyncer {
-	g := &groupSyncer{dir: dir}
-	g.cond = sync.NewCond(&g.mu)
-	go g.loop()
-	return g
-}
-
-func (g *groupSyncer) sync() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	// The round that starts after this call: the one after the running one.
-	want := g.done + 1
-	if g.asked > g.done {
-		want = g.asked + 1
-	}
-	g.asked = max(g.asked, want)
-	g.cond.Broadcast()
-	for g.done < want && !g.stop {
-		g.cond.Wait()
-	}
-	return g.err
-}
-
-func (g *groupSyncer) loop() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for !g.stop {
-		if g.asked <= g.done {
-			g.cond.Wait()
-			continue
-		}
-		round := g.asked
-		g.mu.Unlock()
-		err := fsyncDir(g.dir)
-		g.fsyncs.Add(1)
-		g.mu.Lock()
-		g.err, g.done = err, round
-		g.cond.Broadcast()
-	}
-}
-
-func (g *groupSyncer) close() {
-	g.mu.Lock()
-	g.stop = true
-	g.cond.Broadcast()
-	g.mu.Unlock()
-}
-
-// fsyncDir fsyncs the newest message blocks of a stream and the directory.
-func fsyncDir(dir string) error {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		if !strings.HasSuffix(e.Name(), ".blk") {
-			continue
-		}
-		f, err := os.OpenFile(filepath.Join(dir, e.Name()), os.O_RDWR, 0)
-		if err != nil {
-			return err
-		}
-		err = f.Sync()
-		f.Close()
-		if err != nil {
-			return err
-		}
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -12,21 +12,77 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
+// SyncMode is when the embedded log fsyncs its records.
+type SyncMode int
+
+const (
+	// SyncGroup (the default): group commit. The server writes each
+	// record to its file before acknowledging it, and the log
+	// (JetStreamConfig.GroupCommit) fsyncs the stream's files once for
+	// every append acknowledged before the fsync started; Append returns
+	// once its record is on disk, and nothing beyond the records on disk
+	// is handed out. As safe as SyncAlways, with one fsync shared by all
+	// concurrent appends.
+	SyncGroup SyncMode = iota
+	// SyncAlways: the server fsyncs every record before acknowledging it.
+	// Safe, but one fsync per record, one at a time.
+	SyncAlways
+	// SyncPeriodic: records are acknowledged once written to the OS and
+	// fsynced every SyncInterval: a process crash loses nothing, but a
+	// machine crash (power loss, kernel crash) can lose up to SyncInterval
+	// of acknowledged records.
+	SyncPeriodic
+)
+
+// ParseSyncMode parses "group", "always" or "periodic".
+func ParseSyncMode(s string) (SyncMode, error) {
+	switch s {
+	case "group":
+		return SyncGroup, nil
+	case "always":
+		return SyncAlways, nil
+	case "periodic":
+		return SyncPeriodic, nil
+	}
+	return 0, fmt.Errorf(`sync mode must be "group", "always" or "periodic", not %q`, s)
+}
+
+// String returns the name ParseSyncMode parses.
+func (m SyncMode) String() string {
+	switch m {
+	case SyncGroup:
+		return "group"
+	case SyncAlways:
+		return "always"
+	case SyncPeriodic:
+		return "periodic"
+	}
+	return fmt.Sprintf("SyncMode(%d)", int(m))
+}
+
 // EmbeddedConfig configures the NATS server StartEmbedded runs in process.
 type EmbeddedConfig struct {
 	// Dir is the JetStream store directory (e.g. <data>/jetstream). It is
 	// created if needed; nats-server keeps its files in a "jetstream"
 	// subdirectory of it.
 	Dir string
-	// SyncAlways makes the server fsync every message before acknowledging
-	// it, so that an acknowledged Append survives a power loss or kernel
-	// crash. When false, writes are acknowledged once written to the OS
-	// and fsynced every SyncInterval: a process crash loses nothing but a
-	// machine crash can lose up to SyncInterval of acknowledged records.
-	SyncAlways bool
-	// SyncInterval is the period of the background fsync when SyncAlways
-	// is false; 0 means nats-server's default of 2 minutes.
+	// Sync is when records are fsynced (default SyncGroup). With
+	// SyncGroup the server itself runs as with SyncPeriodic and the logs
+	// opened on it must be given GroupCommitDir() (see JetStreamConfig).
+	Sync SyncMode
+	// SyncInterval is the period of nats-server's own background fsync
+	// with SyncGroup and SyncPeriodic; 0 means nats-server's default of 2
+	// minutes.
 	SyncInterval time.Duration
+}
+
+// GroupCommitDir is the JetStreamConfig.GroupCommit of the logs opened on
+// this server: Dir with SyncGroup, else empty.
+func (c EmbeddedConfig) GroupCommitDir() string {
+	if c.Sync == SyncGroup {
+		return c.Dir
+	}
+	return ""
 }
 
 const embeddedStartTimeout = 10 * time.Second
@@ -37,10 +93,12 @@ const embeddedStartTimeout = 10 * time.Second
 // in-process (nats.InProcessServer), and so are other connections made with
 // nats.InProcessServer(s).
 //
-// Durability: with cfg.SyncAlways every message is fsynced before it is
-// acknowledged. Without it nats-server only fsyncs every cfg.SyncInterval
-// (by default every 2 minutes), which is faster but loses the last
-// acknowledged records if the machine (not just the process) crashes.
+// Durability: with SyncAlways nats-server fsyncs every message before it is
+// acknowledged. With SyncPeriodic it only fsyncs every cfg.SyncInterval (by
+// default every 2 minutes), which is faster but loses the last acknowledged
+// records if the machine (not just the process) crashes. With SyncGroup the
+// server runs as with SyncPeriodic and the log does the fsyncs (group
+// commit): open it with JetStreamConfig.GroupCommit = cfg.GroupCommitDir().
 //
 // The server logs through logger: its notices at debug level, its warnings
 // and errors at their levels; its debug output is enabled when logger is
@@ -52,6 +110,9 @@ func StartEmbedded(cfg EmbeddedConfig, logger *slog.Logger) (*server.Server, *na
 	if cfg.Dir == "" {
 		return nil, nil, errors.New("eventlog: embedded nats: no store directory")
 	}
+	if cfg.Sync < SyncGroup || cfg.Sync > SyncPeriodic {
+		return nil, nil, fmt.Errorf("eventlog: embedded nats: bad sync mode %v", cfg.Sync)
+	}
 	if err := checkDir(cfg.Dir); err != nil {
 		return nil, nil, fmt.Errorf("eventlog: embedded nats: store directory: %w", err)
 	}
@@ -60,7 +121,7 @@ func StartEmbedded(cfg EmbeddedConfig, logger *slog.Logger) (*server.Server, *na
 		DontListen:   true,
 		JetStream:    true,
 		StoreDir:     cfg.Dir,
-		SyncAlways:   cfg.SyncAlways,
+		SyncAlways:   cfg.Sync == SyncAlways,
 		SyncInterval: cfg.SyncInterval,
 		NoSigs:       true,
 		NoLog:        logger == nil,

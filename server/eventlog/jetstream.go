@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -33,6 +35,15 @@ type JetStreamConfig struct {
 	// Storage is the storage type of the stream and of the snapshot bucket
 	// (default jetstream.FileStorage).
 	Storage jetstream.StorageType
+	// GroupCommit is the store directory (EmbeddedConfig.Dir) of the
+	// embedded server the log is on, when that server runs with
+	// SyncGroup: the log then fsyncs the stream's files itself, once for
+	// all the appends acknowledged before each fsync, Append returns only
+	// once its record is on disk, and Get, ReadFeed, Follow and Bounds
+	// hand out nothing beyond what is on disk (see groupcommit.go). Only
+	// for an R1 file stream of an embedded server: an external cluster
+	// keeps its own sync and replication settings.
+	GroupCommit string
 }
 
 // Defaults of JetStreamConfig.
@@ -72,6 +83,10 @@ type JetStream struct {
 	snaps  jetstream.ObjectStore
 	name   string
 	prefix string // subject prefix including the trailing dot
+
+	// gc and snapsGC are the group commit syncers of the stream and of the
+	// snapshot bucket's stream (nil unless JetStreamConfig.GroupCommit).
+	gc, snapsGC *groupCommit
 
 	// closed is cancelled by Close.
 	closed context.Context
@@ -150,6 +165,12 @@ func OpenJetStream(ctx context.Context, nc *nats.Conn, cfg JetStreamConfig) (*Je
 		closed: closed,
 		close:  cancel,
 	}
+	if cfg.GroupCommit != "" {
+		if err := j.startGroupCommit(ctx, cfg, bucket); err != nil {
+			cancel()
+			return nil, err
+		}
+	}
 	j.reconnected, j.reconnect = context.WithCancel(context.Background())
 	status := nc.StatusChanged(nats.CONNECTED)
 	go func() {
@@ -170,6 +191,50 @@ func OpenJetStream(ctx context.Context, nc *nats.Conn, cfg JetStreamConfig) (*Je
 		}
 	}()
 	return j, nil
+}
+
+// startGroupCommit starts the syncers of the stream and of the snapshot
+// bucket's stream ("OBJ_"+bucket, see nats.go's object store), whose files
+// are in <store>/jetstream/<account>/streams/<name> (nats-server's layout:
+// JetStreamStoreDir, the global account, streamsDir).
+func (j *JetStream) startGroupCommit(ctx context.Context, cfg JetStreamConfig, bucket string) error {
+	if cfg.Storage != jetstream.FileStorage || cfg.Replicas != 1 {
+		return errors.New("eventlog: group commit needs an R1 file stream (the embedded server)")
+	}
+	snapStream, err := j.js.Stream(ctx, "OBJ_"+bucket)
+	if err != nil {
+		return fmt.Errorf("eventlog: group commit: snapshot stream: %w", err)
+	}
+	streams := filepath.Join(cfg.GroupCommit, server.JetStreamStoreDir, server.DEFAULT_GLOBAL_ACCOUNT, "streams")
+	if j.gc, err = newGroupCommit(ctx, filepath.Join(streams, j.name), lastSeqOf(j.stream)); err != nil {
+		return err
+	}
+	if j.snapsGC, err = newGroupCommit(ctx, filepath.Join(streams, "OBJ_"+bucket), lastSeqOf(snapStream)); err != nil {
+		j.gc.close()
+		return err
+	}
+	return nil
+}
+
+// lastSeqOf returns a function that asks the server for the stream's last
+// sequence.
+func lastSeqOf(st jetstream.Stream) func(context.Context) (uint64, error) {
+	return func(ctx context.Context) (uint64, error) {
+		info, err := st.Info(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return info.State.LastSeq, nil
+	}
+}
+
+// durable returns once the record at seq is on disk (at once without group
+// commit, where the server's own sync setting applies).
+func (j *JetStream) durable(ctx context.Context, seq uint64) error {
+	if j.gc == nil {
+		return nil
+	}
+	return j.gc.wait(ctx, seq)
 }
 
 func (j *JetStream) isClosed() bool { return j.closed.Err() != nil }
@@ -233,6 +298,11 @@ func (j *JetStream) Append(ctx context.Context, feed string, data []byte, opts A
 			return 0, false, ErrConflict
 		}
 		return 0, false, fmt.Errorf("eventlog: append to feed %s: %w", feed, err)
+	}
+	// With group commit the record (or, for a duplicate, the first one)
+	// is stored but maybe not on disk yet.
+	if err := j.durable(ctx, ack.Sequence); err != nil {
+		return 0, false, fmt.Errorf("eventlog: append to feed %s: seq %d not durable: %w", feed, ack.Sequence, err)
 	}
 	return ack.Sequence, ack.Duplicate, nil
 }
@@ -317,6 +387,9 @@ func (j *JetStream) Get(ctx context.Context, seq uint64) (Record, error) {
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return Record{}, ErrNotFound
 		}
+		return Record{}, fmt.Errorf("eventlog: get %d: %w", seq, err)
+	}
+	if err := j.durable(ctx, m.Sequence); err != nil {
 		return Record{}, fmt.Errorf("eventlog: get %d: %w", seq, err)
 	}
 	return Record{
@@ -426,6 +499,12 @@ func (j *JetStream) ReadFeed(ctx context.Context, feed string, from, to uint64, 
 		if r.Seq > to {
 			return nil
 		}
+		if err := j.durable(wctx, r.Seq); err != nil {
+			if err := j.ctxErr(ctx); err != nil {
+				return err
+			}
+			return fmt.Errorf("eventlog: read feed %s: %w", feed, err)
+		}
 		if err := fn(r); err != nil {
 			return err
 		}
@@ -479,6 +558,13 @@ func (j *JetStream) Follow(ctx context.Context, from uint64, fn func(Record) err
 		if err != nil {
 			return err
 		}
+		// The consumer delivers records as soon as they are stored.
+		if err := j.durable(wctx, r.Seq); err != nil {
+			if err := j.ctxErr(ctx); err != nil {
+				return err
+			}
+			return fmt.Errorf("eventlog: follow: %w", err)
+		}
 		if err := fn(r); err != nil {
 			return err
 		}
@@ -495,6 +581,9 @@ func (j *JetStream) Bounds(ctx context.Context) (uint64, uint64, error) {
 		return 0, 0, fmt.Errorf("eventlog: bounds: %w", err)
 	}
 	st := info.State
+	if err := j.durable(ctx, st.LastSeq); err != nil {
+		return 0, 0, fmt.Errorf("eventlog: bounds: %w", err)
+	}
 	if st.Msgs == 0 {
 		return st.LastSeq + 1, st.LastSeq, nil
 	}
@@ -523,6 +612,15 @@ func (j *JetStream) Trim(ctx context.Context, before uint64) error {
 	if err := j.stream.Purge(ctx, jetstream.WithPurgeSequence(before)); err != nil {
 		return fmt.Errorf("eventlog: trim before %d: %w", before, err)
 	}
+	// Without SyncAlways nats-server may have rewritten the first block
+	// kept through a temporary file and a rename, without fsync
+	// (filestore.go compactLocked, writeAtomically): fsync it and the
+	// directory now.
+	if j.gc != nil {
+		if err := j.gc.syncAll(ctx); err != nil {
+			return fmt.Errorf("eventlog: trim before %d: %w", before, err)
+		}
+	}
 	return nil
 }
 
@@ -539,6 +637,18 @@ func (j *JetStream) SaveSnapshot(ctx context.Context, seq uint64, data []byte) e
 	}, bytes.NewReader(data))
 	if err != nil {
 		return fmt.Errorf("eventlog: save snapshot at %d: %w", seq, err)
+	}
+	// A snapshot must be on disk before Trim removes the records it
+	// replaces. Not covered: between the Put (which purges the previous
+	// snapshot's chunks) and this fsync, a machine crash could keep the
+	// purge (a removed block file) but lose the new chunks; the records
+	// trimmed after the previous snapshot would then be gone with it.
+	// SyncAlways does not have that window; compaction (--retain) is off
+	// by default.
+	if j.snapsGC != nil {
+		if err := j.snapsGC.syncAll(ctx); err != nil {
+			return fmt.Errorf("eventlog: save snapshot at %d: %w", seq, err)
+		}
 	}
 	return nil
 }
@@ -572,8 +682,13 @@ func (j *JetStream) LoadSnapshot(ctx context.Context) (uint64, []byte, error) {
 }
 
 // Close implements Log: later calls fail with ErrClosed and running Follow
-// and ReadFeed calls return ErrClosed. The connection is not closed.
+// and ReadFeed calls return ErrClosed, and so do appends waiting for group
+// commit. The connection is not closed.
 func (j *JetStream) Close() error {
 	j.close()
+	if j.gc != nil {
+		j.gc.close()
+		j.snapsGC.close()
+	}
 	return nil
 }

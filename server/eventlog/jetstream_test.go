@@ -21,19 +21,16 @@ import (
 )
 
 // startEmbedded starts an embedded server in a fresh directory, stopped
-// when the test ends.
-func startEmbedded(tb testing.TB, syncAlways bool) (*server.Server, *nats.Conn) {
+// when the test ends. It returns the JetStreamConfig.GroupCommit of the
+// logs to open on it.
+func startEmbedded(tb testing.TB, mode eventlog.SyncMode) (*nats.Conn, string) {
 	tb.Helper()
-	s, nc, err := eventlog.StartEmbedded(eventlog.EmbeddedConfig{
-		Dir:        filepath.Join(tb.TempDir(), "jetstream"),
-		SyncAlways: syncAlways,
-	}, nil)
-	if err != nil {
-		tb.Fatalf("StartEmbedded: %v", err)
-	}
-	tb.Cleanup(func() { eventlog.Shutdown(s, nc) })
-	return s, nc
+	cfg := eventlog.EmbeddedConfig{Dir: filepath.Join(tb.TempDir(), "jetstream"), Sync: mode}
+	_, nc := startEmbeddedAt(tb, cfg)
+	return nc, cfg.GroupCommitDir()
 }
+
+var syncModes = []eventlog.SyncMode{eventlog.SyncGroup, eventlog.SyncAlways, eventlog.SyncPeriodic}
 
 func openJetStream(tb testing.TB, nc *nats.Conn, cfg eventlog.JetStreamConfig) *eventlog.JetStream {
 	tb.Helper()
@@ -45,26 +42,33 @@ func openJetStream(tb testing.TB, nc *nats.Conn, cfg eventlog.JetStreamConfig) *
 	return l
 }
 
+// TestJetStream runs the contract suite with group commit (the default) and
+// with SyncAlways.
 func TestJetStream(t *testing.T) {
-	_, nc := startEmbedded(t, true)
-	var n atomic.Int64
-	logtest.Run(t, func(t *testing.T) eventlog.Log {
-		// A fresh stream (and snapshot bucket) per subtest.
-		i := n.Add(1)
-		return openJetStream(t, nc, eventlog.JetStreamConfig{
-			Stream:        fmt.Sprintf("T%d", i),
-			SubjectPrefix: fmt.Sprintf("t%d.feed", i),
+	for _, mode := range []eventlog.SyncMode{eventlog.SyncGroup, eventlog.SyncAlways} {
+		t.Run("sync="+mode.String(), func(t *testing.T) {
+			nc, gc := startEmbedded(t, mode)
+			var n atomic.Int64
+			logtest.Run(t, func(t *testing.T) eventlog.Log {
+				// A fresh stream (and snapshot bucket) per subtest.
+				i := n.Add(1)
+				return openJetStream(t, nc, eventlog.JetStreamConfig{
+					Stream:        fmt.Sprintf("T%d", i),
+					SubjectPrefix: fmt.Sprintf("t%d.feed", i),
+					GroupCommit:   gc,
+				})
+			})
 		})
-	})
+	}
 }
 
 func TestJetStreamExpectLastCheckedBeforeMsgID(t *testing.T) {
-	_, nc := startEmbedded(t, false)
-	testExpectLastCheckedBeforeMsgID(t, openJetStream(t, nc, eventlog.JetStreamConfig{}))
+	nc, gc := startEmbedded(t, eventlog.SyncGroup)
+	testExpectLastCheckedBeforeMsgID(t, openJetStream(t, nc, eventlog.JetStreamConfig{GroupCommit: gc}))
 }
 
 func TestJetStreamDefaults(t *testing.T) {
-	_, nc := startEmbedded(t, false)
+	nc, _ := startEmbedded(t, eventlog.SyncPeriodic)
 	l := openJetStream(t, nc, eventlog.JetStreamConfig{})
 	ctx := t.Context()
 	if _, _, err := l.Append(ctx, "f1", []byte("x"), eventlog.AppendOptions{}); err != nil {
@@ -97,15 +101,22 @@ func TestJetStreamDefaults(t *testing.T) {
 }
 
 func TestJetStreamRestart(t *testing.T) {
+	for _, mode := range syncModes {
+		t.Run("sync="+mode.String(), func(t *testing.T) { testJetStreamRestart(t, mode) })
+	}
+}
+
+func testJetStreamRestart(t *testing.T, mode eventlog.SyncMode) {
 	dir := filepath.Join(t.TempDir(), "jetstream")
 	ctx := t.Context()
-	cfg := eventlog.EmbeddedConfig{Dir: dir, SyncAlways: true}
+	cfg := eventlog.EmbeddedConfig{Dir: dir, Sync: mode}
+	jcfg := eventlog.JetStreamConfig{GroupCommit: cfg.GroupCommitDir()}
 
 	s, nc, err := eventlog.StartEmbedded(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := eventlog.OpenJetStream(ctx, nc, eventlog.JetStreamConfig{})
+	l, err := eventlog.OpenJetStream(ctx, nc, jcfg)
 	if err != nil {
 		eventlog.Shutdown(s, nc)
 		t.Fatal(err)
@@ -127,7 +138,7 @@ func TestJetStreamRestart(t *testing.T) {
 	eventlog.Shutdown(s, nc)
 
 	_, nc = startEmbeddedAt(t, cfg)
-	l = openJetStream(t, nc, eventlog.JetStreamConfig{})
+	l = openJetStream(t, nc, jcfg)
 	first, gotLast, err := l.Bounds(ctx)
 	if err != nil || first != 1 || gotLast != 10 {
 		t.Fatalf("Bounds after restart = %d, %d, %v; want 1, 10", first, gotLast, err)
@@ -196,10 +207,10 @@ func TestStartEmbeddedLogger(t *testing.T) {
 }
 
 func BenchmarkAppend(b *testing.B) {
-	for _, syncAlways := range []bool{true, false} {
-		b.Run(fmt.Sprintf("SyncAlways=%v", syncAlways), func(b *testing.B) {
-			_, nc := startEmbedded(b, syncAlways)
-			l := openJetStream(b, nc, eventlog.JetStreamConfig{})
+	for _, mode := range syncModes {
+		b.Run("sync="+mode.String(), func(b *testing.B) {
+			nc, gc := startEmbedded(b, mode)
+			l := openJetStream(b, nc, eventlog.JetStreamConfig{GroupCommit: gc})
 			ctx := context.Background()
 			data := bytes.Repeat([]byte("x"), 256)
 			b.SetBytes(int64(len(data)))

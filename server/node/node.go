@@ -41,10 +41,13 @@ type Config struct {
 	NATSOptions []nats.Option
 	// Replicas of the stream (external cluster). Default 1.
 	Replicas int
-	// SyncAlways makes the embedded server fsync every record before it
-	// acknowledges it (the default, and what durability needs); false
-	// uses nats-server's periodic sync (every 2 minutes).
-	SyncAlways bool
+	// Sync is when the embedded log fsyncs records: eventlog.SyncGroup
+	// (the zero value and default: group commit, an append is acknowledged
+	// once on disk), eventlog.SyncAlways (nats-server fsyncs each record)
+	// or eventlog.SyncPeriodic (nats-server's periodic sync, every 2
+	// minutes: acknowledged records can be lost in a machine crash).
+	// Ignored with NATSURLs: an external cluster keeps its own settings.
+	Sync eventlog.SyncMode
 	// RetainEvents, see feed.Config. 0 keeps every event.
 	RetainEvents uint64
 	// SessionKey overrides the key in DataDir/session.key (for several
@@ -103,6 +106,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	var groupCommit string
 	if len(cfg.NATSURLs) > 0 {
 		opts := append([]nats.Option{
 			nats.Name("livefeed " + cfg.Name), nats.MaxReconnects(-1),
@@ -120,9 +124,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("node: connect to NATS %v: %w", cfg.NATSURLs, err)
 		}
 	} else {
-		n.ns, n.nc, err = eventlog.StartEmbedded(eventlog.EmbeddedConfig{
-			Dir: filepath.Join(cfg.DataDir, "jetstream"), SyncAlways: cfg.SyncAlways,
-		}, lg)
+		ecfg := eventlog.EmbeddedConfig{Dir: filepath.Join(cfg.DataDir, "jetstream"), Sync: cfg.Sync}
+		groupCommit = ecfg.GroupCommitDir()
+		n.ns, n.nc, err = eventlog.StartEmbedded(ecfg, lg)
 		if err != nil {
 			return nil, err
 		}
@@ -135,7 +139,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if replicas <= 0 {
 		replicas = 1
 	}
-	js, err := eventlog.OpenJetStream(ctx, n.nc, eventlog.JetStreamConfig{Replicas: replicas})
+	js, err := eventlog.OpenJetStream(ctx, n.nc, eventlog.JetStreamConfig{Replicas: replicas, GroupCommit: groupCommit})
 	if err != nil {
 		return fail(err)
 	}

@@ -42,7 +42,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&c.ServerBin, "server-bin", "", "livefeed binary to start (default: this one)")
 	fs.Var(&serverArgs, "server-arg", "extra flag for the started server's serve (repeatable)")
 	fs.StringVar(&c.DataDir, "data", "", "parent directory of the started server's data (default: a temporary directory, removed afterwards)")
-	fs.StringVar(&c.Sync, "sync", "", `the started server's --sync ("always", the server's default, or "periodic")`)
+	fs.StringVar(&c.Sync, "sync", "", `the started server's --sync ("group", the server's default, "always" or "periodic")`)
 	fs.StringVar(&c.PprofAddr, "pprof", "", "start the server with --pprof ADDR (127.0.0.1:PORT)")
 	fs.StringVar(&c.ProfileDir, "profile", "", "with --pprof: save the server's CPU profile of the publishing phase and heap profiles here")
 	fs.StringVar(&c.ServerCPUs, "server-cpus", "", "pin the started server to these CPUs (taskset list, e.g. 0)")

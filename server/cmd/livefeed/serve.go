@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"livefeed/server/eventlog"
 	"livefeed/server/gateway"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
@@ -30,7 +31,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	data := fs.String("data", envOr("LIVEFEED_DATA", "./data"), "data directory (env LIVEFEED_DATA)")
 	natsURLs := fs.String("nats", envOr("LIVEFEED_NATS", ""), "comma-separated URLs of an external NATS cluster; empty starts the embedded one (env LIVEFEED_NATS)")
 	replicas := fs.Int("replicas", envInt("LIVEFEED_REPLICAS", 0), "stream replicas (default 3 with --nats, 1 embedded) (env LIVEFEED_REPLICAS)")
-	sync := fs.String("sync", envOr("LIVEFEED_SYNC", "always"), `embedded log fsync: "always" (fsync each record before acknowledging it) or "periodic" (nats-server's default, every 2 min: acknowledged writes can be lost on power failure) (env LIVEFEED_SYNC)`)
+	sync := fs.String("sync", envOr("LIVEFEED_SYNC", "group"), `embedded log fsync: "group" (group commit: a post is acknowledged once fsynced, one fsync shared by concurrent posts), "always" (nats-server fsyncs each record before acknowledging it, one at a time) or "periodic" (nats-server's default, every 2 min: acknowledged writes can be lost on power failure); ignored with --nats (env LIVEFEED_SYNC)`)
 	retain := fs.Uint64("retain", uint64(envInt("LIVEFEED_RETAIN", 0)), "keep about this many newest events in the log (older ones are compacted into a snapshot); 0 keeps all (env LIVEFEED_RETAIN)")
 	keyHex := fs.String("session-key", envOr("LIVEFEED_SESSION_KEY", ""), "hex session signing key shared by all nodes; default: generated once in the data directory (env LIVEFEED_SESSION_KEY)")
 	name := fs.String("node", envOr("LIVEFEED_NODE", ""), "node name (default: host name) (env LIVEFEED_NODE)")
@@ -53,13 +54,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		DataDir: *data, Replicas: *replicas, RetainEvents: *retain, Name: *name,
 		HeartbeatInterval: *heartbeat, RestartWindow: *window, MaxConns: *maxConns, AcceptRate: *acceptRate, Logger: lg,
 	}
-	switch *sync {
-	case "always":
-		cfg.SyncAlways = true
-	case "periodic":
-	default:
-		return fmt.Errorf(`--sync must be "always" or "periodic", not %q`, *sync)
+	mode, err := eventlog.ParseSyncMode(*sync)
+	if err != nil {
+		return fmt.Errorf("--sync: %w", err)
 	}
+	cfg.Sync = mode
 	if *natsURLs != "" {
 		cfg.NATSURLs = strings.Split(*natsURLs, ",")
 		if cfg.Replicas == 0 {

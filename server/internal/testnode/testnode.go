@@ -28,11 +28,11 @@ type Node struct {
 	Dir string
 }
 
-// Start starts a node on data directory dir (SyncAlways, quiet logs); mod
+// Start starts a node on data directory dir (default sync: group commit; quiet logs); mod
 // may change the configuration. The node stops when the test ends.
 func Start(t testing.TB, dir string, mod func(*node.Config)) *Node {
 	t.Helper()
-	cfg := node.Config{DataDir: dir, SyncAlways: true, Name: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := node.Config{DataDir: dir, Name: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if mod != nil {
 		mod(&cfg)
 	}
