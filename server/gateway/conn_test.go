@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"livefeed/server/eventlog"
 	"livefeed/server/internal/testnode"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
@@ -26,7 +27,7 @@ import (
 // every event whole, in order, once.
 func TestFramesStayWholeUnderBackpressure(t *testing.T) {
 	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) {
-		c.SyncAlways = false
+		c.Sync = eventlog.SyncPeriodic
 		c.SendQueue = 4096
 		c.HeartbeatInterval = 2 * time.Second // the client may be a second behind
 	})
