@@ -29,7 +29,7 @@ func TestFramesStayWholeUnderBackpressure(t *testing.T) {
 	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) {
 		c.Sync = eventlog.SyncPeriodic
 		c.SendQueue = 4096
-		c.HeartbeatInterval = 2 * time.Second // the client may be a second behind
+		c.HeartbeatInterval = 10 * time.Second // the client may stop reading for up to 4 s
 	})
 	tok, u := tn.SignIn(t, "Ada")
 	c := dialSmallBuffer(t, tn, tok)
@@ -92,7 +92,13 @@ func TestFramesStayWholeUnderBackpressure(t *testing.T) {
 			t.Fatalf("event %d: text %.20q… (%d bytes), want %.20q… (%d bytes)", i, e.Text, len(e.Text), text(i), len(text(i)))
 		}
 		i++
-		if i%100 == 0 {
+		if i == 100 {
+			// Stop reading until the server finds the socket full
+			// (the poster goes on), however slowly this machine runs.
+			for deadline := time.Now().Add(4 * time.Second); tn.Gateway.Stats.SocketFull.Load() == 0 && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
+		} else if i%100 == 0 {
 			time.Sleep(120 * time.Millisecond)
 		}
 	}
