@@ -37,6 +37,7 @@ type conn struct {
 	closeReq bool          // a close was requested: the writer sends it
 	room     chan struct{} // closed when the writer takes frames (made by a waiting send)
 	writers  sync.WaitGroup
+	bufs     net.Buffers // the writer's writev argument
 
 	inWrite      atomic.Bool  // the writer is in a blocking write
 	stopWatchCtx func() bool  // unregisters the close-on-cancel of a write in flight
@@ -319,8 +320,9 @@ func (c *conn) writeBlocking(frames [][]byte, timeout time.Duration) error {
 	c.inWrite.Store(true)
 	defer c.inWrite.Store(false)
 	c.sock.SetWriteDeadline(time.Now().Add(timeout))
-	bufs := net.Buffers(frames)
-	_, err := bufs.WriteTo(c.sock.Conn)
+	c.bufs = frames // a field: a local net.Buffers would escape on every call
+	_, err := c.bufs.WriteTo(c.sock.Conn)
+	c.bufs = nil
 	c.sock.SetWriteDeadline(time.Time{})
 	return err
 }

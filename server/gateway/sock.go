@@ -21,6 +21,14 @@ type sock struct {
 	net.Conn
 	raw syscall.RawConn // nil: no file descriptor, every write blocks (goes to the writer)
 	wmu sync.Mutex
+
+	// tryWrite's arguments and results, under wmu: rawWrite is bound
+	// once (writeFn), so a write allocates nothing (a closure passed to
+	// RawConn.Write would escape, with what it captures, on every call).
+	wbuf    []byte
+	wn      int
+	werr    error
+	writeFn func(fd uintptr) bool
 }
 
 func newSock(nc net.Conn) *sock {
@@ -28,6 +36,7 @@ func newSock(nc net.Conn) *sock {
 	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			s.raw = raw
+			s.writeFn = s.rawWrite
 		}
 	}
 	return s
@@ -48,30 +57,34 @@ var errWouldBlock = errors.New("gateway: socket send buffer full")
 // written and errWouldBlock when the kernel's send buffer filled up first.
 // Any other error means the connection is broken.
 func (s *sock) tryWrite(p []byte) (int, error) {
-	n := 0
-	var werr error
-	err := s.raw.Write(func(fd uintptr) bool {
-		for n < len(p) {
-			m, err := syscall.Write(int(fd), p[n:])
-			if err == syscall.EINTR {
-				continue
-			}
-			if err == syscall.EAGAIN {
-				werr = errWouldBlock
-				return true
-			}
-			if err != nil {
-				werr = err
-				return true
-			}
-			n += m
-		}
-		return true
-	})
+	s.wbuf, s.wn, s.werr = p, 0, nil
+	err := s.raw.Write(s.writeFn)
+	n, werr := s.wn, s.werr
+	s.wbuf, s.werr = nil, nil
 	if err != nil {
 		return n, err
 	}
 	return n, werr
+}
+
+// rawWrite is tryWrite's body, called by RawConn.Write with the socket's
+// descriptor; it always returns true (never wait for writability here).
+func (s *sock) rawWrite(fd uintptr) bool {
+	for s.wn < len(s.wbuf) {
+		m, err := syscall.Write(int(fd), s.wbuf[s.wn:])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			s.werr = errWouldBlock
+			return true
+		case err != nil:
+			s.werr = err
+			return true
+		}
+		s.wn += m
+	}
+	return true
 }
 
 // Buffer sizes of a WebSocket: client messages are small (at most
