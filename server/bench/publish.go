@@ -5,7 +5,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"livefeed/app/session"
 )
 
 // publisher posts through the HTTP API (POST /api/feeds/{feed}/posts): it has
@@ -50,7 +51,7 @@ func newPublisher(r *run) (*publisher, error) {
 }
 
 func (p *publisher) login(ctx context.Context) (err error) {
-	p.token, err = signIn(ctx, p.r.base, "bench-publisher")
+	p.token, err = session.SignIn(ctx, p.r.base, "bench-publisher")
 	return err
 }
 
@@ -148,28 +149,6 @@ func (p *publisher) post(ctx context.Context, f *feedInfo, at time.Time, step in
 	f.mu.Lock()
 	f.pos = append(f.pos, pos)
 	f.mu.Unlock()
-}
-
-// signIn gets a bearer token for a display name.
-func signIn(ctx context.Context, base, name string) (string, error) {
-	body, _ := json.Marshal(map[string]string{"name": name})
-	req, err := http.NewRequestWithContext(ctx, "POST", base+"/api/session", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("sign in: %w", err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Token string `json:"token"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out); err != nil || out.Token == "" {
-		return "", fmt.Errorf("sign in: HTTP %d: %v", resp.StatusCode, err)
-	}
-	return out.Token, nil
 }
 
 func download(ctx context.Context, url, file string) error {

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"livefeed/app/session"
 )
 
 // run is the state of one run.
@@ -418,7 +420,7 @@ func (r *run) signIn(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			t, err := signIn(ctx, r.base, fmt.Sprintf("bench-%d", i))
+			t, err := session.SignIn(ctx, r.base, fmt.Sprintf("bench-%d", i))
 			if err != nil {
 				firstErr.CompareAndSwap(nil, err)
 				return

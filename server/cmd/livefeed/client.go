@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -16,32 +14,6 @@ import (
 	"livefeed/app/session"
 	"livefeed/shared/protocol"
 )
-
-// signIn gets a bearer token for a display name.
-func signIn(ctx context.Context, server, name string) (string, error) {
-	body, _ := json.Marshal(map[string]string{"name": name})
-	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimRight(server, "/")+"/api/session", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("sign in: %w", err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Token string          `json:"token"`
-		Error *protocol.Error `json:"error"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out); err != nil {
-		return "", fmt.Errorf("sign in: HTTP %d: %w", resp.StatusCode, err)
-	}
-	if out.Error != nil {
-		return "", fmt.Errorf("sign in: %w", out.Error)
-	}
-	return out.Token, nil
-}
 
 // wsURL turns http://host into ws://host/ws.
 func wsURL(server string) (string, error) {
@@ -87,7 +59,7 @@ func post(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	token, err := signIn(ctx, *server, *dname)
+	token, err := session.SignIn(ctx, *server, *dname)
 	if err != nil {
 		return err
 	}
@@ -138,7 +110,7 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var token string
 	for token == "" {
-		token, err = signIn(ctx, *server, *dname)
+		token, err = session.SignIn(ctx, *server, *dname)
 		if err != nil {
 			fmt.Fprintln(stderr, "livefeed:", err, "(retrying)")
 			select {
