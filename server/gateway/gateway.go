@@ -78,21 +78,13 @@ type Config struct {
 	// SocketSendBuffer sets each connection's kernel send buffer (SO_SNDBUF),
 	// default DefaultSocketSendBuffer, so that a slow reader fills its
 	// bounded queue and is cut off instead of parking megabytes in the
-	// kernel (Linux autotunes send buffers up to 4 MB). It takes effect
-	// only when the http.Server uses ConnContext.
+	// kernel (Linux autotunes send buffers up to 4 MB). It is set on the
+	// connection the upgrade hijacks (a TCP connection).
 	SocketSendBuffer int
 }
 
 // DefaultSocketSendBuffer is the default Config.SocketSendBuffer: 64 KiB.
 const DefaultSocketSendBuffer = 64 << 10
-
-type connKey struct{}
-
-// ConnContext is for http.Server.ConnContext: it lets the gateway reach the
-// TCP connection of an upgrade to size its send buffer.
-func ConnContext(ctx context.Context, c net.Conn) context.Context {
-	return context.WithValue(ctx, connKey{}, c)
-}
 
 // Gateway serves the WebSocket endpoint.
 type Gateway struct {
@@ -185,7 +177,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.Stats.Accepted.Add(1)
-	if tc, ok := r.Context().Value(connKey{}).(*net.TCPConn); ok {
+	if tc, ok := hw.s.Conn.(*net.TCPConn); ok {
 		tc.SetWriteBuffer(g.cfg.SocketSendBuffer)
 	}
 	if c.Subprotocol() != protocol.Subprotocol {

@@ -56,7 +56,6 @@ func newBenchServer(b *testing.B) *benchServer {
 	}
 	g := gateway.New(gateway.Config{Service: svc, Hub: h, Signer: signer, Logger: lg})
 	srv := httptest.NewUnstartedServer(g)
-	srv.Config.ConnContext = gateway.ConnContext
 	srv.Start()
 	b.Cleanup(func() {
 		sctx, c := context.WithTimeout(context.Background(), 10*time.Second)

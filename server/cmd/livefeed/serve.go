@@ -95,7 +95,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{Handler: n.Handler, ReadHeaderTimeout: 10 * time.Second, ConnContext: gateway.ConnContext}
+	srv := &http.Server{Handler: n.Handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	lg.Info("serving", "addr", ln.Addr().String(), "data", *data, "version", version)

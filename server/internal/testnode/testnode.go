@@ -16,7 +16,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"livefeed/server/gateway"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
@@ -43,7 +42,6 @@ func Start(t testing.TB, dir string, mod func(*node.Config)) *Node {
 		t.Fatalf("start node: %v", err)
 	}
 	srv := httptest.NewUnstartedServer(n.Handler)
-	srv.Config.ConnContext = gateway.ConnContext
 	srv.Start()
 	tn := &Node{Node: n, Srv: srv, Dir: dir}
 	t.Cleanup(tn.Stop)
