@@ -132,6 +132,22 @@ func pinSelf(cpus string) error {
 	if err != nil {
 		return err
 	}
+	err = eachThread(func(tid int) error {
+		if err := setAffinity(tid, &set); err != nil {
+			return fmt.Errorf("sched_setaffinity: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	runtime.GOMAXPROCS(n)
+	return nil
+}
+
+// eachThread calls fn with the id of every thread of this process, until
+// fn returns an error.
+func eachThread(fn func(tid int) error) error {
 	ents, err := os.ReadDir("/proc/self/task")
 	if err != nil {
 		return err
@@ -141,11 +157,10 @@ func pinSelf(cpus string) error {
 		if err != nil {
 			continue
 		}
-		if err := setAffinity(tid, &set); err != nil {
-			return fmt.Errorf("sched_setaffinity: %w", err)
+		if err := fn(tid); err != nil {
+			return err
 		}
 	}
-	runtime.GOMAXPROCS(n)
 	return nil
 }
 
@@ -293,20 +308,12 @@ func pidCPU(pid int) float64 {
 // (Linux keeps it per thread; threads created later inherit their
 // creator's).
 func setNiceThreads(nice int) error {
-	ents, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		tid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
+	return eachThread(func(tid int) error {
 		if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil {
 			return fmt.Errorf("setpriority: %w", err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // withThreadNice runs start (which forks a child) on a thread whose nice
