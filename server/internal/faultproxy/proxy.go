@@ -30,16 +30,7 @@ type Proxy struct {
 }
 
 // New listens on 127.0.0.1 (a free port) and forwards to target.
-func New(target string) (*Proxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
-	p.cond = sync.NewCond(&p.mu)
-	go p.accept()
-	return p, nil
-}
+func New(target string) (*Proxy, error) { return NewOn("127.0.0.1:0", target) }
 
 // Addr returns the proxy's address (host:port).
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
