@@ -117,13 +117,11 @@ func goAwayMsg(reason string, window time.Duration) []byte {
 	return protocol.MustEncode(protocol.GoAway{Reason: reason, RetryMinMS: 0, RetryMaxMS: window.Milliseconds()})
 }
 
-// goAway refuses a connection that has not started running.
+// goAway refuses a connection that has not started running: the same
+// goaway and close frame a running connection's writer sends.
 func (c *conn) goAway(reason string, code int, window time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	c.ws.Write(ctx, websocket.MessageText, goAwayMsg(reason, window))
-	c.ws.Close(websocket.StatusCode(code), reason)
-	c.cancel()
+	c.closeCode, c.closeWhy, c.final = code, reason, goAwayMsg(reason, window)
+	c.writeClose()
 	c.stopWatchCtx()
 }
 
