@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"livefeed/server/hub"
 	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
@@ -28,7 +29,8 @@ type conn struct {
 	user protocol.User
 
 	qmu      sync.Mutex
-	queue    [][]byte      // frames waiting for the writer (at most SendQueue); the first may be the rest of a frame
+	queue    [][]byte      // frames waiting for the writer; the first may be the rest of a frame
+	queued   int           // messages in queue (a run of events counts each): at most SendQueue
 	spare    [][]byte      // the writer's previous batch, reused
 	writing  bool          // a writer goroutine runs (or ran the close)
 	holdsW   bool          // sock.wmu is held for the writer: a frame was written in part
@@ -140,7 +142,7 @@ func (c *conn) run() {
 	c.mu.Lock()
 	for name, s := range c.subs {
 		c.g.cfg.Hub.Leave(name, s)
-		s.cancel()
+		s.leave()
 	}
 	c.mu.Unlock()
 	// If a close was requested, the writer sends it; otherwise the client
@@ -167,10 +169,12 @@ func (c *conn) startWriterLocked() {
 	}
 }
 
-// enqueueLocked sends frame: straight to the socket when nothing is queued
-// and the socket takes it at once, else into the queue for the writer. It
-// returns false when the queue is full. qmu is held.
-func (c *conn) enqueueLocked(frame []byte) bool {
+// enqueueLocked sends frame, which holds n messages (frames back to back):
+// straight to the socket when nothing is queued and the socket takes it at
+// once, else into the queue for the writer. It returns false when the
+// queue would hold more than SendQueue messages (a run of more is taken
+// into an empty queue). qmu is held.
+func (c *conn) enqueueLocked(frame []byte, n int) bool {
 	if c.closeReq || c.broken {
 		return true // closing or broken: the rest is not sent
 	}
@@ -197,19 +201,20 @@ func (c *conn) enqueueLocked(frame []byte) bool {
 		}
 		frame = frame[n:]
 	}
-	if len(c.queue) >= c.g.cfg.SendQueue {
+	if c.queued > 0 && c.queued+n > c.g.cfg.SendQueue {
 		return false
 	}
 	c.queue = append(c.queue, frame)
+	c.queued += n
 	c.startWriterLocked()
 	return true
 }
 
-// trySend sends a frame without blocking; a full queue cuts the connection
-// off as a slow consumer.
-func (c *conn) trySend(frame []byte) bool {
+// trySend sends a frame (or n frames back to back) without blocking; a
+// full queue cuts the connection off as a slow consumer.
+func (c *conn) trySend(frame []byte, n int) bool {
 	c.qmu.Lock()
-	ok := c.enqueueLocked(frame)
+	ok := c.enqueueLocked(frame, n)
 	c.qmu.Unlock()
 	if !ok {
 		c.cutSlow("slow consumer: send queue full; resume from your last position")
@@ -229,7 +234,7 @@ func (c *conn) send(frame []byte) error {
 			c.qmu.Unlock()
 			return err
 		}
-		if c.enqueueLocked(frame) {
+		if c.enqueueLocked(frame, 1) {
 			c.qmu.Unlock()
 			return nil
 		}
@@ -286,7 +291,7 @@ func (c *conn) writeLoop() {
 			return
 		}
 		batch, held := c.queue, c.holdsW
-		c.queue, c.spare, c.holdsW = c.spare, nil, false
+		c.queue, c.spare, c.holdsW, c.queued = c.spare, nil, false, 0
 		if c.room != nil {
 			close(c.room)
 			c.room = nil
@@ -349,7 +354,7 @@ func (c *conn) writeClose() {
 func (c *conn) keepalive(now time.Time, heartbeat func() []byte) {
 	interval := c.g.cfg.HeartbeatInterval
 	if now.UnixNano()-c.lastWrite.Load() >= int64(interval*9/10) {
-		c.trySend(heartbeat())
+		c.trySend(heartbeat(), 1)
 	}
 	if now.Before(c.nextPing) {
 		return
@@ -435,7 +440,7 @@ func (c *conn) handle(m protocol.Message) error {
 			return c.sendMsg(protocol.Errorf(protocol.CodeNotSubscribed, "not subscribed to feed %q", m.Feed))
 		}
 		c.g.cfg.Hub.Leave(m.Feed, s)
-		s.cancel()
+		s.leave()
 		return nil
 	case protocol.Action:
 		if wait := c.takeToken(); wait > 0 {
@@ -503,8 +508,9 @@ type subscription struct {
 
 	mu       sync.Mutex
 	catching bool
+	left     bool // unsubscribed or disconnected
 	buf      []buffered
-	last     uint64
+	last     uint64 // the newest position sent, or buffered while catching
 }
 
 type buffered struct {
@@ -512,28 +518,44 @@ type buffered struct {
 	frame []byte
 }
 
-// Deliver implements hub.Sink.
-func (s *subscription) Deliver(pos uint64, frame []byte) {
+// Deliver implements hub.Sink: the events of fs above the last one sent go
+// out with one write (or into the catch-up buffer).
+func (s *subscription) Deliver(fs *hub.Frames) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.catching {
-		if pos == 0 {
-			return // presence: the current one is sent after catch-up
-		}
-		if len(s.buf) >= MaxCatchUpBuffer {
-			s.c.cutSlow("slow consumer: fell behind while catching up")
-			return
-		}
-		s.buf = append(s.buf, buffered{pos, frame})
+	if s.left {
 		return
 	}
-	if pos != 0 {
-		if pos <= s.last {
-			return
+	if fs.Pos(0) == 0 {
+		if !s.catching { // else the current presence is sent after catch-up
+			s.c.trySend(fs.From(0), 1)
 		}
-		s.last = pos
+		return
 	}
-	s.c.trySend(frame)
+	i, n := fs.Take(&s.last), fs.Len()
+	if i == n {
+		return
+	}
+	if !s.catching {
+		s.c.trySend(fs.From(i), n-i)
+		return
+	}
+	if len(s.buf)+n-i > MaxCatchUpBuffer {
+		s.c.cutSlow("slow consumer: fell behind while catching up")
+		return
+	}
+	for ; i < n; i++ {
+		s.buf = append(s.buf, buffered{fs.Pos(i), fs.Frame(i)})
+	}
+}
+
+// leave ends the subscription: after its hub.Leave, a fan-out already
+// under way may still offer it events, which it no longer sends.
+func (s *subscription) leave() {
+	s.mu.Lock()
+	s.left = true
+	s.mu.Unlock()
+	s.cancel()
 }
 
 func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
@@ -561,8 +583,8 @@ func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 		if len(buf) == 0 {
 			s.catching = false
 			s.last = last
-			s.c.trySend(wsframe.Text(protocol.MustEncode(protocol.Subscribed{Feed: s.feed, Pos: last})))
-			s.c.trySend(presence)
+			s.c.trySend(wsframe.Text(protocol.MustEncode(protocol.Subscribed{Feed: s.feed, Pos: last})), 1)
+			s.c.trySend(presence, 1)
 			s.mu.Unlock()
 			return
 		}

@@ -39,7 +39,7 @@ func TestPartialFrameKeepsSocket(t *testing.T) {
 	next := wsframe.Text([]byte("next"))
 	control := []byte{0x8A, 0} // an empty pong, as coder/websocket would write it
 
-	if !c.trySend(big) {
+	if !c.trySend(big, 1) {
 		t.Fatal("queue full")
 	}
 	c.qmu.Lock()
@@ -53,7 +53,7 @@ func TestPartialFrameKeepsSocket(t *testing.T) {
 		_, err := c.sock.Write(control)
 		wrote <- err
 	}()
-	c.trySend(next)
+	c.trySend(next, 1)
 
 	got := make([]byte, len(big)+len(next)+len(control))
 	client.SetReadDeadline(time.Now().Add(10 * time.Second))

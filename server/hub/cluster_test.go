@@ -76,11 +76,11 @@ type sink struct {
 	n    int
 }
 
-func (s *sink) Deliver(pos uint64, frame []byte) {
-	if pos != 0 {
+func (s *sink) Deliver(fs *Frames) {
+	if fs.Pos(0) != 0 {
 		return
 	}
-	msg, ok := wsframe.Payload(frame)
+	msg, ok := wsframe.Payload(fs.Frame(0))
 	if !ok {
 		panic("not a text frame")
 	}

@@ -1,7 +1,10 @@
 // Package hub fans events out to the subscribers of each feed. An event is
-// encoded once by the feed service and the same bytes are offered to every
-// subscriber; a subscriber's Deliver never blocks (each connection has a
-// bounded queue and is cut off when it overflows).
+// encoded once by the feed service and framed once here, and the same bytes
+// are offered to every subscriber; a subscriber's Deliver never blocks (each
+// connection has a bounded queue and is cut off when it overflows). Each
+// feed's fan-out runs in a goroutine of its own while it has events to
+// deliver, and writes the events that piled up during a pass over the
+// subscribers together (see fanout.go).
 //
 // Presence (who is online in a feed) is kept per node; a hub made with
 // NewCluster also shares it with the other nodes of a cluster over NATS
@@ -13,29 +16,33 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
-	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
 
 // Sink receives a feed's messages. Deliver must not block.
 type Sink interface {
-	// Deliver offers a message as a WebSocket frame, made once and shared
-	// by every subscriber (see package wsframe); the sink must not modify
-	// it. pos is the event's position, or 0 for messages outside the log
-	// (presence).
-	Deliver(pos uint64, frame []byte)
+	// Deliver offers a run of messages as WebSocket frames made once and
+	// shared by every subscriber; the sink sends those it has not sent
+	// yet (positions above the last it sent), and must not modify them
+	// or keep fs. A run of presence is one frame at position 0.
+	Deliver(fs *Frames)
 }
 
 type member struct {
 	user protocol.User
+	idx  int // in feedSubs.list
 }
 
 type feedSubs struct {
 	sinks  map[Sink]member
+	list   []Sink      // the sinks, in the order a fan-out visits them
+	shared atomic.Bool // list was handed to a fan-out: copy before changing it
+	fan    *fanout
 	online map[string]int // user id -> number of subscriptions on this node
 	local  *roster        // the users subscribed on this node
 	all    *roster        // local and remote users, each once
@@ -49,7 +56,27 @@ type feedSubs struct {
 }
 
 func newFeedSubs() *feedSubs {
-	return &feedSubs{sinks: map[Sink]member{}, online: map[string]int{}, local: newRoster(), all: newRoster(), remote: map[string]remoteUsers{}}
+	f := &feedSubs{sinks: map[Sink]member{}, online: map[string]int{}, local: newRoster(), all: newRoster(), remote: map[string]remoteUsers{}}
+	f.fan = newFanout(f)
+	return f
+}
+
+// ownList makes f.list safe to change: a copy if a fan-out holds it. h.mu
+// is held for writing.
+func (f *feedSubs) ownList() {
+	if f.shared.Load() {
+		f.list = append(make([]Sink, 0, len(f.list)+len(f.list)/8+1), f.list...)
+		f.shared.Store(false)
+	}
+}
+
+// snapshot returns the sinks of f for one pass of its fan-out. The slice
+// is not changed afterwards (Join and Leave copy it first).
+func (h *Hub) snapshot(f *feedSubs) []Sink {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	f.shared.Store(true)
+	return f.list
 }
 
 // PresenceInterval is how often changes of who is online are announced
@@ -66,27 +93,34 @@ const PresenceCountInterval = 2 * time.Second
 
 // Hub holds the subscribers of every feed on this node.
 type Hub struct {
-	mu    sync.RWMutex
-	feeds map[string]*feedSubs
-	cl    *cluster // nil: presence is this node's only
+	mu     sync.RWMutex
+	feeds  map[string]*feedSubs
+	cl     *cluster       // nil: presence is this node's only
+	sweeps sync.WaitGroup // running fan-outs
 }
 
 // New returns an empty hub whose presence is this node's only (one node,
 // e.g. the embedded log).
 func New() *Hub { return &Hub{feeds: map[string]*feedSubs{}} }
 
-// Publish implements feed.Publisher: it frames msg once and offers the
-// frame to every subscriber of feed.
+// Publish implements feed.Publisher: it frames msg once for every
+// subscriber of feed and hands it to the feed's fan-out (see fanout), which
+// writes it to them after Publish returns. Events of a feed must be
+// published in the order of their positions, by one goroutine (the log
+// follower). Publish waits only when the feed's fan-out holds
+// MaxFanoutWindow bytes.
 func (h *Hub) Publish(feed string, pos uint64, msg []byte) {
 	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if f := h.feeds[feed]; f != nil && len(f.sinks) > 0 {
-		frame := wsframe.Text(msg)
-		for s := range f.sinks {
-			s.Deliver(pos, frame)
-		}
+	f := h.feeds[feed]
+	h.mu.RUnlock()
+	if f != nil {
+		f.fan.publish(h, pos, msg)
 	}
 }
+
+// Wait waits until every event published so far has been offered to every
+// subscriber.
+func (h *Hub) Wait() { h.sweeps.Wait() }
 
 // Join adds a subscriber of feed for user u and announces presence if u
 // was not online in the feed yet.
@@ -101,7 +135,14 @@ func (h *Hub) Join(feed string, s Sink, u protocol.User) {
 			h.cl.wake() // follow the feed's presence in the cluster now
 		}
 	}
-	f.sinks[s] = member{user: u}
+	if m, ok := f.sinks[s]; ok {
+		m.user = u // the same sink again: not listed twice
+		f.sinks[s] = m
+		return
+	}
+	f.ownList()
+	f.sinks[s] = member{user: u, idx: len(f.list)}
+	f.list = append(f.list, s)
 	if f.online[u.ID]++; f.online[u.ID] == 1 {
 		f.local.add(u)
 		f.all.add(u)
@@ -123,6 +164,17 @@ func (h *Hub) Leave(feed string, s Sink) {
 		return
 	}
 	delete(f.sinks, s)
+	f.ownList()
+	last := len(f.list) - 1
+	if m.idx != last {
+		moved := f.list[last]
+		f.list[m.idx] = moved
+		mm := f.sinks[moved]
+		mm.idx = m.idx
+		f.sinks[moved] = mm
+	}
+	f.list[last] = nil
+	f.list = f.list[:last]
 	if len(f.sinks) == 0 {
 		// Nobody here follows the feed any more; the cluster side
 		// tells the other nodes at its next tick.
@@ -212,9 +264,10 @@ func (h *Hub) announce(now time.Time) {
 			continue // e.g. a user who moved between nodes
 		}
 		f.last, f.lastAt = p, now
-		frame := wsframe.Text(protocol.MustEncode(p))
-		for s := range f.sinks {
-			s.Deliver(0, frame)
+		var fs Frames
+		fs.add(0, protocol.MustEncode(p))
+		for _, s := range f.list {
+			s.Deliver(&fs)
 		}
 	}
 }

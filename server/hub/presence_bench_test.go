@@ -16,7 +16,7 @@ import (
 // bytesSink counts the presence bytes it is offered.
 type bytesSink struct{ n, bytes int64 }
 
-func (s *bytesSink) Deliver(_ uint64, msg []byte) { s.n++; s.bytes += int64(len(msg)) }
+func (s *bytesSink) Deliver(fs *Frames) { s.n++; s.bytes += int64(len(fs.From(0))) }
 
 // BenchmarkPresenceChange is one change of who is online in a feed of n
 // users, each with one subscription: a user leaves and comes back, and the

@@ -10,13 +10,19 @@ const MaxHeader = 10
 // Text returns payload as one final, unmasked text frame (header followed by
 // a copy of payload).
 func Text(payload []byte) []byte {
-	return frame(0x1, payload)
+	return AppendText(make([]byte, 0, MaxHeader+len(payload)), payload)
 }
 
-// frame builds a final frame with opcode op.
-func frame(op byte, payload []byte) []byte {
+// AppendText appends payload to b as one final, unmasked text frame and
+// returns the extended buffer. Frames appended back to back are a valid
+// stream: a run of them is sent with one write.
+func AppendText(b, payload []byte) []byte {
+	return appendFrame(b, 0x1, payload)
+}
+
+// appendFrame appends a final frame with opcode op.
+func appendFrame(b []byte, op byte, payload []byte) []byte {
 	n := len(payload)
-	b := make([]byte, 0, MaxHeader+n)
 	b = append(b, 0x80|op) // FIN, no RSV bits (uncompressed), opcode
 	switch {
 	case n <= 125:

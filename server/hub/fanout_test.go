@@ -1,0 +1,260 @@
+package hub
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"livefeed/server/wsframe"
+	"livefeed/shared/protocol"
+)
+
+func TestFramesRuns(t *testing.T) {
+	var fs Frames
+	for pos := uint64(3); pos <= 6; pos++ {
+		fs.add(pos, []byte(fmt.Sprint("event ", pos)))
+	}
+	if fs.Len() != 4 || fs.Last() != 6 {
+		t.Fatalf("len %d last %d, want 4 and 6", fs.Len(), fs.Last())
+	}
+	for _, c := range []struct {
+		pos  uint64
+		want int
+	}{{0, 0}, {2, 0}, {3, 1}, {4, 2}, {5, 3}, {6, 4}, {9, 4}} {
+		if got := fs.After(c.pos); got != c.want {
+			t.Errorf("After(%d) = %d, want %d", c.pos, got, c.want)
+		}
+	}
+	// From(i) is frames i.. back to back, each a whole text frame.
+	run := fs.From(2)
+	want := append(wsframe.Text([]byte("event 5")), wsframe.Text([]byte("event 6"))...)
+	if !bytes.Equal(run, want) {
+		t.Fatalf("From(2) = %q, want %q", run, want)
+	}
+	held := fs.Frame(1)
+	heldCopy := bytes.Clone(held)
+	fs.dropThrough(4)
+	if fs.Len() != 2 || fs.Pos(0) != 5 || !bytes.Equal(fs.From(0), want) {
+		t.Fatalf("after dropThrough(4): %d frames from %d, %q", fs.Len(), fs.Pos(0), fs.From(0))
+	}
+	// A slice handed out before (as one waiting in a send queue) is
+	// unchanged by what follows.
+	fs.add(7, []byte("event 7"))
+	fs.reset()
+	fs.add(8, []byte("a different event 8"))
+	if !bytes.Equal(held, heldCopy) {
+		t.Fatalf("a frame handed out changed: %q, was %q", held, heldCopy)
+	}
+	// Nobody may append into the rest of a run's buffer.
+	if f := fs.Frame(0); cap(f) != len(f) {
+		t.Fatalf("Frame has room to append: len %d cap %d", len(f), cap(f))
+	}
+}
+
+// recSink records every event it sends, as the gateway's subscription
+// does: those above the last it sent, a run per Deliver.
+type recSink struct {
+	mu    sync.Mutex
+	last  uint64
+	got   []uint64
+	runs  int
+	delay time.Duration // per Deliver: a slow socket
+	gate  chan struct{} // when set, Deliver waits for it
+}
+
+func (s *recSink) Deliver(fs *Frames) {
+	if s.gate != nil {
+		<-s.gate
+	}
+	if s.delay > 0 {
+		time.Sleep(s.delay)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := fs.Take(&s.last)
+	if i == fs.Len() {
+		return
+	}
+	for j := i; j < fs.Len(); j++ {
+		// The message at position p is "event p", maybe followed by
+		// x's (padding).
+		msg, ok := wsframe.Payload(fs.Frame(j))
+		want := fmt.Sprint("event ", fs.Pos(j))
+		if !ok || !bytes.HasPrefix(msg, []byte(want)) || len(bytes.Trim(msg[len(want):], "x")) > 0 {
+			panic(fmt.Sprintf("frame %d at %d is %.40q", j, fs.Pos(j), fs.Frame(j)))
+		}
+		s.got = append(s.got, fs.Pos(j))
+	}
+	s.runs++
+}
+
+func (s *recSink) positions() []uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]uint64(nil), s.got...)
+}
+
+// checkRun fails unless got is exactly from, from+1, ..., to.
+func checkRun(t *testing.T, name string, got []uint64, from, to uint64) {
+	t.Helper()
+	if len(got) != int(to-from+1) {
+		t.Fatalf("%s got %d events (%v...), want %d..%d", name, len(got), got[:min(len(got), 5)], from, to)
+	}
+	for i, p := range got {
+		if p != from+uint64(i) {
+			t.Fatalf("%s: event %d is at %d, want %d", name, i, p, from+uint64(i))
+		}
+	}
+}
+
+// Events published faster than a pass over the subscribers takes reach
+// everyone, once and in order, several per write.
+func TestFanoutCoalescesWhenBehind(t *testing.T) {
+	h := New()
+	const subs, events = 200, 300
+	sinks := make([]*recSink, subs)
+	for i := range sinks {
+		sinks[i] = &recSink{delay: 20 * time.Microsecond}
+		h.Join("main", sinks[i], protocol.User{ID: fmt.Sprint("u", i), Name: "n"})
+	}
+	for pos := uint64(1); pos <= events; pos++ {
+		h.Publish("main", pos, []byte(fmt.Sprint("event ", pos)))
+	}
+	h.Wait()
+	runs := 0
+	for i, s := range sinks {
+		checkRun(t, fmt.Sprint("sink ", i), s.positions(), 1, events)
+		runs += s.runs
+	}
+	// A pass takes at least 200 × 20 µs = 4 ms, far longer than
+	// publishing 300 events: most runs carry many.
+	if perRun := float64(subs*events) / float64(runs); perRun < 10 {
+		t.Fatalf("%.1f events per write; the fan-out did not coalesce", perRun)
+	}
+}
+
+// Subscribers who join and leave while events flow get, from the first
+// event published after their Join, every event once and in order.
+func TestFanoutWithChurn(t *testing.T) {
+	h := New()
+	const events = 2000
+	var (
+		mu     sync.Mutex
+		joined = map[*recSink]uint64{} // sink -> position published before its Join
+		stayed []*recSink
+	)
+	var published uint64
+	var pubMu sync.Mutex
+	for i := range 50 {
+		s := &recSink{delay: time.Duration(rand.N(20)) * time.Microsecond}
+		h.Join("main", s, protocol.User{ID: fmt.Sprint("u", i), Name: "n"})
+		joined[s] = 0
+		stayed = append(stayed, s)
+	}
+	done := make(chan struct{})
+	var churners []*recSink
+	go func() {
+		defer close(done)
+		for i := range 300 {
+			s := &recSink{}
+			pubMu.Lock()
+			before := published
+			h.Join("main", s, protocol.User{ID: fmt.Sprint("c", i), Name: "n"})
+			pubMu.Unlock()
+			mu.Lock()
+			joined[s] = before
+			churners = append(churners, s)
+			mu.Unlock()
+			if i%3 == 0 && i > 0 {
+				h.Leave("main", churners[i-1])
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	for pos := uint64(1); pos <= events; pos++ {
+		pubMu.Lock()
+		h.Publish("main", pos, []byte(fmt.Sprint("event ", pos)))
+		published = pos
+		pubMu.Unlock()
+		if pos%50 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	<-done
+	h.Wait()
+	for i, s := range stayed {
+		checkRun(t, fmt.Sprint("sink ", i), s.positions(), 1, events)
+	}
+	left := map[*recSink]bool{}
+	for i := 3; i < len(churners); i += 3 {
+		left[churners[i-1]] = true
+	}
+	for i, s := range churners {
+		got := s.positions()
+		if left[s] {
+			// It left: what it got is still a run without gaps.
+			if len(got) > 0 {
+				checkRun(t, fmt.Sprint("churner ", i), got, got[0], got[len(got)-1])
+			}
+			continue
+		}
+		// A real subscriber catches up from the view to where it
+		// joined; from there on the fan-out brings every event.
+		if from := joined[s] + 1; from <= events {
+			if len(got) == 0 || got[0] > from {
+				t.Fatalf("churner %d joined after %d but its first event is %v", i, joined[s], got[:min(len(got), 1)])
+			}
+			got = got[from-got[0]:]
+			checkRun(t, fmt.Sprint("churner ", i), got, from, events)
+		}
+	}
+}
+
+// A feed's fan-out holds at most MaxFanoutWindow bytes: past it, Publish
+// waits for the subscribers instead of piling events up.
+func TestFanoutWindowLimit(t *testing.T) {
+	h := New()
+	gate := make(chan struct{})
+	stuck := &recSink{gate: gate}
+	h.Join("main", stuck, protocol.User{ID: "u", Name: "n"})
+	payload := bytes.Repeat([]byte("x"), 64<<10-20)
+	msg := func(pos uint64) []byte { return append([]byte(fmt.Sprint("event ", pos)), payload...) }
+	frameLen := len(wsframe.Text(msg(1)))
+	published := make(chan uint64, 1000)
+	go func() {
+		for pos := uint64(1); pos <= 200; pos++ {
+			h.Publish("main", pos, msg(pos))
+			published <- pos
+		}
+		close(published)
+	}()
+	// The first event is taken into the window and the sweep blocks in
+	// the stuck sink; the rest fill the window up to the limit.
+	var last uint64
+	for {
+		select {
+		case p := <-published:
+			last = p
+			continue
+		case <-time.After(300 * time.Millisecond):
+		}
+		break
+	}
+	held := int(last) * frameLen
+	if held < MaxFanoutWindow || held > MaxFanoutWindow+frameLen {
+		t.Fatalf("Publish stopped after %d events (%d bytes), want it to stop at the %d-byte limit", last, held, MaxFanoutWindow)
+	}
+	close(gate) // the subscriber reads again: everything goes out
+	for p := range published {
+		last = p
+	}
+	h.Wait()
+	if last != 200 {
+		t.Fatalf("published %d of 200", last)
+	}
+	checkRun(t, "the subscriber", stuck.positions(), 1, 200) // Deliver checked each frame's content
+
+}
