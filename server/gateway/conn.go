@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -44,8 +45,10 @@ type conn struct {
 	inWrite      atomic.Bool  // the writer is in a blocking write
 	stopWatchCtx func() bool  // unregisters the close-on-cancel of a write in flight
 	lastWrite    atomic.Int64 // the gateway's clock (Unix ns) at the last write
-	pinging      atomic.Bool
-	nextPing     time.Time // owned by the gateway's keepalive goroutine
+	pongs        atomic.Int64 // pong frames received (counted by the reader)
+	nextPing     time.Time    // owned by the gateway's keepalive goroutine, as are:
+	pingAt       int64        // the gateway's clock when the unanswered ping went out (0: none)
+	pongsAtPing  int64        // pongs then
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -78,7 +81,9 @@ func newConn(g *Gateway, ws *websocket.Conn, s *sock, u protocol.User) *conn {
 		closing: make(chan struct{}),
 		subs:    map[string]*subscription{},
 		tokens:  ActionBurst, refill: now,
-		nextPing: now.Add(g.cfg.HeartbeatInterval),
+		// The first ping at a random point of the first interval: the
+		// pings of connections made together do not come in bursts.
+		nextPing: now.Add(rand.N(g.cfg.HeartbeatInterval) + 1),
 	}
 	c.lastWrite.Store(g.clock.Load())
 	// A cancellation of c.ctx ends a blocking write in flight (its
@@ -169,21 +174,25 @@ func (c *conn) startWriterLocked() {
 	}
 }
 
-// enqueueLocked sends frame, which holds n messages (frames back to back):
-// straight to the socket when nothing is queued and the socket takes it at
-// once, else into the queue for the writer. It returns false when the
-// queue would hold more than SendQueue messages (a run of more is taken
-// into an empty queue). qmu is held.
+// enqueueLocked sends frame, which holds n messages (frames back to back;
+// 0 for a control frame, which the client's app does not see and which is
+// neither counted nor taken as a sign of life by the heartbeat): straight
+// to the socket when nothing is queued and the socket takes it at once,
+// else into the queue for the writer. It returns false when the queue
+// would hold more than SendQueue messages (a run of more is taken into an
+// empty queue). qmu is held.
 func (c *conn) enqueueLocked(frame []byte, n int) bool {
 	if c.closeReq || c.broken {
 		return true // closing or broken: the rest is not sent
 	}
 	if !c.writing && len(c.queue) == 0 && c.sock.raw != nil && c.sock.wmu.TryLock() {
-		n, err := c.sock.tryWrite(frame)
+		w, err := c.sock.tryWrite(frame)
 		switch {
 		case err == nil:
 			c.sock.wmu.Unlock()
-			c.lastWrite.Store(c.g.clock.Load())
+			if n > 0 {
+				c.lastWrite.Store(c.g.clock.Load())
+			}
 			return true
 		case err != errWouldBlock:
 			c.sock.wmu.Unlock()
@@ -192,14 +201,14 @@ func (c *conn) enqueueLocked(frame []byte, n int) bool {
 			return true
 		}
 		c.g.Stats.SocketFull.Add(1)
-		if n > 0 {
+		if w > 0 {
 			// Part of the frame is out: nothing else may reach the
 			// socket before its rest, so the writer inherits wmu.
 			c.holdsW = true
 		} else {
 			c.sock.wmu.Unlock()
 		}
-		frame = frame[n:]
+		frame = frame[w:]
 	}
 	if c.queued > 0 && c.queued+n > c.g.cfg.SendQueue {
 		return false
@@ -290,7 +299,7 @@ func (c *conn) writeLoop() {
 			c.qmu.Unlock()
 			return
 		}
-		batch, held := c.queue, c.holdsW
+		batch, held, msgs := c.queue, c.holdsW, c.queued
 		c.queue, c.spare, c.holdsW, c.queued = c.spare, nil, false, 0
 		if c.room != nil {
 			close(c.room)
@@ -307,7 +316,7 @@ func (c *conn) writeLoop() {
 		if err != nil {
 			c.broken = true
 			c.cancel()
-		} else {
+		} else if msgs > 0 {
 			c.lastWrite.Store(c.g.clock.Load())
 		}
 		if cap(batch) <= 16 {
@@ -350,30 +359,35 @@ func (c *conn) writeClose() {
 // keepalive is called by the gateway's keepalive goroutine every tick: it
 // sends a heartbeat when nothing was written for most of an interval, and
 // pings the client every interval; a client that does not answer within
-// half an interval is dead (detected within 1.5 intervals).
+// half an interval is dead (detected within 1.5 intervals, plus a tick).
+// The ping is a frame like any other on the send path (no goroutine, no
+// timer); coder/websocket's reader counts the pongs (see Gateway.accept).
 func (c *conn) keepalive(now time.Time, heartbeat func() []byte) {
 	interval := c.g.cfg.HeartbeatInterval
-	if now.UnixNano()-c.lastWrite.Load() >= int64(interval*9/10) {
+	clock := now.UnixNano()
+	if clock-c.lastWrite.Load() >= int64(interval*9/10) {
 		c.trySend(heartbeat(), 1)
+	}
+	if c.pingAt != 0 {
+		if c.pongs.Load() == c.pongsAtPing {
+			if clock-c.pingAt >= int64(interval/2) {
+				c.g.lg.Debug("client did not answer ping", "user", c.user.ID)
+				c.closeWith(protocol.CloseDead, "no answer to ping", nil)
+			}
+			return
+		}
+		c.pingAt = 0
 	}
 	if now.Before(c.nextPing) {
 		return
 	}
 	c.nextPing = now.Add(interval)
-	if !c.pinging.CompareAndSwap(false, true) {
-		return
-	}
-	go func() {
-		defer c.pinging.Store(false)
-		ctx, cancel := context.WithTimeout(c.ctx, interval/2)
-		err := c.ws.Ping(ctx)
-		cancel()
-		if err != nil && c.ctx.Err() == nil {
-			c.g.lg.Debug("client did not answer ping", "user", c.user.ID, "err", err)
-			c.closeWith(protocol.CloseDead, "no answer to ping", nil)
-		}
-	}()
+	c.pingAt, c.pongsAtPing = clock, c.pongs.Load()
+	c.trySend(pingFrame, 0)
 }
+
+// pingFrame is a WebSocket ping with no payload (RFC 6455 section 5.5.2).
+var pingFrame = []byte{0x89, 0x00}
 
 func (c *conn) readLoop() {
 	for {

@@ -2,10 +2,12 @@ package gateway_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -141,4 +143,98 @@ func dialSmallBuffer(t *testing.T, tn *testnode.Node, token string) *testnode.Cl
 	ws.SetReadLimit(protocol.MaxClientReadBytes)
 	t.Cleanup(func() { ws.CloseNow() })
 	return &testnode.Client{T: t, WS: ws}
+}
+
+// TestPingsFindSilentClients: the server pings every interval, a frame on
+// the send path like any other. A client that answers stays connected
+// and keeps getting heartbeats (a ping is not one: a browser app never
+// sees pings); one that stops answering is closed as dead within 1.5
+// intervals of a ping (the first ping goes out within the first interval).
+func TestPingsFindSilentClients(t *testing.T) {
+	const interval = 300 * time.Millisecond
+	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.HeartbeatInterval = interval })
+	dead := func() int64 {
+		v, ok := tn.Gateway.Stats.Closed.Load(protocol.CloseDead)
+		if !ok {
+			return 0
+		}
+		return v.(*atomic.Int64).Load()
+	}
+	tokA, _ := tn.SignIn(t, "Ada")
+	tokB, _ := tn.SignIn(t, "Bob")
+	var pingsA, pingsB atomic.Int64
+	dial := func(tok string, pings *atomic.Int64, answer bool) *websocket.Conn {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ws, _, err := websocket.Dial(ctx, tn.WSURL(), &websocket.DialOptions{
+			Subprotocols: []string{protocol.Subprotocol},
+			HTTPHeader:   http.Header{"Authorization": {"Bearer " + tok}},
+			OnPingReceived: func(context.Context, []byte) bool {
+				pings.Add(1)
+				return answer
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ws.CloseNow() })
+		return ws
+	}
+	a := dial(tokA, &pingsA, true)
+	b := dial(tokB, &pingsB, false)
+	// Both read (coder/websocket sees control frames only while reading).
+	type result struct {
+		heartbeats int
+		maxGap     time.Duration
+		err        error
+	}
+	read := func(ws *websocket.Conn, d time.Duration) <-chan result {
+		ch := make(chan result, 1)
+		go func() {
+			var r result
+			ctx, cancel := context.WithTimeout(context.Background(), d)
+			defer cancel()
+			last := time.Now()
+			for {
+				_, msg, err := ws.Read(ctx)
+				if err != nil {
+					r.err = err
+					ch <- r
+					return
+				}
+				if m, err := protocol.Decode(msg); err == nil {
+					if _, ok := m.(protocol.Heartbeat); ok {
+						r.heartbeats++
+					}
+				}
+				r.maxGap = max(r.maxGap, time.Since(last))
+				last = time.Now()
+			}
+		}()
+		return ch
+	}
+	const watch = 10 * interval
+	ra, rb := read(a, watch), read(b, watch)
+	start := time.Now()
+	resB := <-rb
+	// A dead peer gets no close handshake: the server drops the socket.
+	if errors.Is(resB.err, context.DeadlineExceeded) {
+		t.Fatalf("the client that does not answer pings is still connected after %v", watch)
+	}
+	t.Logf("the silent client was dropped after %v (%v)", time.Since(start).Round(time.Millisecond), resB.err)
+	resA := <-ra
+	if !errors.Is(resA.err, context.DeadlineExceeded) {
+		t.Fatalf("the client that answers pings was cut: %v", resA.err)
+	}
+	if pingsA.Load() < 5 || pingsB.Load() < 1 {
+		t.Fatalf("pings: %d to the live client in %v, %d to the silent one", pingsA.Load(), watch, pingsB.Load())
+	}
+	// A heartbeat at least every interval (plus the keepalive tick and
+	// some scheduling slack), pings or not.
+	if resA.heartbeats < 8 || resA.maxGap > interval*3/2 {
+		t.Fatalf("the live client got %d heartbeats in %v, longest silence %v", resA.heartbeats, watch, resA.maxGap)
+	}
+	if n := dead(); n != 1 {
+		t.Fatalf("%d connections closed as dead, want 1", n)
+	}
 }

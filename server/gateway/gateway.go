@@ -168,9 +168,17 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hw := &hijackWriter{ResponseWriter: w}
+	// lc is set before the connection's reader starts; OnPongReceived is
+	// called by the reader (or, nil, by the close of a refused one).
+	var lc *conn
 	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		Subprotocols:   []string{protocol.Subprotocol},
 		OriginPatterns: g.cfg.OriginPatterns,
+		OnPongReceived: func(context.Context, []byte) {
+			if lc != nil {
+				lc.pongs.Add(1)
+			}
+		},
 	})
 	if err != nil {
 		g.lg.Debug("websocket accept failed", "err", err)
@@ -190,6 +198,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cn := newConn(g, c, hw.s, u)
+	lc = cn
 	g.mu.Lock()
 	if b := time.Now().UnixMilli() / 100; b != g.bucket {
 		g.bucket, g.bucketN = b, 0
