@@ -71,7 +71,7 @@ func (s *sock) tryWrite(p []byte) (int, error) {
 // descriptor; it always returns true (never wait for writability here).
 func (s *sock) rawWrite(fd uintptr) bool {
 	for s.wn < len(s.wbuf) {
-		m, err := syscall.Write(int(fd), s.wbuf[s.wn:])
+		m, err := send(fd, s.wbuf[s.wn:])
 		switch {
 		case err == syscall.EINTR:
 			continue
