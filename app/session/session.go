@@ -127,6 +127,7 @@ type Session struct {
 	subbed   map[string]bool      // feeds caught up on the current connection
 
 	kick     chan struct{}      // retry now / went online
+	probe    chan struct{}      // check the current connection (Probe)
 	stopConn context.CancelFunc // ends the current connection
 }
 
@@ -161,6 +162,7 @@ func New(cfg Config) *Session {
 		subAt:    map[string]time.Time{},
 		subbed:   map[string]bool{},
 		kick:     make(chan struct{}, 1),
+		probe:    make(chan struct{}, 1),
 		status:   Status{State: StateConnecting},
 	}
 	s.box.load(cfg.Store)
@@ -346,6 +348,22 @@ func (s *Session) WaitAck(ctx context.Context, op string) (protocol.Ack, error) 
 func (s *Session) RetryNow() {
 	select {
 	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Probe checks a connection that looks live but may have died silently
+// (a tab shown again after being hidden, the network back): the session
+// asks the server for a heartbeat and, if nothing arrives within
+// protocol.ProbeTimeout, drops the connection and reconnects, instead of
+// waiting up to the heartbeat deadline (15 s). It does nothing unless the
+// session is live.
+func (s *Session) Probe() {
+	if s.Status().State != StateLive {
+		return
+	}
+	select {
+	case s.probe <- struct{}{}:
 	default:
 	}
 }
@@ -539,6 +557,7 @@ func (e goAwayErr) Error() string { return "server closed the connection: " + e.
 
 var (
 	errDead    = errors.New("no traffic from the server within the heartbeat deadline")
+	errProbe   = errors.New("no answer from the server to a probe")
 	errGap     = errors.New("missed events (gap in positions); resuming")
 	errWoke    = errors.New("the clock jumped (woke from sleep); reconnecting")
 	errOffline = errors.New("the browser went offline")
@@ -633,6 +652,11 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 	interval := protocol.HeartbeatInterval
 	dead := time.NewTimer(protocol.DeadAfter(interval))
 	defer dead.Stop()
+	deadAt, probing := time.Now().Add(protocol.DeadAfter(interval)), false
+	alive := func(d time.Duration) { // traffic: the deadline moves to d from now
+		dead.Reset(d)
+		deadAt, probing = time.Now().Add(d), false
+	}
 	beat := time.NewTicker(interval)
 	defer beat.Stop()
 	// Changed feeds are written to the store at most every FlushInterval.
@@ -653,14 +677,26 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 		case err := <-readErr:
 			return connected, window, fmt.Errorf("session: connection lost: %w", err)
 		case <-dead.C:
+			if probing {
+				return connected, window, errProbe
+			}
 			return connected, window, errDead
 		case <-beat.C:
 			s.write(c, protocol.Heartbeat{Time: time.Now().UnixMilli()})
+		case <-s.probe:
+			if err := s.write(c, protocol.Heartbeat{Time: time.Now().UnixMilli(), Probe: true}); err != nil {
+				return connected, window, err
+			}
+			if time.Until(deadAt) > protocol.ProbeTimeout {
+				dead.Reset(protocol.ProbeTimeout)
+				deadAt = time.Now().Add(protocol.ProbeTimeout)
+			}
+			probing = true
 		case <-flush.C:
 			flushArmed = false
 			s.flush()
 		case b := <-frames:
-			dead.Reset(protocol.DeadAfter(interval))
+			alive(protocol.DeadAfter(interval))
 			m, err := protocol.Decode(b)
 			if err != nil {
 				s.cfg.Logf("session: bad message from server: %v", err)
@@ -671,7 +707,7 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 				if w.HeartbeatMS > 0 {
 					interval = time.Duration(w.HeartbeatMS) * time.Millisecond
 					beat.Reset(interval)
-					dead.Reset(protocol.DeadAfter(interval))
+					alive(protocol.DeadAfter(interval))
 				}
 			}
 			if !flushArmed {

@@ -198,6 +198,22 @@ func (c *client) retryNow() {
 	}
 }
 
+// wake is for a page that may have been away (shown again, restored from
+// the back-forward cache): a session waiting to reconnect tries at once,
+// and a live one probes its connection, which may have died silently
+// meanwhile (an answer within protocol.ProbeTimeout, or it reconnects).
+func (c *client) wake() {
+	s := c.session()
+	if s == nil {
+		return
+	}
+	if s.Status().State == session.StateLive {
+		s.Probe()
+		return
+	}
+	c.retryNow()
+}
+
 var watchOnce sync.Once
 
 // watchBrowser listens to the window's online, offline, visibilitychange
@@ -219,16 +235,21 @@ func watchBrowser() {
 			})
 			win.Call("addEventListener", event, fn)
 		}
-		on("online", func(app.Value) { go cl.setOnline(true) })
+		on("online", func(app.Value) {
+			go func() {
+				cl.setOnline(true)
+				cl.wake() // a connection kept through the change may be dead
+			}()
+		})
 		on("offline", func(app.Value) { go cl.setOnline(false) })
 		on("pageshow", func(ev app.Value) {
 			if ev.Get("persisted").Truthy() {
-				go cl.retryNow()
+				go cl.wake()
 			}
 		})
 		app.Window().Get("document").Call("addEventListener", "visibilitychange", app.FuncOf(func(app.Value, []app.Value) any {
 			if app.Window().Get("document").Get("visibilityState").String() == "visible" {
-				go cl.retryNow()
+				go cl.wake()
 			}
 			return nil
 		}))

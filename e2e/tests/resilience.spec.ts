@@ -448,3 +448,66 @@ test('the connection details panel', async ({ browser }) => {
   await expect(toggle).toBeFocused();
   await ctx.close();
 });
+
+test.describe('a page shown again', () => {
+  // The default heartbeat (10 s): without a probe, a silently dead
+  // connection would be noticed only after 15 s.
+  let srv: ServerState;
+  let proxy: FaultProxy;
+  test.beforeAll(async () => {
+    srv = await startExtraServer('heartbeat-default', []);
+    proxy = await FaultProxy.start(`127.0.0.1:${srv.port}`, path.join(artifacts, 'faultproxy-probe.log'));
+  });
+  test.afterAll(async () => {
+    await proxy?.stop();
+    if (srv) await stopExtraServer(srv);
+  });
+
+  test('probes its connection: one that died silently while hidden is replaced within seconds', async ({ browser }) => {
+    const feed = feedName('probe');
+    const ctxA = await browser.newContext({ baseURL: proxy.url });
+    const ctxB = await browser.newContext({ baseURL: srv.url });
+    const a = await join(ctxA, 'Ada', feed);
+    const b = await join(ctxB, 'Bob', feed);
+    await post(b, 'before hiding');
+    await expect(article(a, 'before hiding')).toBeVisible();
+    await emulateVisibility(a);
+    await recordStatus(a);
+
+    // Shown again on a healthy connection: the server answers the probe
+    // and nothing changes.
+    await a.evaluate(() => (window as any).__hide());
+    await a.evaluate(() => (window as any).__show());
+    await a.waitForTimeout(4000);
+    await expect(status(a)).toHaveText(/^Live/);
+    expect((await statusLog(a)).map((e) => e.text.replace(/ —.*|…/, ''))).toEqual(['Live']);
+
+    // Hidden, the network goes silent (no close, no error), and Bob posts.
+    await a.evaluate(() => (window as any).__hide());
+    await proxy.blackhole(true);
+    await post(b, 'while Ada was away');
+    await a.waitForTimeout(1000);
+    await expect(status(a)).toHaveText(/^Live/); // it cannot know yet
+    const shownAt = Date.now();
+    await a.evaluate(() => (window as any).__show());
+    await expect(status(a)).toHaveText(/^Reconnecting/, { timeout: 15_000 });
+    const noticed = (await statusLog(a)).find((e) => e.text.startsWith('Reconnecting'))!;
+    const detectMs = noticed.t - shownAt;
+    await proxy.blackhole(false);
+    await expect(status(a)).toHaveText(/^Live/, { timeout: 30_000 });
+    record('probe', {
+      shownToReconnectingMs: detectMs,
+      probeTimeoutMs: 3000,
+      heartbeatDeadlineMs: 15000,
+      note: 'ms from visibilitychange (visible) on a silently dead connection to the indicator saying Reconnecting',
+    });
+    // The probe's answer is due within 3 s; the heartbeat deadline would
+    // have been 15 s.
+    expect(detectMs).toBeGreaterThanOrEqual(2500);
+    expect(detectMs).toBeLessThan(6000);
+    await expectOnce(a, 'before hiding');
+    await expectOnce(a, 'while Ada was away');
+    await ctxA.close();
+    await ctxB.close();
+  });
+});

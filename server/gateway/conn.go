@@ -476,6 +476,9 @@ func (c *conn) handle(m protocol.Message) error {
 		}
 		return c.sendMsg(ack)
 	case protocol.Heartbeat:
+		if m.Probe {
+			return c.sendMsg(protocol.Heartbeat{Time: time.Now().UnixMilli()})
+		}
 		return nil
 	default:
 		return c.sendMsg(protocol.Errorf(protocol.CodeUnknownType, "%q is a server message; clients may not send it", m.MsgType()))

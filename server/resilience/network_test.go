@@ -32,23 +32,32 @@ func closes(tn *testnode.Node, code int) int64 {
 	return v.(*atomic.Int64).Load()
 }
 
-// TestBlackHole: the network between a client and the server goes silent
-// without closing. Both sides notice within 1.5 heartbeat intervals; when
-// the network heals the client reconnects, resumes and misses nothing.
-func TestBlackHole(t *testing.T) {
-	const interval = 200 * time.Millisecond
-	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.HeartbeatInterval = interval })
+// adaBehindProxy starts a node (configured by mod) and a fault proxy in
+// front of it, and returns Ada's client, live on feed "main" through the
+// proxy.
+func adaBehindProxy(t *testing.T, mod func(*node.Config)) (*testnode.Node, *faultproxy.Proxy, *client, protocol.User) {
+	t.Helper()
+	tn := testnode.Start(t, t.TempDir(), mod)
 	proxy, err := faultproxy.New(strings.TrimPrefix(tn.Srv.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer proxy.Close()
+	t.Cleanup(func() { proxy.Close() })
 	token, u := tn.SignIn(t, "Ada")
 	c := startClient(t, clientOpts{
 		url: "ws://" + proxy.Addr() + "/ws", token: token, feeds: []string{"main"},
 		backoff: session.Backoff{Base: 50 * time.Millisecond, Cap: 200 * time.Millisecond},
 	})
 	waitFor(t, 10*time.Second, "live", func() bool { return c.s.Status().State == session.StateLive })
+	return tn, proxy, c, u
+}
+
+// TestBlackHole: the network between a client and the server goes silent
+// without closing. Both sides notice within 1.5 heartbeat intervals; when
+// the network heals the client reconnects, resumes and misses nothing.
+func TestBlackHole(t *testing.T) {
+	const interval = 200 * time.Millisecond
+	tn, proxy, c, u := adaBehindProxy(t, func(c *node.Config) { c.HeartbeatInterval = interval })
 	var want []string
 	next := func() {
 		text := fmt.Sprintf("post %d", len(want))
@@ -159,4 +168,43 @@ func TestThrottledClientConverges(t *testing.T) {
 	waitFor(t, 30*time.Second, "the throttled client to converge", func() bool { return slow.count() >= len(want) })
 	time.Sleep(100 * time.Millisecond)
 	slow.check(t, "throttled client", want)
+}
+
+// TestProbe: a client that doubts its connection (a tab shown again)
+// probes it. Through a network gone silent the probe goes unanswered and
+// the client reconnects within protocol.ProbeTimeout, long before the
+// heartbeat deadline (15 s at the default interval used here); on a
+// healthy connection the server answers and nothing happens.
+func TestProbe(t *testing.T) {
+	tn, proxy, c, u := adaBehindProxy(t, nil)
+	live := func() bool { return c.s.Status().State == session.StateLive }
+	post(t, tn, u, "main", "op0", "before")
+	waitFor(t, 5*time.Second, "the first post", func() bool { return c.count() == 1 })
+
+	// Healthy: probed three times, it stays on the same connection.
+	for range 3 {
+		c.s.Probe()
+		time.Sleep(protocol.ProbeTimeout / 2)
+	}
+	time.Sleep(protocol.ProbeTimeout)
+	if st := c.s.Status(); st.State != session.StateLive || st.Stats.Reconnects != 0 {
+		t.Fatalf("after probes on a healthy connection: %s, %d reconnects", st.State, st.Stats.Reconnects)
+	}
+
+	proxy.BlackHole(true)
+	post(t, tn, u, "main", "op1", "in the silence")
+	start := time.Now()
+	c.s.Probe()
+	noticed := waitFor(t, protocol.DeadAfter(protocol.HeartbeatInterval), "the probe to go unanswered", func() bool { return !live() })
+	t.Logf("unanswered probe noticed after %v (ProbeTimeout %v, heartbeat deadline %v)",
+		time.Since(start).Round(time.Millisecond), protocol.ProbeTimeout, protocol.DeadAfter(protocol.HeartbeatInterval))
+	// Generous for a loaded machine, and still well under the 15 s
+	// deadline that applies without a probe.
+	if noticed > 2*protocol.ProbeTimeout {
+		t.Fatalf("noticed after %v, want about %v", noticed, protocol.ProbeTimeout)
+	}
+	proxy.BlackHole(false)
+	waitFor(t, 10*time.Second, "live again", live)
+	waitFor(t, 5*time.Second, "the post written in the silence", func() bool { return c.count() == 2 })
+	c.check(t, "client", []string{"before", "in the silence"})
 }

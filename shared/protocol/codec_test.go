@@ -28,6 +28,7 @@ func TestRoundTripEveryType(t *testing.T) {
 		Presence{Feed: "main", Online: []User{u}, Count: 1234},
 		GoAway{Reason: "restart", RetryMinMS: 100, RetryMaxMS: 5000},
 		Heartbeat{Time: 123},
+		Heartbeat{Time: 124, Probe: true},
 		Subscribed{Feed: "main", Pos: 77},
 	}
 	seen := map[string]bool{}

@@ -57,6 +57,10 @@ const (
 	// nothing else for this long; the server also sends WebSocket pings at
 	// this interval.
 	HeartbeatInterval = 10 * time.Second
+	// ProbeTimeout is how long a client waits for the answer to a probe
+	// (a heartbeat with probe set) before it treats the connection as
+	// dead and reconnects.
+	ProbeTimeout = 3 * time.Second
 	// DeadAfterIntervals: a side that has received nothing for this many
 	// heartbeat intervals (1.5, i.e. 15 s by default) treats the connection
 	// as dead and closes it (the client then reconnects and resumes).

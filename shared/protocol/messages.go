@@ -224,9 +224,13 @@ type Subscribed struct {
 	Pos  uint64 `json:"pos"`
 }
 
-// Heartbeat keeps an idle connection visibly alive.
+// Heartbeat keeps an idle connection visibly alive. A client's heartbeat
+// with Probe set asks the server for a heartbeat at once: a client that
+// doubts its connection (a tab shown again, the network back) learns
+// within ProbeTimeout instead of a heartbeat deadline.
 type Heartbeat struct {
-	Time int64 `json:"ts"` // sender's clock, Unix milliseconds
+	Time  int64 `json:"ts"` // sender's clock, Unix milliseconds
+	Probe bool  `json:"probe,omitempty"`
 }
 
 func (Hello) MsgType() string       { return TypeHello }
