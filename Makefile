@@ -92,7 +92,7 @@ BENCH_BIN   ?= bin/livefeed-bench
 BENCH_FLAGS ?= -pin -wait-quiet 30s
 BENCH_RUN   = $(BENCH_BIN) bench $(BENCH_FLAGS)
 
-.PHONY: bench-bin bench-go bench-idle bench-fanout bench-ramp bench-feeds bench-storm bench-publish bench-all
+.PHONY: bench-bin bench-go bench-idle bench-fanout bench-ramp bench-feeds bench-storm bench-publish bench-floor bench-all
 
 # The harness and the server it starts are one binary; it does not need
 # the wasm (the server then answers 503 for it).
@@ -136,6 +136,11 @@ bench-storm: bench-bin
 # BENCH_FLAGS='-pin -wait-quiet 30s -sync always' to compare): acknowledged posts per second.
 bench-publish: bench-bin
 	$(BENCH_RUN) -scenario publish -clients 16 -feeds 16 -rates 100,200,400,800,1600 -duration 10s -ramp-max-p99 1s
+
+# The floor under any fan-out here: only sends, 100 B to each of 5,000 and
+# 9,000 loopback sockets, 10 passes/s (CPU per send, time per pass).
+bench-floor:
+	for n in 5000 9000; do $(GO) run ./server/internal/cmd/sendfloor -n $$n -send || exit 1; done
 
 bench-all: bench-go bench-idle bench-fanout bench-ramp bench-feeds bench-storm bench-publish
 

@@ -540,7 +540,7 @@ type buffered struct {
 func (s *subscription) Deliver(fs *hub.Frames) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.left {
+	if s.left || fs.Len() == 0 {
 		return
 	}
 	if fs.Pos(0) == 0 {
