@@ -52,7 +52,9 @@ func startServer(ctx context.Context, cfg *Config, logw io.Writer) (*child, erro
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	args := []string{"serve", "--addr", addr, "--data", filepath.Join(dir, "data"), "--log-level", "warn"}
+	// The publisher is one user posting open-loop over the HTTP API: no
+	// per-user post limit (a server given with --server needs the same).
+	args := []string{"serve", "--addr", addr, "--data", filepath.Join(dir, "data"), "--log-level", "warn", "--post-rate", "0"}
 	if cfg.Sync != "" {
 		args = append(args, "--sync", cfg.Sync)
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 
 	"livefeed/app/session"
@@ -29,6 +31,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics serves /metrics when set.
 	Metrics http.Handler
+	// PostRate limits posts per second per user (bursts of twice as
+	// many): 0 is DefaultPostRate, a negative rate is no limit.
+	PostRate float64
 }
 
 // Server is the HTTP handler.
@@ -36,6 +41,7 @@ type Server struct {
 	cfg      Config
 	mux      *http.ServeMux
 	draining atomic.Bool
+	limit    *limiter // nil: no limit
 }
 
 // New returns the handler with every route registered.
@@ -43,7 +49,10 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	if cfg.PostRate == 0 {
+		cfg.PostRate = DefaultPostRate
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), limit: newLimiter(cfg.PostRate)}
 	s.mux.HandleFunc("POST /api/session", s.signIn)
 	s.mux.HandleFunc("GET /api/session", s.whoAmI)
 	s.mux.HandleFunc("DELETE /api/session", s.signOut)
@@ -185,6 +194,15 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 	if e := decodeBody(w, r, &req); e != nil {
 		writeError(w, http.StatusBadRequest, e)
 		return
+	}
+	if s.limit != nil {
+		if wait := s.limit.take(u.ID); wait > 0 {
+			e := protocol.Errorf(protocol.CodeRateLimited, "more than %g posts per second; send it again later (with the same op, it posts once)", s.cfg.PostRate)
+			e.Op, e.Feed, e.Temporary, e.RetryAfterMS = req.Op, r.PathValue("feed"), true, wait.Milliseconds()+1
+			w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(wait.Seconds())), 10))
+			writeError(w, http.StatusTooManyRequests, e)
+			return
+		}
 	}
 	if req.Op == "" {
 		req.Op = session.NewOpID()

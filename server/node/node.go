@@ -60,8 +60,11 @@ type Config struct {
 	RestartWindow     time.Duration
 	MaxConns          int
 	AcceptRate        float64
-	SendQueue         int
-	OriginPatterns    []string
+	// PostRate limits posts per second per user over the HTTP API:
+	// 0 is httpapi.DefaultPostRate, a negative rate is no limit.
+	PostRate       float64
+	SendQueue      int
+	OriginPatterns []string
 	// App serves the PWA (nil: 404 for everything outside the API).
 	App    http.Handler
 	Logger *slog.Logger
@@ -165,7 +168,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	})
 	n.Handler = httpapi.New(httpapi.Config{
 		Service: n.Service, Signer: signer, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
-		Metrics: metrics.Handler(hist, n.Gateway, n.Service, n.Hub),
+		Metrics:  metrics.Handler(hist, n.Gateway, n.Service, n.Hub),
+		PostRate: cfg.PostRate,
 	})
 	rctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel

@@ -17,6 +17,7 @@ import (
 
 	"livefeed/server/eventlog"
 	"livefeed/server/gateway"
+	"livefeed/server/httpapi"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
@@ -39,6 +40,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	window := fs.Duration("restart-window", envDuration("LIVEFEED_RESTART_WINDOW", gateway.DefaultRestartWindow), "clients are told to come back within this window after a shutdown or when over --max-conns (env LIVEFEED_RESTART_WINDOW)")
 	maxConns := fs.Int("max-conns", envInt("LIVEFEED_MAX_CONNS", 0), "maximum concurrent WebSocket connections, 0 for no cap (env LIVEFEED_MAX_CONNS)")
 	acceptRate := fs.Float64("accept-rate", envFloat("LIVEFEED_ACCEPT_RATE", 0), "maximum new WebSocket connections per second, 0 for no cap; over it clients are told to come back within --restart-window (env LIVEFEED_ACCEPT_RATE)")
+	postRate := fs.Float64("post-rate", envFloat("LIVEFEED_POST_RATE", httpapi.DefaultPostRate), "maximum posts per second per user over the HTTP API, bursts of twice as many; 0 for no limit (env LIVEFEED_POST_RATE)")
 	origins := fs.String("origins", envOr("LIVEFEED_ORIGINS", ""), "comma-separated extra origins allowed to open WebSockets (env LIVEFEED_ORIGINS)")
 	pprofAddr := fs.String("pprof", envOr("LIVEFEED_PPROF", ""), "serve net/http/pprof on this address (e.g. 127.0.0.1:6060; off when empty) (env LIVEFEED_PPROF)")
 	logLevel := fs.String("log-level", envOr("LIVEFEED_LOG_LEVEL", "info"), "debug, info, warn or error (env LIVEFEED_LOG_LEVEL)")
@@ -53,6 +55,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg := node.Config{
 		DataDir: *data, Replicas: *replicas, RetainEvents: *retain, Name: *name,
 		HeartbeatInterval: *heartbeat, RestartWindow: *window, MaxConns: *maxConns, AcceptRate: *acceptRate, Logger: lg,
+		PostRate: *postRate,
+	}
+	if *postRate == 0 {
+		cfg.PostRate = -1 // no limit
 	}
 	mode, err := eventlog.ParseSyncMode(*sync)
 	if err != nil {

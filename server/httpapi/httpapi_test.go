@@ -1,0 +1,85 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"livefeed/server/internal/testnode"
+	"livefeed/server/node"
+	"livefeed/shared/protocol"
+)
+
+// TestPostRateLimit: over the HTTP API a user may post PostRate a second in
+// bursts of twice as many; the next post gets 429 with rate_limited,
+// retry_after_ms and Retry-After, and is not applied; its retry with the
+// same op, after the wait, posts it once.
+func TestPostRateLimit(t *testing.T) {
+	const rate = 1 // bursts of 2: even a slow machine posts two within the second a token takes
+	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.PostRate = rate })
+	ada, _ := tn.SignIn(t, "Ada")
+	bob, _ := tn.SignIn(t, "Bob")
+	post := func(token, op string) (*http.Response, []byte) {
+		body, _ := json.Marshal(map[string]string{"op": op, "text": "post " + op})
+		req, _ := http.NewRequest("POST", tn.Srv.URL+"/api/feeds/main/posts", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp, b.Bytes()
+	}
+	for i := range 2 * rate {
+		if resp, b := post(ada, fmt.Sprint("a", i)); resp.StatusCode != http.StatusOK {
+			t.Fatalf("post %d of the burst: HTTP %d %s", i+1, resp.StatusCode, b)
+		}
+	}
+	resp, b := post(ada, "over")
+	var body struct{ Error protocol.Error }
+	if err := json.Unmarshal(b, &body); err != nil {
+		t.Fatalf("429 body %s: %v", b, err)
+	}
+	if resp.StatusCode != http.StatusTooManyRequests || body.Error.Code != protocol.CodeRateLimited ||
+		body.Error.RetryAfterMS <= 0 || body.Error.RetryAfterMS > 1000/rate+1 || resp.Header.Get("Retry-After") != "1" || body.Error.Op != "over" {
+		t.Fatalf("over the limit: HTTP %d, Retry-After %q, %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+	}
+	if resp, b := post(bob, "b0"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("another user: HTTP %d %s", resp.StatusCode, b)
+	}
+	texts := func() map[string]int {
+		n := map[string]int{}
+		for _, p := range tn.Service.View().Snapshot("main").Posts {
+			n[p.Text]++
+		}
+		return n
+	}
+	if n := texts()["post over"]; n != 0 {
+		t.Fatalf("the refused post was applied %d times", n)
+	}
+	// Retried after the wait, with the same op: posted, once.
+	waitMS := body.Error.RetryAfterMS
+	for {
+		resp, b := post(ada, "over")
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("retry: HTTP %d %s", resp.StatusCode, b)
+		}
+		if waitMS > 5000 {
+			t.Fatalf("still limited after %d ms", waitMS)
+		}
+		json.Unmarshal(b, &body)
+		waitMS += body.Error.RetryAfterMS
+		time.Sleep(time.Duration(body.Error.RetryAfterMS) * time.Millisecond)
+	}
+	if n := texts()["post over"]; n != 1 {
+		t.Fatalf("the retried post is in the feed %d times, want 1", n)
+	}
+}
