@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"livefeed/server/eventlog"
@@ -96,14 +97,25 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
-	n, err := node.Start(ctx, cfg)
-	if err != nil {
-		ln.Close()
-		return err
+	// Served from the start: until the node has loaded its log every
+	// request gets 503 with Retry-After, so that clients coming back after
+	// a restart retry with their backoff instead of waiting in the listen
+	// queue and all being accepted at once when the node is ready.
+	var handler atomic.Pointer[http.Handler]
+	handler.Store(&startingHandler)
+	srv := &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) }),
+		ReadHeaderTimeout: 10 * time.Second,
 	}
-	srv := &http.Server{Handler: n.Handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	n, err := node.Start(ctx, cfg)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	var h http.Handler = n.Handler
+	handler.Store(&h)
 	lg.Info("serving", "addr", ln.Addr().String(), "data", *data, "version", version)
 	select {
 	case err := <-errc:
@@ -121,6 +133,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	lg.Info("stopped")
 	return nil
 }
+
+// startingHandler answers every request while the node starts.
+var startingHandler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, "starting: the server is loading its log; try again in a moment", http.StatusServiceUnavailable)
+})
 
 func envInt(key string, def int) int {
 	if v, ok := os.LookupEnv(key); ok {
