@@ -591,18 +591,23 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 	s.mu.Lock()
 	s.stopConn = stop
 	s.mu.Unlock()
-	frames := make(chan []byte, 16)
-	readErr := make(chan error, 1)
+	// What the reader reads, in order: messages, then the error that ended
+	// the connection (one channel, so that a goaway written just before
+	// the close frame is handled before the close).
+	type read struct {
+		b   []byte
+		err error
+	}
+	frames := make(chan read, 16)
 	go func() {
 		for {
 			_, b, err := c.Read(cctx)
-			if err != nil {
-				readErr <- err
+			select {
+			case frames <- read{b, err}:
+			case <-cctx.Done():
 				return
 			}
-			select {
-			case frames <- b:
-			case <-cctx.Done():
+			if err != nil {
 				return
 			}
 		}
@@ -674,8 +679,6 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 			return connected, window, errOffline
 		case <-clock.jumped:
 			return connected, window, errWoke
-		case err := <-readErr:
-			return connected, window, fmt.Errorf("session: connection lost: %w", err)
 		case <-dead.C:
 			if probing {
 				return connected, window, errProbe
@@ -695,7 +698,11 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 		case <-flush.C:
 			flushArmed = false
 			s.flush()
-		case b := <-frames:
+		case r := <-frames:
+			if r.err != nil {
+				return connected, window, fmt.Errorf("session: connection lost: %w", r.err)
+			}
+			b := r.b
 			alive(protocol.DeadAfter(interval))
 			m, err := protocol.Decode(b)
 			if err != nil {

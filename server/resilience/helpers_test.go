@@ -19,9 +19,17 @@ type client struct {
 	pos    map[string]uint64 // last applied live event per feed (0 before any)
 	errs   []string
 	lives  []time.Time // when the session became Live (each welcome)
+	tries  []try       // each reconnect scheduled (Status.NextTry and LastError)
 	live   bool
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// try is a reconnect the session scheduled: when, and why (the error that
+// ended the connection before it).
+type try struct {
+	at  time.Time
+	why string
 }
 
 type clientOpts struct {
@@ -37,10 +45,15 @@ func startClient(t testing.TB, o clientOpts) *client {
 		InitialMode: protocol.ModeLive,
 		OnUpdate: func(u session.Update) {
 			if u.Kind == session.UpdateStatus {
-				live := c.s.Status().State == session.StateLive
+				st := c.s.Status()
+				live := st.State == session.StateLive
 				c.mu.Lock()
 				if live && !c.live {
 					c.lives = append(c.lives, time.Now())
+				}
+				if st.State == session.StateReconnecting && !st.NextTry.IsZero() &&
+					(len(c.tries) == 0 || !c.tries[len(c.tries)-1].at.Equal(st.NextTry)) {
+					c.tries = append(c.tries, try{st.NextTry, st.LastError})
 				}
 				c.live = live
 				c.mu.Unlock()

@@ -22,8 +22,9 @@ import (
 
 // TestReconnectStorm: 2,000 clients on one feed; the server restarts
 // (SIGTERM, telling clients to come back within 2 s) while a writer keeps
-// posting. Every client is back, resumed, with every event exactly once, and
-// reconnects are spread over the window instead of arriving at once.
+// posting. Every client is back, resumed, with every event exactly once;
+// every client had the goaway and scheduled its reconnect within the window,
+// so that reconnects are spread over it instead of arriving at once.
 func TestReconnectStorm(t *testing.T) {
 	const (
 		N      = 2000
@@ -112,24 +113,61 @@ func TestReconnectStorm(t *testing.T) {
 	for k := slices.Min(keys); k <= slices.Max(keys); k++ {
 		hist = append(hist, buckets[k])
 	}
-	// Each client comes back after U[0, window] plus its own full-jitter
-	// backoff: spread uniformly, N clients over the window make
-	// N·100ms/window = 100 per 100 ms. Clients that came back while the
-	// server was still starting (about D = 0.5 s of the window) retry once
-	// more within a second, adding up to N·D/window·(100ms/1s) = 50 per
-	// 100 ms for a while; with the randomness of 2,000 draws and the
-	// server accepting in bursts on a busy 2-core machine, the bound is 3×
-	// the uniform rate. Without the window all of them would arrive within
-	// the first backoff step (≤ 500 ms): 400 per 100 ms on average.
-	bound := 3 * N * int(100*time.Millisecond) / int(window)
+	// When each client scheduled its first attempt after the goaway: the
+	// spreading as the clients decided it, whatever the machine did then.
+	// Each must have had the goaway (written just before the close frame)
+	// to know the window.
+	scheduled := map[int64]int{}
+	nScheduled, noGoaway := 0, 0
+	var noGoawayWhy string
+	for _, c := range clients {
+		c.mu.Lock()
+		for _, tr := range c.tries {
+			if tr.at.After(restartAt) {
+				scheduled[int64(tr.at.Sub(restartAt)/(100*time.Millisecond))]++
+				nScheduled++
+				if !strings.Contains(tr.why, "server closed the connection: restart") {
+					noGoaway++
+					noGoawayWhy = tr.why
+				}
+				break
+			}
+		}
+		c.mu.Unlock()
+	}
+	schedPeak := 0
+	for _, n := range scheduled {
+		schedPeak = max(schedPeak, n)
+	}
+	// Each client schedules its first attempt at U[0, window] plus its own
+	// full-jitter backoff step: spread uniformly, N clients over the window
+	// make N·100ms/window = 100 per 100 ms; the peak of 2,000 draws
+	// measured 106-124 in 11 runs. Without the window all of them come
+	// within the first backoff step (≤ 500 ms): 400 per 100 ms on average,
+	// a peak of 391-420 measured. The bound, 2.5× the uniform rate, lies
+	// between the two.
+	//
+	// The server's accept peak is logged, not asserted: on this 2-core
+	// machine, shared by the server and this 2,000-session process, stalls
+	// of either bunch the arrivals. With the window it measured 151-307
+	// per 100 ms (174-266 once every client had its goaway, see above),
+	// without it 318-461: it cannot tell the two apart reliably.
+	bound := 5 * N * int(100*time.Millisecond) / int(window) / 2
 	t.Logf("storm: %d clients, server back after %v, all resumed after %v", N, restarted.Round(time.Millisecond), allBack.Round(time.Millisecond))
-	t.Logf("server: peak %d upgrades accepted within 100 ms (bound %d), %d accepts in all", serverPeak, bound, metric(t, srv, "livefeed_accepts_total"))
+	t.Logf("first attempts after the goaway: %d scheduled, peak %d within 100 ms (bound %d)", nScheduled, schedPeak, bound)
+	t.Logf("server: peak %d upgrades accepted within 100 ms, %d accepts in all", serverPeak, metric(t, srv, "livefeed_accepts_total"))
 	t.Logf("client welcomes per 100 ms (as this busy process saw them): peak %d: %v", peak, hist)
 	if len(connects) < N {
 		t.Errorf("%d reconnections seen, want at least %d", len(connects), N)
 	}
-	if serverPeak > bound {
-		t.Errorf("peak %d accepts in 100 ms exceeds %d", serverPeak, bound)
+	if nScheduled < N {
+		t.Errorf("%d clients scheduled a reconnect after the goaway, want %d", nScheduled, N)
+	}
+	if noGoaway > 0 {
+		t.Errorf("%d clients reconnected without the goaway's window, e.g. after %q", noGoaway, noGoawayWhy)
+	}
+	if schedPeak > bound {
+		t.Errorf("%d reconnects scheduled within 100 ms, more than %d: not spread over the window", schedPeak, bound)
 	}
 }
 
