@@ -653,12 +653,27 @@ func (j *JetStream) SaveSnapshot(ctx context.Context, seq uint64, data []byte) e
 	return nil
 }
 
+// snapshotWait bounds how long LoadSnapshot waits for the snapshot bucket's
+// stream to answer (no responders: a cluster still electing its leader).
+const snapshotWait = 10 * time.Second
+
 // LoadSnapshot implements Log.
 func (j *JetStream) LoadSnapshot(ctx context.Context) (uint64, []byte, error) {
 	if j.isClosed() {
 		return 0, nil, ErrClosed
 	}
 	res, err := j.snaps.Get(ctx, snapshotObject)
+	// Right after a cluster starts (or the bucket's stream changes leader)
+	// nobody may answer yet: wait for it, up to snapshotWait.
+	for wait, waited := 25*time.Millisecond, time.Duration(0); errors.Is(err, nats.ErrNoResponders) && waited < snapshotWait; wait = min(2*wait, 500*time.Millisecond) {
+		select {
+		case <-ctx.Done():
+			return 0, nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		waited += wait
+		res, err = j.snaps.Get(ctx, snapshotObject)
+	}
 	if err != nil {
 		if errors.Is(err, jetstream.ErrObjectNotFound) {
 			return 0, nil, ErrNotFound
