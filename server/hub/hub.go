@@ -119,7 +119,8 @@ func (h *Hub) Publish(feed string, pos uint64, msg []byte) {
 }
 
 // Wait waits until every event published so far has been offered to every
-// subscriber.
+// subscriber. It must not run concurrently with Publish (tests and
+// benchmarks call it between publishing and checking).
 func (h *Hub) Wait() { h.sweeps.Wait() }
 
 // Join adds a subscriber of feed for user u and announces presence if u
