@@ -51,7 +51,8 @@ const (
 	PresenceSubject = "livefeed.presence"
 	// MaxSharedUsers caps the users one node lists for one feed (so a
 	// message stays well under NATS's 1 MB payload limit with typical
-	// names); the announcement's count still includes the others. As it
+	// names, and under the server's limit always: a longer list is cut
+	// to fit); the announcement's count still includes the others. As it
 	// is far above protocol.MaxPresenceList, the merged list every node
 	// shows is exact; only the count may count twice a user who is among
 	// the unlisted on one node and also online on another.
@@ -216,6 +217,13 @@ func localOut(feed string, f *feedSubs, want bool) out {
 
 func (c *cluster) publish(o out) {
 	b, err := json.Marshal(beat{Node: c.node, Online: o.users, Count: o.count, TTLMS: PresenceExpiry.Milliseconds(), Want: o.want})
+	// Over the NATS server's payload limit (1 MB by default; long names
+	// can get there below MaxSharedUsers) the list is cut, keeping the
+	// first users by name (those the merged presence shows) and the count.
+	for limit := c.nc.MaxPayload(); err == nil && limit > 0 && int64(len(b)) > limit && len(o.users) > 0; {
+		o.users = o.users[:int64(len(o.users))*limit/int64(len(b))*9/10]
+		b, err = json.Marshal(beat{Node: c.node, Online: o.users, Count: o.count, TTLMS: PresenceExpiry.Milliseconds(), Want: o.want})
+	}
 	if err != nil {
 		return
 	}

@@ -2,9 +2,11 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,9 +20,14 @@ import (
 
 // startNATS runs a plain NATS server (no JetStream: presence uses core NATS)
 // on a free port.
-func startNATS(t *testing.T) *server.Server {
+func startNATS(t *testing.T) *server.Server { return startNATSWith(t, server.Options{}) }
+
+// startNATSWith starts a NATS server with opts (on a free loopback port,
+// quiet).
+func startNATSWith(t *testing.T, opts server.Options) *server.Server {
 	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	opts.Host, opts.Port, opts.NoLog, opts.NoSigs = "127.0.0.1", -1, true, true
+	s, err := server.NewServer(&opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,4 +346,31 @@ func TestClusterPresenceCountAndBoundedList(t *testing.T) {
 		p := a.Presence("main")
 		return p.Count == 2*L+1+1+998 && slices.Equal(p.Online, want)
 	})
+}
+
+// TestClusterPresenceOverPayloadLimit: a node whose list of users does not
+// fit in one NATS message (the server's max_payload, 1 MB by default, here
+// 64 KiB) announces the first of them by name and the full count, and the
+// other nodes show the right presence.
+func TestClusterPresenceOverPayloadLimit(t *testing.T) {
+	t.Parallel()
+	s := startNATSWith(t, server.Options{MaxPayload: 64 << 10})
+	a, b := startHub(t, s, "a"), startHub(t, s, "b")
+	// 2,000 users with 40-character names: about 170 KB of list.
+	const n = 2000
+	long := strings.Repeat("é", 30)
+	for i := range n {
+		a.Join("main", &sink{}, protocol.User{ID: fmt.Sprintf("u%05d", i), Name: fmt.Sprintf("%s %05d", long, i)})
+	}
+	sb := &sink{}
+	b.Join("main", sb, bob)
+	waitUntil(t, 10*time.Second, "node b to count node a's users", func() bool {
+		p := b.Presence("main")
+		return p.Count == n+1 && len(p.Online) == protocol.MaxPresenceList
+	})
+	p := b.Presence("main")
+	// Sorted by name: "Bob" first, then node a's first users.
+	if p.Online[0].Name != "Bob" || p.Online[1].ID != "u00000" || p.Online[protocol.MaxPresenceList-1].ID != fmt.Sprintf("u%05d", protocol.MaxPresenceList-2) {
+		t.Fatalf("node b lists %v ... %v", p.Online[:2], p.Online[len(p.Online)-1])
+	}
 }
