@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"livefeed/server/hub"
+	"livefeed/server/internal/tokenbucket"
 	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
@@ -66,9 +67,8 @@ type conn struct {
 
 	readErr error // why the reader stopped
 
-	bad    int     // malformed messages in a row
-	tokens float64 // action rate limiter
-	refill time.Time
+	bad     int                // malformed messages in a row
+	actions tokenbucket.Bucket // ActionRate, ActionBurst
 }
 
 func newConn(g *Gateway, ws *websocket.Conn, s *sock, u protocol.User) *conn {
@@ -80,7 +80,7 @@ func newConn(g *Gateway, ws *websocket.Conn, s *sock, u protocol.User) *conn {
 		done:    make(chan struct{}),
 		closing: make(chan struct{}),
 		subs:    map[string]*subscription{},
-		tokens:  ActionBurst, refill: now,
+		actions: tokenbucket.Full(ActionBurst, now),
 		// The first ping at a random point of the first interval: the
 		// pings of connections made together do not come in bursts.
 		nextPing: now.Add(rand.N(g.cfg.HeartbeatInterval) + 1),
@@ -487,14 +487,7 @@ func (c *conn) handle(m protocol.Message) error {
 
 // takeToken returns 0 when an action may proceed, else how long to wait.
 func (c *conn) takeToken() time.Duration {
-	now := time.Now()
-	c.tokens = min(ActionBurst, c.tokens+now.Sub(c.refill).Seconds()*ActionRate)
-	c.refill = now
-	if c.tokens >= 1 {
-		c.tokens--
-		return 0
-	}
-	return time.Duration((1 - c.tokens) / ActionRate * float64(time.Second))
+	return c.actions.Take(time.Now(), ActionRate, ActionBurst)
 }
 
 func (c *conn) subscribe(sub protocol.Sub) error {

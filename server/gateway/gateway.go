@@ -21,6 +21,7 @@ import (
 	"livefeed/server/auth"
 	"livefeed/server/feed"
 	"livefeed/server/hub"
+	"livefeed/server/internal/tokenbucket"
 	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
@@ -99,8 +100,7 @@ type Gateway struct {
 	stop          chan struct{} // closed by Shutdown: stops keepalive
 	clock         atomic.Int64  // Unix ns, updated every keepalive tick (cheaper than time.Now per write)
 
-	tokens float64 // accept-rate limiter
-	refill time.Time
+	accepts tokenbucket.Bucket // AcceptRate, AcceptBurst
 
 	bucket  int64 // current 100 ms interval (unix time / 100 ms)
 	bucketN int64 // upgrades in it
@@ -145,7 +145,7 @@ func New(cfg Config) *Gateway {
 	if cfg.AcceptBurst <= 0 {
 		cfg.AcceptBurst = max(1, int(cfg.AcceptRate))
 	}
-	g := &Gateway{cfg: cfg, lg: cfg.Logger, conns: map[*conn]struct{}{}, stop: make(chan struct{}), tokens: float64(cfg.AcceptBurst), refill: time.Now()}
+	g := &Gateway{cfg: cfg, lg: cfg.Logger, conns: map[*conn]struct{}{}, stop: make(chan struct{}), accepts: tokenbucket.Full(float64(cfg.AcceptBurst), time.Now())}
 	g.clock.Store(time.Now().UnixNano())
 	return g
 }
@@ -283,17 +283,7 @@ func (g *Gateway) keepalive() {
 
 // takeAcceptLocked applies the accept-rate limit.
 func (g *Gateway) takeAcceptLocked() bool {
-	if g.cfg.AcceptRate <= 0 {
-		return true
-	}
-	now := time.Now()
-	g.tokens = min(float64(g.cfg.AcceptBurst), g.tokens+now.Sub(g.refill).Seconds()*g.cfg.AcceptRate)
-	g.refill = now
-	if g.tokens < 1 {
-		return false
-	}
-	g.tokens--
-	return true
+	return g.cfg.AcceptRate <= 0 || g.accepts.Take(time.Now(), g.cfg.AcceptRate, float64(g.cfg.AcceptBurst)) == 0
 }
 
 // Shutdown tells every client to come back within the restart window and

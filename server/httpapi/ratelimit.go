@@ -3,6 +3,8 @@ package httpapi
 import (
 	"sync"
 	"time"
+
+	"livefeed/server/internal/tokenbucket"
 )
 
 // DefaultPostRate is the default limit of posts per second per user over
@@ -19,13 +21,8 @@ type limiter struct {
 	now         func() time.Time
 
 	mu        sync.Mutex
-	buckets   map[string]*bucket
+	buckets   map[string]tokenbucket.Bucket
 	lastSweep time.Time
-}
-
-type bucket struct {
-	tokens float64
-	at     time.Time
 }
 
 // newLimiter returns a limiter of rate posts a second per user, bursts of
@@ -34,7 +31,7 @@ func newLimiter(rate float64) *limiter {
 	if rate <= 0 {
 		return nil
 	}
-	return &limiter{rate: rate, burst: max(1, 2*rate), now: time.Now, buckets: map[string]*bucket{}}
+	return &limiter{rate: rate, burst: max(1, 2*rate), now: time.Now, buckets: map[string]tokenbucket.Bucket{}}
 }
 
 // take spends one of user's tokens: 0 when the post may proceed, else how
@@ -45,22 +42,17 @@ func (l *limiter) take(user string) time.Duration {
 	defer l.mu.Unlock()
 	if now.Sub(l.lastSweep) >= time.Minute {
 		for u, b := range l.buckets {
-			if b.tokens+now.Sub(b.at).Seconds()*l.rate >= l.burst {
+			if b.FullAt(now, l.rate, l.burst) {
 				delete(l.buckets, u)
 			}
 		}
 		l.lastSweep = now
 	}
-	b := l.buckets[user]
-	if b == nil {
-		b = &bucket{tokens: l.burst, at: now}
-		l.buckets[user] = b
+	b, ok := l.buckets[user]
+	if !ok {
+		b = tokenbucket.Full(l.burst, now)
 	}
-	b.tokens = min(l.burst, b.tokens+now.Sub(b.at).Seconds()*l.rate)
-	b.at = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return 0
-	}
-	return time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+	wait := b.Take(now, l.rate, l.burst)
+	l.buckets[user] = b
+	return wait
 }
