@@ -361,7 +361,8 @@ func (c *conn) writeClose() {
 // pings the client every interval; a client that does not answer within
 // half an interval is dead (detected within 1.5 intervals, plus a tick).
 // The ping is a frame like any other on the send path (no goroutine, no
-// timer); coder/websocket's reader counts the pongs (see Gateway.accept).
+// timer); coder/websocket's reader counts the pongs (OnPongReceived, set
+// in Gateway.ServeHTTP).
 func (c *conn) keepalive(now time.Time, heartbeat func() []byte) {
 	interval := c.g.cfg.HeartbeatInterval
 	clock := now.UnixNano()
@@ -386,8 +387,8 @@ func (c *conn) keepalive(now time.Time, heartbeat func() []byte) {
 	c.trySend(pingFrame, 0)
 }
 
-// pingFrame is a WebSocket ping with no payload (RFC 6455 section 5.5.2).
-var pingFrame = []byte{0x89, 0x00}
+// pingFrame is the ping every connection is sent, made once.
+var pingFrame = wsframe.Ping()
 
 func (c *conn) readLoop() {
 	for {

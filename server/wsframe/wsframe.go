@@ -20,6 +20,9 @@ func AppendText(b, payload []byte) []byte {
 	return appendFrame(b, 0x1, payload)
 }
 
+// Ping returns a ping frame with no payload (RFC 6455 section 5.5.2).
+func Ping() []byte { return appendFrame(make([]byte, 0, 2), 0x9, nil) }
+
 // appendFrame appends a final frame with opcode op.
 func appendFrame(b []byte, op byte, payload []byte) []byte {
 	n := len(payload)

@@ -45,6 +45,9 @@ func TestHeaderLengths(t *testing.T) {
 	if _, ok := wsframe.Payload([]byte{0x81, 5, 'a'}); ok {
 		t.Error("a truncated frame was accepted")
 	}
+	if p := wsframe.Ping(); !bytes.Equal(p, []byte{0x89, 0x00}) {
+		t.Errorf("Ping() = % x, want 89 00 (FIN, opcode 9, no payload)", p)
+	}
 }
 
 // TestClientReadsFrames writes frames made by Text on a hand-upgraded
