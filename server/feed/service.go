@@ -163,8 +163,8 @@ func (s *Service) apply(r eventlog.Record) {
 	s.recentLast = ev.Pos
 	s.recentMu.Unlock()
 	// Wake the actions waiting for this record (their acks, and the next
-	// append of the feed) before the fan-out, which writes to every
-	// subscriber's socket from this goroutine: they need not wait for it.
+	// append of the feed) before handing it to the fan-out: they need not
+	// wait for it, and Publish may wait when a feed's fan-out is full.
 	s.appliedMu.Lock()
 	close(s.appliedCh)
 	s.appliedCh = make(chan struct{})

@@ -29,7 +29,7 @@ func NewHistograms() *Histograms {
 	buckets := prometheus.ExponentialBuckets(0.0001, 2, 16) // 100 µs .. 3.3 s
 	return &Histograms{
 		Fanout: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "livefeed_publish_to_fanout_seconds", Help: "Time from an event's append to the log until the hub fans it out.", Buckets: buckets,
+			Name: "livefeed_publish_to_fanout_seconds", Help: "Time from an event's append to the log until it is handed to the hub's fan-out.", Buckets: buckets,
 		}),
 		Append: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "livefeed_log_append_seconds", Help: "Duration of durable log appends.", Buckets: buckets,
