@@ -216,13 +216,16 @@ func localOut(feed string, f *feedSubs, want bool) out {
 }
 
 func (c *cluster) publish(o out) {
-	b, err := json.Marshal(beat{Node: c.node, Online: o.users, Count: o.count, TTLMS: PresenceExpiry.Milliseconds(), Want: o.want})
+	encode := func() ([]byte, error) {
+		return json.Marshal(beat{Node: c.node, Online: o.users, Count: o.count, TTLMS: PresenceExpiry.Milliseconds(), Want: o.want})
+	}
+	b, err := encode()
 	// Over the NATS server's payload limit (1 MB by default; long names
 	// can get there below MaxSharedUsers) the list is cut, keeping the
 	// first users by name (those the merged presence shows) and the count.
 	for limit := c.nc.MaxPayload(); err == nil && limit > 0 && int64(len(b)) > limit && len(o.users) > 0; {
 		o.users = o.users[:int64(len(o.users))*limit/int64(len(b))*9/10]
-		b, err = json.Marshal(beat{Node: c.node, Online: o.users, Count: o.count, TTLMS: PresenceExpiry.Milliseconds(), Want: o.want})
+		b, err = encode()
 	}
 	if err != nil {
 		return
