@@ -658,9 +658,13 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 	dead := time.NewTimer(protocol.DeadAfter(interval))
 	defer dead.Stop()
 	deadAt, probing := time.Now().Add(protocol.DeadAfter(interval)), false
-	alive := func(d time.Duration) { // traffic: the deadline moves to d from now
+	deadIn := func(d time.Duration) { // the connection is dead d from now
 		dead.Reset(d)
-		deadAt, probing = time.Now().Add(d), false
+		deadAt = time.Now().Add(d)
+	}
+	alive := func(d time.Duration) { // traffic: no probe is pending
+		deadIn(d)
+		probing = false
 	}
 	beat := time.NewTicker(interval)
 	defer beat.Stop()
@@ -691,8 +695,7 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 				return connected, window, err
 			}
 			if time.Until(deadAt) > protocol.ProbeTimeout {
-				dead.Reset(protocol.ProbeTimeout)
-				deadAt = time.Now().Add(protocol.ProbeTimeout)
+				deadIn(protocol.ProbeTimeout)
 			}
 			probing = true
 		case <-flush.C:
