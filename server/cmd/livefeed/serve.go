@@ -101,10 +101,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// request gets 503 with Retry-After, so that clients coming back after
 	// a restart retry with their backoff instead of waiting in the listen
 	// queue and all being accepted at once when the node is ready.
-	var handler atomic.Pointer[http.Handler]
-	handler.Store(&startingHandler)
+	var api atomic.Pointer[httpapi.Server] // the node's handler, once it has started
 	srv := &http.Server{
-		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*handler.Load()).ServeHTTP(w, r) }),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if h := api.Load(); h != nil {
+				h.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "starting: the server is loading its log; try again in a moment", http.StatusServiceUnavailable)
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	errc := make(chan error, 1)
@@ -114,8 +120,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		srv.Close()
 		return err
 	}
-	var h http.Handler = n.Handler
-	handler.Store(&h)
+	api.Store(n.Handler)
 	lg.Info("serving", "addr", ln.Addr().String(), "data", *data, "version", version)
 	select {
 	case err := <-errc:
@@ -133,12 +138,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	lg.Info("stopped")
 	return nil
 }
-
-// startingHandler answers every request while the node starts.
-var startingHandler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Retry-After", "1")
-	http.Error(w, "starting: the server is loading its log; try again in a moment", http.StatusServiceUnavailable)
-})
 
 func envInt(key string, def int) int {
 	if v, ok := os.LookupEnv(key); ok {
