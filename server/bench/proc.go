@@ -125,9 +125,9 @@ func setAffinity(tid int, set *cpuSet) error {
 	return nil
 }
 
-// pinSelf pins every thread of this process to cpus and sets GOMAXPROCS to
+// PinSelf pins every thread of this process to cpus and sets GOMAXPROCS to
 // their number. Threads created later inherit the mask of their creator.
-func pinSelf(cpus string) error {
+func PinSelf(cpus string) error {
 	set, n, err := parseCPUList(cpus)
 	if err != nil {
 		return err
@@ -164,10 +164,10 @@ func eachThread(fn func(tid int) error) error {
 	return nil
 }
 
-// pinnedCommand returns cmd pinned to cpus: with taskset when it is
+// PinnedCommand returns cmd pinned to cpus: with taskset when it is
 // installed, else the returned start function pins the forking thread (the
 // child inherits its mask) around cmd.Start.
-func pinnedCommand(cpus, name string, args ...string) (*exec.Cmd, func(*exec.Cmd) error, error) {
+func PinnedCommand(cpus, name string, args ...string) (*exec.Cmd, func(*exec.Cmd) error, error) {
 	if cpus == "" {
 		return exec.Command(name, args...), (*exec.Cmd).Start, nil
 	}

@@ -166,7 +166,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Loadgen.Nice = cfg.Nice
 	}
 	if cfg.LoadCPUs != "" {
-		if err := pinSelf(cfg.LoadCPUs); err != nil {
+		if err := PinSelf(cfg.LoadCPUs); err != nil {
 			return nil, fmt.Errorf("pin load generator: %w", err)
 		}
 		res.Loadgen.CPUs = cfg.LoadCPUs

@@ -62,7 +62,7 @@ func startServer(ctx context.Context, cfg *Config, logw io.Writer) (*child, erro
 		args = append(args, "--pprof", cfg.PprofAddr)
 	}
 	args = append(args, cfg.ServerArgs...)
-	cmd, start, err := pinnedCommand(cfg.ServerCPUs, bin, args...)
+	cmd, start, err := PinnedCommand(cfg.ServerCPUs, bin, args...)
 	if err != nil {
 		return nil, err
 	}

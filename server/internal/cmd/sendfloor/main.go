@@ -17,11 +17,12 @@ import (
 	"log"
 	"net"
 	"os"
-	"os/exec"
 	"slices"
 	"syscall"
 	"time"
 	"unsafe"
+
+	"livefeed/server/bench"
 )
 
 func main() {
@@ -40,18 +41,21 @@ func main() {
 		read(*reader, *n)
 		return
 	}
-	if err := pin(*writerCPU); err != nil {
-		log.Fatal(err)
+	if err := bench.PinSelf(*writerCPU); err != nil {
+		log.Fatalf("sendfloor: pin the writer: %v", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
 	}
 	self, _ := os.Executable()
-	cmd := exec.Command("taskset", "-c", *readerCPU, self, "-reader", ln.Addr().String(), "-n", fmt.Sprint(*n))
+	cmd, start, err := bench.PinnedCommand(*readerCPU, self, "-reader", ln.Addr().String(), "-n", fmt.Sprint(*n))
+	if err != nil {
+		log.Fatal(err)
+	}
 	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		log.Fatalf("sendfloor: start the reader (taskset): %v", err)
+	if err := start(cmd); err != nil {
+		log.Fatalf("sendfloor: start the reader: %v", err)
 	}
 	defer cmd.Process.Kill()
 	raws := make([]syscall.RawConn, 0, *n)
@@ -94,16 +98,6 @@ func main() {
 	fmt.Printf("%d sockets, %d B, %s: %.2f µs of CPU per write; pass p50 %v, p99 %v, max %v\n", *n, *size, call,
 		float64(used.Nanoseconds())/1e3/float64(*n**passes),
 		took[len(took)/2].Round(time.Millisecond), took[len(took)*99/100].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond))
-}
-
-// pin pins every thread of this process (the only one so far, and those it
-// makes later inherit it) to cpus.
-func pin(cpus string) error {
-	out, err := exec.Command("taskset", "-a", "-p", "-c", cpus, fmt.Sprint(os.Getpid())).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("sendfloor: taskset: %v: %s", err, out)
-	}
-	return nil
 }
 
 func cpuTime() time.Duration {
