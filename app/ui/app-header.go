@@ -39,13 +39,15 @@ func (h *appHeader) Render() app.UI {
 						newAvatar(h.User.ID, h.User.Name, "sm"),
 						app.Span().Class("me-name").Text(h.User.Name),
 						app.Button().Class("btn btn-ghost btn-sm").Type("button").Text("Sign out").
-							OnClick(func(ctx app.Context, e app.Event) { h.Page.signOut(ctx) }),
+							OnClick(h.onSignOut),
 					),
 				)
 			}),
 		),
 	)
 }
+
+func (h *appHeader) onSignOut(ctx app.Context, e app.Event) { h.Page.signOut(ctx) }
 
 // avatar is a coloured circle with a name's initial (text, never markup).
 func newAvatar(id, name, size string) app.UI {

@@ -116,17 +116,22 @@ func detailsToggle(p *feedPage, open bool) app.UI {
 	return app.Button().ID(detailsToggleID).Class("btn btn-ghost btn-sm diag-toggle").Type("button").
 		Aria("expanded", open).Aria("controls", detailsPanelID).Aria("label", "Connection details").
 		Title("Connection details").
-		OnClick(func(ctx app.Context, e app.Event) { p.toggleDetails(ctx) }).
-		OnKeyDown(func(ctx app.Context, e app.Event) { closeOnEscape(ctx, e, p) }).
+		OnClick(p.onToggleDetails).
+		OnKeyDown(p.onDetailsKey).
 		Body(app.Span().Class("diag-chevron").Aria("hidden", true))
 }
 
-func closeOnEscape(ctx app.Context, e app.Event, p *feedPage) {
+func (p *feedPage) onToggleDetails(ctx app.Context, e app.Event) { p.toggleDetails(ctx) }
+
+// onDetailsKey closes the details on Escape.
+func (p *feedPage) onDetailsKey(ctx app.Context, e app.Event) {
 	if e.Get("key").String() == "Escape" && p.detailsOpen {
 		e.PreventDefault()
 		p.closeDetails(ctx)
 	}
 }
+
+func (p *feedPage) onCloseDetails(ctx app.Context, e app.Event) { p.closeDetails(ctx) }
 
 // connectionDetails is the panel: a small card under the indicator.
 type connectionDetails struct {
@@ -145,12 +150,12 @@ func (d *connectionDetails) Render() app.UI {
 	return app.Section().ID(detailsPanelID).Class("diag card").
 		Aria("labelledby", "connection-details-title").
 		DataSet("state", v.State).DataSet("next-try", v.NextTryMS).
-		OnKeyDown(func(ctx app.Context, e app.Event) { closeOnEscape(ctx, e, d.Page) }).
+		OnKeyDown(d.Page.onDetailsKey).
 		Body(
 			app.Div().Class("diag-head").Body(
 				app.H2().ID("connection-details-title").Class("diag-title").Text("Connection details"),
 				app.Button().Class("diag-close").Type("button").Aria("label", "Close").Title("Close").Text("×").
-					OnClick(func(ctx app.Context, e app.Event) { d.Page.closeDetails(ctx) }),
+					OnClick(d.Page.onCloseDetails),
 			),
 			app.Dl().Class("diag-list").Body(
 				diagRow("state", "State", v.State, ""),

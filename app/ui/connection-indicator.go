@@ -43,11 +43,11 @@ func (c *connectionIndicator) Render() app.UI {
 		}),
 		app.If(v.CanRetry, func() app.UI {
 			return app.Button().Class("btn btn-ghost btn-sm").Type("button").Text("Retry now").
-				OnClick(func(ctx app.Context, e app.Event) { c.Page.retryNow(ctx) })
+				OnClick(c.onRetry)
 		}),
 		app.If(v.CanUpdate, func() app.UI {
 			return app.Button().Class("btn btn-primary btn-sm").Type("button").Text("Update").
-				OnClick(func(ctx app.Context, e app.Event) { ctx.Reload() })
+				OnClick(reload)
 		}),
 		detailsToggle(c.Page, v.DetailsOpen),
 		app.If(v.DetailsOpen, func() app.UI {
@@ -55,5 +55,7 @@ func (c *connectionIndicator) Render() app.UI {
 		}),
 	)
 }
+
+func (c *connectionIndicator) onRetry(ctx app.Context, e app.Event) { c.Page.retryNow(ctx) }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -25,6 +25,12 @@ const (
 // freshFor is how long a newly shown post keeps its highlight.
 const freshFor = 2500 * time.Millisecond
 
+// undoFor is how long a delete can be taken back: the post shows as
+// deleted with an "Undo" button, and the delete goes into the outbox when
+// the time is up (or at once when the page is hidden or the user signs out,
+// so that a delete the person saw happen is never dropped).
+const undoFor = 5 * time.Second
+
 // topSlack is how far (CSS pixels) the window may be scrolled and still
 // count as "at the top", where new posts appear in place.
 const topSlack = 24
@@ -67,6 +73,9 @@ type feedPage struct {
 
 	editing   string
 	editDraft string
+	// deleting holds the posts deleted by the user whose delete can still
+	// be undone, by post id.
+	deleting map[string]pendingDelete
 
 	now             time.Time
 	updateAvailable bool
@@ -75,15 +84,23 @@ type feedPage struct {
 	scheduled *atomic.Bool
 	done      chan struct{}
 	scrollFn  app.Func
+	hideFn    app.Func
+}
+
+// pendingDelete is a delete waiting out its undo window.
+type pendingDelete struct {
+	feed  string
+	final time.Time
 }
 
 func newFeedPage() *feedPage {
 	return &feedPage{
-		feed:   protocol.DefaultFeed,
-		online: true,
-		atTop:  true,
-		known:  map[string]bool{},
-		fresh:  map[string]time.Time{},
+		feed:     protocol.DefaultFeed,
+		online:   true,
+		atTop:    true,
+		known:    map[string]bool{},
+		fresh:    map[string]time.Time{},
+		deleting: map[string]pendingDelete{},
 	}
 }
 
@@ -140,6 +157,14 @@ func (p *feedPage) OnMount(ctx app.Context) {
 		return nil
 	})
 	app.Window().Call("addEventListener", "scroll", p.scrollFn, map[string]any{"passive": true})
+	// The page may never come back (closed, navigated away): deletes still
+	// in their undo window go into the outbox now. The outbox is written
+	// synchronously, so they survive the page.
+	p.hideFn = app.FuncOf(func(app.Value, []app.Value) any {
+		p.sendDeletes(true)
+		return nil
+	})
+	app.Window().Call("addEventListener", "pagehide", p.hideFn)
 	p.tick(ctx)
 
 	if cl.session() != nil {
@@ -183,6 +208,11 @@ func (p *feedPage) OnDismount() {
 		app.Window().Call("removeEventListener", "scroll", p.scrollFn)
 		p.scrollFn.Release()
 		p.scrollFn = nil
+	}
+	if p.hideFn != nil {
+		app.Window().Call("removeEventListener", "pagehide", p.hideFn)
+		p.hideFn.Release()
+		p.hideFn = nil
 	}
 	if p.done != nil {
 		close(p.done)
@@ -268,6 +298,7 @@ func (p *feedPage) startSession(ctx app.Context, u protocol.User) {
 }
 
 func (p *feedPage) signedOut(ctx app.Context, msg string) {
+	p.sendDeletes(true) // into the outbox kept under the user's id
 	cl.signOut()
 	clearCachedUser()
 	p.user, p.phase, p.joinErr = protocol.User{}, phaseSignIn, msg
@@ -317,6 +348,7 @@ func (p *feedPage) sync(ctx app.Context) {
 	if s == nil || p.phase != phaseFeed {
 		return
 	}
+	p.sendDeletes(false)
 	now := time.Now()
 	p.now = now
 	prev := p.status.State
@@ -375,7 +407,7 @@ func (p *feedPage) sync(ctx app.Context) {
 			p.newCount++
 		}
 	}
-	p.posts = buildPosts(f, pending, p.user, func(id string) bool { return !p.known[id] })
+	p.posts = buildPosts(f, pending, p.user, func(id string) bool { return !p.known[id] }, p.deletingIn(p.feed))
 	p.presence = s.Presence(p.feed)
 	p.rejected = s.Rejected()
 	p.pendingN = 0
@@ -471,6 +503,8 @@ func (p *feedPage) startEdit(id, text string) {
 	p.editing, p.editDraft = id, text
 }
 
+func (p *feedPage) setEditDraft(text string) { p.editDraft = text }
+
 func (p *feedPage) cancelEdit() { p.editing, p.editDraft = "", "" }
 
 func (p *feedPage) saveEdit(ctx app.Context) string {
@@ -492,15 +526,57 @@ func (p *feedPage) saveEdit(ctx app.Context) string {
 	return ""
 }
 
+// deletePost starts the undo window of a delete: the post shows as
+// deleted, and the delete is sent when the window ends.
 func (p *feedPage) deletePost(ctx app.Context, id string) {
-	if s := cl.session(); s != nil {
-		if _, err := s.Delete(p.feed, id); err == nil {
-			if p.editing == id {
-				p.cancelEdit()
-			}
-			p.sync(ctx)
+	if cl.session() == nil || id == "" {
+		return
+	}
+	if p.editing == id {
+		p.cancelEdit()
+	}
+	p.deleting[id] = pendingDelete{feed: p.feed, final: time.Now().Add(undoFor)}
+	// Not ctx.After: ctx is the Delete button's, gone with this update, and
+	// go-app skips functions of unmounted elements. The listener syncs the
+	// page, which sends the deletes whose window has ended.
+	time.AfterFunc(undoFor, cl.changed)
+	p.sync(ctx)
+}
+
+// undoDelete takes back a delete still in its undo window.
+func (p *feedPage) undoDelete(ctx app.Context, id string) {
+	delete(p.deleting, id)
+	p.sync(ctx)
+}
+
+// sendDeletes puts into the outbox the deletes whose undo window has ended
+// (all of them if all is set).
+func (p *feedPage) sendDeletes(all bool) {
+	s := cl.session()
+	now := time.Now()
+	for id, d := range p.deleting {
+		if !all && now.Before(d.final) {
+			continue
+		}
+		delete(p.deleting, id)
+		if s != nil && slices.ContainsFunc(s.Feed(d.feed).Posts, func(x protocol.Post) bool { return x.ID == id }) {
+			_, _ = s.Delete(d.feed, id) // refused at once only if malformed
 		}
 	}
+}
+
+// deletingIn returns the deletes of feed still in their undo window.
+func (p *feedPage) deletingIn(feed string) map[string]time.Time {
+	var out map[string]time.Time
+	for id, d := range p.deleting {
+		if d.feed == feed {
+			if out == nil {
+				out = map[string]time.Time{}
+			}
+			out[id] = d.final
+		}
+	}
+	return out
 }
 
 func (p *feedPage) react(ctx app.Context, id, emoji string) {

@@ -17,7 +17,7 @@ func (n *newPostsPill) Render() app.UI {
 	return app.Div().Class("pill-slot").Body(
 		app.If(n.Count > 0, func() app.UI {
 			return app.Button().Class("pill").Type("button").
-				OnClick(func(ctx app.Context, e app.Event) { n.Page.showNew(ctx) }).
+				OnClick(n.onClick).
 				Body(
 					app.Span().Class("pill-arrow").Aria("hidden", true).Text("↑"),
 					app.Text(" "+plural(n.Count, "new post", "new posts")),
@@ -25,3 +25,5 @@ func (n *newPostsPill) Render() app.UI {
 		}),
 	)
 }
+
+func (n *newPostsPill) onClick(ctx app.Context, e app.Event) { n.Page.showNew(ctx) }

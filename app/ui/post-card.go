@@ -8,13 +8,30 @@ import (
 	"livefeed/shared/protocol"
 )
 
+// postActor is what a post card can do to its post. The page implements
+// it; tests record the calls.
+type postActor interface {
+	startEdit(id, text string)
+	setEditDraft(text string)
+	cancelEdit()
+	saveEdit(ctx app.Context) string
+	deletePost(ctx app.Context, id string)
+	undoDelete(ctx app.Context, id string)
+	react(ctx app.Context, id, emoji string)
+}
+
 // postCard is one post: author, text, time, reactions and, for the
-// author, Edit and Delete. Its edit state lives in the page (cards are
-// reused by position when the list changes).
+// author, Edit and Delete.
+//
+// go-app reuses a card by its position when the list changes, and keeps
+// the event handlers of the first render (it compares handlers by their
+// code, not by what they captured; see handlers_test.go). So every handler
+// here is a method that reads the post from the card's fields when it
+// runs, never a closure over the post it was rendered with.
 type postCard struct {
 	app.Compo
 
-	Page      *feedPage
+	Actor     postActor
 	Post      postView
 	When      string
 	Fresh     bool
@@ -22,12 +39,20 @@ type postCard struct {
 	EditDraft string
 }
 
-func newPostCard(p *feedPage, v postView, when string, fresh, editing bool, draft string) *postCard {
-	return &postCard{Page: p, Post: v, When: when, Fresh: fresh, Editing: editing, EditDraft: draft}
+func newPostCard(a postActor, v postView, when string, fresh, editing bool, draft string) *postCard {
+	return &postCard{Actor: a, Post: v, When: when, Fresh: fresh, Editing: editing, EditDraft: draft}
 }
 
 func (c *postCard) Render() app.UI {
 	v := c.Post
+	if v.Deleting {
+		return app.Article().Class("card post post-deleted").Aria("label", "Deleted post by "+v.Author).Body(
+			app.P().Class("post-deleted-text").Text("Post deleted."),
+			app.Button().Class("btn btn-ghost btn-sm").Type("button").Text("Undo").
+				Aria("label", "Undo delete of your post").
+				OnClick(c.onUndo),
+		)
+	}
 	class := "card post"
 	if v.Sending {
 		class += " post-sending"
@@ -62,10 +87,8 @@ func (c *postCard) Render() app.UI {
 			),
 			app.If(v.Own && v.ID != "" && !c.Editing, func() app.UI {
 				return app.Div().Class("post-actions").Body(
-					app.Button().Class("btn btn-ghost btn-sm").Type("button").Text("Edit").
-						OnClick(func(ctx app.Context, e app.Event) { c.Page.startEdit(v.ID, v.Text) }),
-					app.Button().Class("btn btn-ghost btn-sm btn-danger").Type("button").Text("Delete").
-						OnClick(func(ctx app.Context, e app.Event) { c.Page.deletePost(ctx, v.ID) }),
+					app.Button().Class("btn btn-ghost btn-sm").Type("button").Text("Edit").OnClick(c.onEdit),
+					app.Button().Class("btn btn-ghost btn-sm btn-danger").Type("button").Text("Delete").OnClick(c.onDelete),
 				)
 			}),
 		),
@@ -74,64 +97,98 @@ func (c *postCard) Render() app.UI {
 		app.If(v.ID != "", func() app.UI {
 			return app.Div().Class("reactions").Body(
 				app.Range(v.Reactions).Slice(func(i int) app.UI {
-					r := v.Reactions[i]
-					cls := "react"
-					if r.Count == 0 {
-						cls += " react-zero"
-					}
-					if r.Pending {
-						cls += " react-pending"
-					}
-					return app.Button().Class(cls).Type("button").Aria("pressed", r.Mine).
-						OnClick(func(ctx app.Context, e app.Event) { c.Page.react(ctx, v.ID, r.Emoji) }).
-						Body(
-							app.Span().Class("react-emoji").Text(r.Emoji),
-							app.Text(" "),
-							app.Span().Class("react-count").Text(itoa(r.Count)),
-						)
+					return newReactionButton(c.Actor, v.ID, v.Reactions[i])
 				}),
 			)
 		}),
 	)
 }
 
+func (c *postCard) onEdit(ctx app.Context, e app.Event) { c.Actor.startEdit(c.Post.ID, c.Post.Text) }
+
+func (c *postCard) onDelete(ctx app.Context, e app.Event) { c.Actor.deletePost(ctx, c.Post.ID) }
+
+func (c *postCard) onUndo(ctx app.Context, e app.Event) { c.Actor.undoDelete(ctx, c.Post.ID) }
+
 func (c *postCard) renderEditor() app.UI {
 	n := textLen(c.EditDraft)
 	over := n > protocol.MaxTextChars
-	return app.Form().Class("post-editor").OnSubmit(func(ctx app.Context, e app.Event) {
-		e.PreventDefault()
-		c.save(ctx)
-	}).Body(
+	return app.Form().Class("post-editor").OnSubmit(c.onSubmitEdit).Body(
 		app.Textarea().Class("compose-text").Aria("label", "Edit post").Rows(3).
 			AutoFocus(true).
 			Attr("value", c.EditDraft).
-			OnInput(func(ctx app.Context, e app.Event) {
-				c.Page.editDraft = ctx.JSSrc().Get("value").String()
-			}).
-			OnKeyDown(func(ctx app.Context, e app.Event) {
-				switch key := e.Get("key").String(); {
-				case key == "Escape":
-					e.PreventDefault()
-					c.Page.cancelEdit()
-				case key == "Enter" && (e.Get("ctrlKey").Bool() || e.Get("metaKey").Bool()):
-					e.PreventDefault()
-					c.Page.editDraft = ctx.JSSrc().Get("value").String()
-					c.save(ctx)
-				}
-			}),
+			OnInput(c.onEditInput).
+			OnKeyDown(c.onEditKey),
 		app.Div().Class("compose-foot").Body(
 			app.Span().Class("counter").Text(itoa(n)+" / "+itoa(protocol.MaxTextChars)),
-			app.Button().Class("btn btn-ghost").Type("button").Text("Cancel").
-				OnClick(func(ctx app.Context, e app.Event) { c.Page.cancelEdit() }),
+			app.Button().Class("btn btn-ghost").Type("button").Text("Cancel").OnClick(c.onCancelEdit),
 			app.Button().Class("btn btn-primary").Type("submit").Disabled(n == 0 || over).Text("Save"),
 		),
 	)
 }
 
+func (c *postCard) onSubmitEdit(ctx app.Context, e app.Event) {
+	e.PreventDefault()
+	c.save(ctx)
+}
+
+func (c *postCard) onEditInput(ctx app.Context, e app.Event) {
+	c.Actor.setEditDraft(ctx.JSSrc().Get("value").String())
+}
+
+func (c *postCard) onEditKey(ctx app.Context, e app.Event) {
+	switch key := e.Get("key").String(); {
+	case key == "Escape":
+		e.PreventDefault()
+		c.Actor.cancelEdit()
+	case key == "Enter" && (e.Get("ctrlKey").Bool() || e.Get("metaKey").Bool()):
+		e.PreventDefault()
+		c.Actor.setEditDraft(ctx.JSSrc().Get("value").String())
+		c.save(ctx)
+	}
+}
+
+func (c *postCard) onCancelEdit(ctx app.Context, e app.Event) { c.Actor.cancelEdit() }
+
 func (c *postCard) save(ctx app.Context) {
-	if msg := c.Page.saveEdit(ctx); msg != "" {
+	if msg := c.Actor.saveEdit(ctx); msg != "" {
 		app.Window().Call("alert", msg)
 	}
+}
+
+// reactionButton is one reaction of a post: its emoji, its count and
+// whether the user gave it. Like the card, it reads what it acts on from
+// its fields when clicked.
+type reactionButton struct {
+	app.Compo
+
+	Actor    postActor
+	PostID   string
+	Reaction reactionView
+}
+
+func newReactionButton(a postActor, postID string, r reactionView) *reactionButton {
+	return &reactionButton{Actor: a, PostID: postID, Reaction: r}
+}
+
+func (b *reactionButton) Render() app.UI {
+	r := b.Reaction
+	cls := "react"
+	if r.Count == 0 {
+		cls += " react-zero"
+	}
+	if r.Pending {
+		cls += " react-pending"
+	}
+	return app.Button().Class(cls).Type("button").Aria("pressed", r.Mine).OnClick(b.onClick).Body(
+		app.Span().Class("react-emoji").Text(r.Emoji),
+		app.Text(" "),
+		app.Span().Class("react-count").Text(itoa(r.Count)),
+	)
+}
+
+func (b *reactionButton) onClick(ctx app.Context, e app.Event) {
+	b.Actor.react(ctx, b.PostID, b.Reaction.Emoji)
 }
 
 func isoTime(ms int64) string {

@@ -11,7 +11,7 @@ import (
 type postList struct {
 	app.Compo
 
-	Page      *feedPage
+	Actor     postActor
 	Posts     []postView
 	Fresh     []string // ids of posts shown moments ago (highlighted)
 	Editing   string
@@ -20,8 +20,8 @@ type postList struct {
 	Clock int64
 }
 
-func newPostList(p *feedPage, posts []postView, fresh []string, editing, editDraft string, clock int64) *postList {
-	return &postList{Page: p, Posts: posts, Fresh: fresh, Editing: editing, EditDraft: editDraft, Clock: clock}
+func newPostList(a postActor, posts []postView, fresh []string, editing, editDraft string, clock int64) *postList {
+	return &postList{Actor: a, Posts: posts, Fresh: fresh, Editing: editing, EditDraft: editDraft, Clock: clock}
 }
 
 func (l *postList) Render() app.UI {
@@ -40,7 +40,7 @@ func (l *postList) Render() app.UI {
 			if editing {
 				draft = l.EditDraft
 			}
-			return newPostCard(l.Page, v, relTime(v.Created, now),
+			return newPostCard(l.Actor, v, relTime(v.Created, now),
 				v.ID != "" && slices.Contains(l.Fresh, v.ID), editing, draft)
 		}),
 	)

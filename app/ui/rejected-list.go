@@ -40,29 +40,51 @@ func rejectedViews(rs []session.Rejected) []rejectedView {
 type rejectedList struct {
 	app.Compo
 
-	Page  *feedPage
+	Actor noticeActor
 	Items []rejectedView
 }
 
-func newRejectedList(p *feedPage, items []rejectedView) *rejectedList {
-	return &rejectedList{Page: p, Items: items}
+// noticeActor dismisses a refused action (the page; a recorder in tests).
+type noticeActor interface {
+	dismiss(ctx app.Context, op string)
+}
+
+func newRejectedList(a noticeActor, items []rejectedView) *rejectedList {
+	return &rejectedList{Actor: a, Items: items}
 }
 
 func (l *rejectedList) Render() app.UI {
 	return app.Div().Class("notices").Body(
-		app.Range(l.Items).Slice(func(i int) app.UI {
-			it := l.Items[i]
-			return app.Div().Class("notice").Role("alert").Body(
-				app.Div().Class("notice-body").Body(
-					app.Strong().Text(it.What),
-					app.Span().Text(": "+it.Reason),
-					app.If(it.Text != "", func() app.UI {
-						return app.Blockquote().Class("notice-text").Text(it.Text)
-					}),
-				),
-				app.Button().Class("btn btn-ghost btn-sm").Type("button").Text("Dismiss").
-					OnClick(func(ctx app.Context, e app.Event) { l.Page.dismiss(ctx, it.Op) }),
-			)
-		}),
+		app.Range(l.Items).Slice(func(i int) app.UI { return newRejectedNotice(l.Actor, l.Items[i]) }),
 	)
 }
+
+// rejectedNotice is one refused action. Its Dismiss reads the action from
+// the notice's fields when clicked (go-app reuses notices by position; see
+// postCard).
+type rejectedNotice struct {
+	app.Compo
+
+	Actor noticeActor
+	Item  rejectedView
+}
+
+func newRejectedNotice(a noticeActor, it rejectedView) *rejectedNotice {
+	return &rejectedNotice{Actor: a, Item: it}
+}
+
+func (n *rejectedNotice) Render() app.UI {
+	it := n.Item
+	return app.Div().Class("notice").Role("alert").Body(
+		app.Div().Class("notice-body").Body(
+			app.Strong().Text(it.What),
+			app.Span().Text(": "+it.Reason),
+			app.If(it.Text != "", func() app.UI {
+				return app.Blockquote().Class("notice-text").Text(it.Text)
+			}),
+		),
+		app.Button().Class("btn btn-ghost btn-sm").Type("button").Text("Dismiss").OnClick(n.onDismiss),
+	)
+}
+
+func (n *rejectedNotice) onDismiss(ctx app.Context, e app.Event) { n.Actor.dismiss(ctx, n.Item.Op) }

@@ -38,13 +38,15 @@ func (s *signIn) Render() app.UI {
 					Aria("invalid", s.Error != "").
 					Aria("describedby", "signin-error").
 					Value(s.name).
-					OnInput(func(ctx app.Context, e app.Event) { s.name = ctx.JSSrc().Get("value").String() }),
+					OnInput(s.onInput),
 				app.Button().Class("btn btn-primary").Type("submit").Disabled(s.Busy).Text("Join"),
 			),
 			app.P().ID("signin-error").Class("field-error").Role("alert").Text(s.Error),
 		),
 	)
 }
+
+func (s *signIn) onInput(ctx app.Context, e app.Event) { s.name = ctx.JSSrc().Get("value").String() }
 
 func (s *signIn) onSubmit(ctx app.Context, e app.Event) {
 	e.PreventDefault()

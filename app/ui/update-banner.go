@@ -15,6 +15,9 @@ func (b *updateBanner) Render() app.UI {
 	return app.Div().Class("banner").Role("region").Aria("label", "Update available").Body(
 		app.Span().Text("A new version of Livefeed is ready."),
 		app.Button().Class("btn btn-primary btn-sm").Type("button").Text("Update").
-			OnClick(func(ctx app.Context, e app.Event) { ctx.Reload() }),
+			OnClick(reload),
 	)
 }
+
+// reload loads the page again (and with it a newly installed version).
+func reload(ctx app.Context, e app.Event) { ctx.Reload() }

@@ -28,7 +28,10 @@ type postView struct {
 	// Sending: a pending post the server has not acknowledged yet.
 	Sending bool
 	// Saving: an edit of this post is waiting in the outbox.
-	Saving    bool
+	Saving bool
+	// Deleting: the user deleted it and can still take that back (the
+	// delete is not sent until the undo window ends).
+	Deleting  bool
 	Reactions []reactionView
 }
 
@@ -43,8 +46,9 @@ type reactionView struct {
 // buildPosts returns the posts to show, newest first: the user's pending
 // posts, then the feed's posts with pending edits, deletions and reactions
 // applied. Posts for which hidden returns true are left out (new posts held
-// back while the reader is scrolled away).
-func buildPosts(f session.Feed, pending []session.Pending, me protocol.User, hidden func(id string) bool) []postView {
+// back while the reader is scrolled away); posts in deleting are shown as
+// deleted, with a way to undo.
+func buildPosts(f session.Feed, pending []session.Pending, me protocol.User, hidden func(id string) bool, deleting map[string]time.Time) []postView {
 	type mods struct {
 		text    *string
 		deleted bool
@@ -94,6 +98,7 @@ func buildPosts(f session.Feed, pending []session.Pending, me protocol.User, hid
 			ID: p.ID, Author: p.Author.Name, AuthorID: p.Author.ID, Text: p.Text,
 			Created: p.Created, Edited: p.Edited != 0, Own: me.ID != "" && p.Author.ID == me.ID,
 		}
+		_, v.Deleting = deleting[p.ID]
 		m := byID[p.ID]
 		if m != nil {
 			if m.deleted {

@@ -37,7 +37,7 @@ func TestBuildPosts(t *testing.T) {
 		act(protocol.TypeReact, protocol.Action{Op: "o6", ID: "p2", Emoji: "🎉"}, 0),
 		{Type: protocol.TypePost, Action: protocol.Action{Op: "o7", Feed: "other", Text: "elsewhere"}},
 	}
-	got := buildPosts(f, pending, ada, func(id string) bool { return id == "p4" })
+	got := buildPosts(f, pending, ada, func(id string) bool { return id == "p4" }, nil)
 	var texts []string
 	for _, v := range got {
 		texts = append(texts, v.Text)

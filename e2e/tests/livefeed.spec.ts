@@ -280,6 +280,10 @@ test('a refused action shows its reason and can be dismissed', async ({ browser 
   await expect(like).toHaveAttribute('aria-pressed', 'true');
   await article(a, 'soon gone').getByRole('button', { name: 'Delete' }).click();
   await expect(article(a, 'soon gone')).toHaveCount(0);
+  // The delete is final (past its undo window) before B comes back.
+  await expect
+    .poll(async () => (await (await a.request.get(`/api/feeds/${feed}`)).json()).posts?.length ?? 0, { timeout: 15_000 })
+    .toBe(0);
 
   await ctxB.setOffline(false);
   await expect(status(b)).toHaveText(/^Live/);
