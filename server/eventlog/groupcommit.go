@@ -64,9 +64,15 @@ import (
 
 // groupCommit is the syncer of one stream.
 type groupCommit struct {
-	dir      string                // the stream's msgs directory
-	syncFile func(*os.File) error  // (*os.File).Sync; tests fail it
-	hold     func(context.Context) // tests: called at the start of each round
+	dir      string                              // the stream's msgs directory
+	syncFile func(*os.File) error                // (*os.File).Sync; tests fail it
+	openFile func(string) (*os.File, error)      // os.Open; tests fail it
+	readDir  func(string) ([]os.DirEntry, error) // os.ReadDir; tests fail it
+	hold     func(context.Context)               // tests: called at the start of each round
+
+	// stalled is the error of the last round that could not reach the
+	// files (nil when the last round succeeded), for readiness.
+	stalled atomic.Pointer[error]
 
 	durable atomic.Uint64 // the watermark: every record <= durable is on disk
 	fsyncs  atomic.Int64  // files and directories fsynced (for benchmarks)
@@ -89,6 +95,23 @@ type groupCommit struct {
 	forceDir  atomic.Bool
 }
 
+// fsyncFailed marks an error of fsync itself (as opposed to an error
+// reaching the file, such as EMFILE from open): only those leave the page
+// cache's state unknown.
+type fsyncFailed struct{ err error }
+
+func (e fsyncFailed) Error() string { return "fsync: " + e.err.Error() }
+func (e fsyncFailed) Unwrap() error { return e.err }
+
+// Retry bounds of a round that cannot reach the files (out of descriptors
+// or memory): it tries again, doubling the wait from stallRetryMin up to
+// stallRetryMax, until it succeeds or the log closes. The appends waiting
+// for it are not acknowledged meanwhile, and readiness reports the error.
+const (
+	stallRetryMin = 10 * time.Millisecond
+	stallRetryMax = time.Second
+)
+
 // errNotDurable wraps fsync failures: after one the page cache state of the
 // store is unknown, so every later append fails too until a restart (which
 // recovers the store from what is on disk).
@@ -101,6 +124,8 @@ func newGroupCommit(ctx context.Context, streamDir string, last func(context.Con
 	g := &groupCommit{
 		dir:      filepath.Join(streamDir, "msgs"),
 		syncFile: (*os.File).Sync,
+		openFile: os.Open,
+		readDir:  os.ReadDir,
 		done:     make(chan struct{}),
 		closed:   make(chan struct{}),
 	}
@@ -155,7 +180,7 @@ func (g *groupCommit) syncTree(dir string) error {
 // fsync fsyncs a file or directory by name. A file removed meanwhile (a
 // block dropped by Trim) is not an error.
 func (g *groupCommit) fsync(name string) error {
-	f, err := os.Open(name)
+	f, err := g.openFile(name)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil
@@ -169,7 +194,10 @@ func (g *groupCommit) fsync(name string) error {
 		err = cerr
 	}
 	g.fsyncs.Add(1)
-	return err
+	if err != nil {
+		return fsyncFailed{err}
+	}
+	return nil
 }
 
 // syncBlocks fsyncs the block files that may hold records written since
@@ -181,13 +209,13 @@ func (g *groupCommit) fsync(name string) error {
 // by a rename (filestore.go purgeLocked), a partial one may replace the
 // first block kept by a rename (compactLocked, writeAtomically).
 func (g *groupCommit) syncBlocks(all bool) error {
-	ents, err := os.ReadDir(g.dir)
+	ents, err := g.readDir(g.dir)
 	// A purge of everything renames msgs/ away and a new one in its place
 	// (under the store's lock, briefly): wait for the new one.
 	for i := 0; os.IsNotExist(err) && i < 200; i++ {
 		g.forceDir.Store(true)
 		time.Sleep(time.Millisecond)
-		ents, err = os.ReadDir(g.dir)
+		ents, err = g.readDir(g.dir)
 	}
 	if err != nil {
 		return err
@@ -219,11 +247,13 @@ func (g *groupCommit) syncBlocks(all bool) error {
 	purged := g.forceDir.Swap(false)
 	if all || last > g.lastBlock || purged {
 		if err := g.fsync(g.dir); err != nil {
+			g.forceDir.Store(g.forceDir.Load() || purged) // again next time
 			return err
 		}
 	}
 	if purged {
 		if err := g.fsync(filepath.Dir(g.dir)); err != nil {
+			g.forceDir.Store(true)
 			return err
 		}
 	}
@@ -245,12 +275,27 @@ func (g *groupCommit) runRoundLocked() {
 		g.hold(g.holdCtx)
 	}
 	err := g.syncBlocks(false)
+	// An error reaching the files (no descriptor left, say) leaves nothing
+	// in doubt: wait and try again, for as long as it takes.
+	for wait := stallRetryMin; err != nil && !errors.As(err, new(fsyncFailed)); wait = min(2*wait, stallRetryMax) {
+		g.stalled.Store(&err)
+		select {
+		case <-g.holdCtx.Done():
+		case <-time.After(wait):
+			err = g.syncBlocks(false)
+			continue
+		}
+		break // closed: the waiters get ErrClosed
+	}
+	if err == nil {
+		g.stalled.Store(nil)
+	}
 	g.rounds.Add(1)
 
 	g.mu.Lock()
-	if err != nil {
+	if errors.As(err, new(fsyncFailed)) {
 		g.err = fmt.Errorf("%w: %v", errNotDurable, err)
-	} else if seq > g.durable.Load() {
+	} else if err == nil && seq > g.durable.Load() {
 		g.durable.Store(seq)
 	}
 	g.finished = g.started
@@ -320,6 +365,22 @@ func (g *groupCommit) wait(ctx context.Context, seq uint64) error {
 func (g *groupCommit) syncAll(ctx context.Context) error {
 	g.forceDir.Store(true)
 	return g.round(ctx, 0)
+}
+
+// health returns why the log cannot make records durable now: the sticky
+// fsync failure, or the error of a round that keeps retrying. nil when
+// healthy.
+func (g *groupCommit) health() error {
+	g.mu.Lock()
+	err := g.err
+	g.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if p := g.stalled.Load(); p != nil {
+		return fmt.Errorf("eventlog: group commit stalled, retrying: %w", *p)
+	}
+	return nil
 }
 
 // close makes waiting and later calls return ErrClosed (a round in

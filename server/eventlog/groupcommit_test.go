@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -124,6 +126,78 @@ func TestGroupCommitFsyncError(t *testing.T) {
 	}
 	if _, err := l.Get(ctx, 2); !errors.Is(err, errNotDurable) {
 		t.Fatalf("Get of the record whose fsync failed: %v", err)
+	}
+	if err := l.Health(); !errors.Is(err, errNotDurable) {
+		t.Fatalf("Health after a failed fsync = %v", err)
+	}
+}
+
+// TestGroupCommitOutOfDescriptors: when the syncer cannot open the files
+// (EMFILE), nothing is in doubt: the append waits, unacknowledged, while the
+// log reports itself unhealthy, and completes once descriptors are back.
+// Later appends work. (Before, the first EMFILE failed every later append
+// until a restart.)
+func TestGroupCommitOutOfDescriptors(t *testing.T) {
+	for _, where := range []string{"open", "readdir"} {
+		t.Run(where, func(t *testing.T) {
+			l := openGroupLog(t)
+			ctx := t.Context()
+			if _, _, err := l.Append(ctx, "a", []byte("before"), AppendOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			emfile := &os.PathError{Op: where, Path: l.gc.dir, Err: syscall.EMFILE}
+			var mu sync.Mutex
+			failing := true
+			down := func() bool { mu.Lock(); defer mu.Unlock(); return failing }
+			if where == "open" {
+				l.gc.openFile = func(name string) (*os.File, error) {
+					if down() {
+						return nil, emfile
+					}
+					return os.Open(name)
+				}
+			} else {
+				l.gc.readDir = func(name string) ([]os.DirEntry, error) {
+					if down() {
+						return nil, emfile
+					}
+					return os.ReadDir(name)
+				}
+			}
+			res := make(chan error, 1)
+			go func() {
+				_, _, err := l.Append(ctx, "a", []byte("during"), AppendOptions{})
+				res <- err
+			}()
+			select {
+			case err := <-res:
+				t.Fatalf("append acknowledged (%v) while its record could not be synced", err)
+			case <-time.After(300 * time.Millisecond):
+			}
+			if err := l.Health(); !errors.Is(err, syscall.EMFILE) {
+				t.Fatalf("Health while stalled = %v, want EMFILE", err)
+			}
+			mu.Lock()
+			failing = false
+			mu.Unlock()
+			select {
+			case err := <-res:
+				if err != nil {
+					t.Fatalf("append after recovery: %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("append still waiting after the descriptors came back")
+			}
+			if err := l.Health(); err != nil {
+				t.Fatalf("Health after recovery = %v", err)
+			}
+			if _, _, err := l.Append(ctx, "a", []byte("after"), AppendOptions{}); err != nil {
+				t.Fatalf("later append: %v", err)
+			}
+			if r, err := l.Get(ctx, 2); err != nil || string(r.Data) != "during" {
+				t.Fatalf("Get(2) = %+v, %v", r, err)
+			}
+		})
 	}
 }
 

@@ -237,6 +237,22 @@ func (j *JetStream) durable(ctx context.Context, seq uint64) error {
 	return j.gc.wait(ctx, seq)
 }
 
+var _ HealthReporter = (*JetStream)(nil)
+
+// Health reports a group commit that failed (for good) or keeps retrying
+// (out of descriptors, say); nil without group commit.
+func (j *JetStream) Health() error {
+	for _, g := range []*groupCommit{j.gc, j.snapsGC} {
+		if g == nil {
+			continue
+		}
+		if err := g.health(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (j *JetStream) isClosed() bool { return j.closed.Err() != nil }
 
 // watch returns a context derived from ctx that is also cancelled by Close.

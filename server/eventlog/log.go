@@ -48,6 +48,14 @@ var (
 	ErrClosed = errors.New("eventlog: closed")
 )
 
+// HealthReporter is implemented by logs that can say why they cannot take
+// writes now (a node is then not ready).
+type HealthReporter interface {
+	// Health returns nil when the log can make appends durable, else why
+	// not.
+	Health() error
+}
+
 // Log is the event log.
 type Log interface {
 	// Append stores data as the next record of feed and returns its

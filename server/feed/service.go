@@ -78,6 +78,7 @@ type Service struct {
 	recentLast uint64                    // seq of the newest entry
 
 	ready      atomic.Bool
+	stopped    atomic.Pointer[error] // why Run returned, once it has
 	compacting atomic.Bool
 	first      atomic.Uint64 // first retained sequence, as last seen
 
@@ -119,9 +120,30 @@ func (s *Service) View() *View { return s.view }
 // Run started.
 func (s *Service) Ready() bool { return s.ready.Load() }
 
+// Health returns nil when the service takes writes: it has caught up, still
+// follows the log, and the log can make appends durable. Else it says why
+// not (for /readyz).
+func (s *Service) Health() error {
+	if p := s.stopped.Load(); p != nil {
+		return *p
+	}
+	if !s.ready.Load() {
+		return errors.New("feed: loading the log")
+	}
+	if h, ok := s.log.(eventlog.HealthReporter); ok {
+		return h.Health()
+	}
+	return nil
+}
+
 // Run follows the log until ctx is done, applying every record to the view
 // and publishing it.
-func (s *Service) Run(ctx context.Context) error {
+func (s *Service) Run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			s.stopped.Store(&err)
+		}
+	}()
 	_, last, err := s.log.Bounds(ctx)
 	if err != nil {
 		return fmt.Errorf("feed: log bounds: %w", err)
