@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // sock is the hijacked TCP connection of a WebSocket; every byte the server
@@ -112,6 +113,9 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// The request's read deadline (httpapi.RequestReadTimeout) does not
+	// apply to the WebSocket: its liveness is the heartbeat's.
+	nc.SetDeadline(time.Time{})
 	h.s = newSock(nc)
 	var r *bufio.Reader
 	if n := brw.Reader.Buffered(); n > 0 {

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"livefeed/app/session"
 	"livefeed/server/auth"
@@ -19,6 +21,12 @@ import (
 
 // MaxBodyBytes limits API request bodies.
 const MaxBodyBytes = 64 << 10
+
+// RequestReadTimeout is how long a request's body may take to arrive after
+// its headers (which have their own limit, the server's ReadHeaderTimeout).
+// A client that trickles its body is cut off at that point, so it cannot
+// hold a connection, and its descriptor, for as long as it likes.
+const RequestReadTimeout = 10 * time.Second
 
 // Config configures the HTTP API.
 type Config struct {
@@ -34,6 +42,10 @@ type Config struct {
 	// PostRate limits posts per second per user (bursts of twice as
 	// many): 0 is DefaultPostRate, a negative rate is no limit.
 	PostRate float64
+	// OriginPatterns are the other origins whose pages may use the
+	// session cookie to change things (see origin.go); the app's own
+	// origin always may.
+	OriginPatterns []string
 }
 
 // Server is the HTTP handler.
@@ -76,13 +88,27 @@ func New(cfg Config) *Server {
 func (s *Server) SetDraining() { s.draining.Store(true) }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Cleared once a body has been read (decodeBody) or the connection
+	// becomes a WebSocket; it also bounds the discard of a body the
+	// handler did not read.
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(RequestReadTimeout))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if e := s.crossOrigin(r); e != nil {
+		writeError(w, http.StatusForbidden, e)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
+// ready answers /readyz: 200 while the node takes writes, 503 with the
+// reason while it drains, loads, or cannot make writes durable.
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
-	if s.draining.Load() || !s.cfg.Service.Ready() {
-		http.Error(w, "not ready", http.StatusServiceUnavailable)
+	if s.draining.Load() {
+		http.Error(w, "not ready: shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if err := s.cfg.Service.Health(); err != nil {
+		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	w.Write([]byte("ready\n"))
@@ -123,10 +149,19 @@ func statusOf(code string) int {
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) *protocol.Error {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(v); err != nil {
+	err := dec.Decode(v)
+	if err == nil {
+		// The body is in: lift the deadline, so that a slow append (the
+		// log waiting for its fsync) does not cancel the request.
+		http.NewResponseController(w).SetReadDeadline(time.Time{})
+	}
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return protocol.Errorf(protocol.CodeBadField, "body larger than %d bytes", MaxBodyBytes)
+		}
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			return protocol.Errorf(protocol.CodeBadJSON, "body did not arrive within %s", RequestReadTimeout)
 		}
 		return protocol.Errorf(protocol.CodeBadJSON, "body is not the expected JSON: %v", err)
 	}

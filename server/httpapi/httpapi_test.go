@@ -83,3 +83,36 @@ func TestPostRateLimit(t *testing.T) {
 		t.Fatalf("the retried post is in the feed %d times, want 1", n)
 	}
 }
+
+// TestReadyzFollowsTheService: /readyz is 200 while the node takes writes
+// and 503, with the reason, once the feed service has stopped following the
+// log (before, it stayed 200: it only reported the start-up).
+func TestReadyzFollowsTheService(t *testing.T) {
+	tn := testnode.Start(t, t.TempDir(), nil)
+	get := func() (int, string) {
+		resp, err := http.Get(tn.Srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	if code, body := get(); code != http.StatusOK {
+		t.Fatalf("ready node: %d %s", code, body)
+	}
+	tn.Log.Close() // the follower fails
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body := get()
+		if code == http.StatusServiceUnavailable {
+			t.Logf("after the log closed: %d %s", code, body)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still %d (%s) after the feed service stopped", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -169,7 +169,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.Handler = httpapi.New(httpapi.Config{
 		Service: n.Service, Signer: signer, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
 		Metrics:  metrics.Handler(hist, n.Gateway, n.Service, n.Hub),
-		PostRate: cfg.PostRate,
+		PostRate: cfg.PostRate, OriginPatterns: cfg.OriginPatterns,
 	})
 	rctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel

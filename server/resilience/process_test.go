@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,6 +30,8 @@ type server struct {
 	addr string
 	data string
 	args []string
+	// wrap runs the binary under a command (e.g. prlimit) when set.
+	wrap []string
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -52,12 +55,15 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newServer(t testing.TB, args ...string) *server {
+func newServer(t testing.TB, args ...string) *server { return newServerUnder(t, nil, args...) }
+
+// newServerUnder starts the server as an argument of the command wrap.
+func newServerUnder(t testing.TB, wrap []string, args ...string) *server {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, addr: l.Addr().String(), data: t.TempDir(), args: args, out: &syncBuffer{}}
+	s := &server{t: t, addr: l.Addr().String(), data: t.TempDir(), args: args, wrap: wrap, out: &syncBuffer{}}
 	l.Close()
 	s.start()
 	t.Cleanup(func() { s.signal(syscall.SIGKILL) })
@@ -69,7 +75,9 @@ func (s *server) wsURL() string { return "ws://" + s.addr + "/ws" }
 
 func (s *server) start() {
 	s.t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--addr", s.addr, "--data", s.data, "--log-level", "warn"}, s.args...)...)
+	argv := append([]string{binary, "serve", "--addr", s.addr, "--data", s.data, "--log-level", "warn"}, s.args...)
+	argv = append(slices.Clone(s.wrap), argv...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = s.out, s.out
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)

@@ -19,8 +19,18 @@ import (
 	"livefeed/server/eventlog"
 	"livefeed/server/gateway"
 	"livefeed/server/httpapi"
+	"livefeed/server/netlimit"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
+)
+
+// Connection timeouts of the HTTP server (a request's body has its own,
+// httpapi.RequestReadTimeout): a client must send its request headers
+// within readHeaderTimeout, and a keep-alive connection with no request is
+// closed after idleTimeout.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 60 * time.Second
 )
 
 // newApp returns the PWA handler; set by app.go.
@@ -43,6 +53,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	acceptRate := fs.Float64("accept-rate", envFloat("LIVEFEED_ACCEPT_RATE", 0), "maximum new WebSocket connections per second, 0 for no cap; over it clients are told to come back within --restart-window (env LIVEFEED_ACCEPT_RATE)")
 	postRate := fs.Float64("post-rate", envFloat("LIVEFEED_POST_RATE", httpapi.DefaultPostRate), "maximum posts per second per user over the HTTP API, bursts of twice as many; 0 for no limit (env LIVEFEED_POST_RATE)")
 	origins := fs.String("origins", envOr("LIVEFEED_ORIGINS", ""), "comma-separated extra origins allowed to open WebSockets (env LIVEFEED_ORIGINS)")
+	maxTCP := fs.Int("max-tcp-conns", envInt("LIVEFEED_MAX_TCP_CONNS", 0), "maximum open TCP connections (HTTP and WebSocket); 0 derives it from the descriptor limit (RLIMIT_NOFILE), keeping an eighth of it (at least 128) for the log; -1 for no cap (env LIVEFEED_MAX_TCP_CONNS)")
+	perIP := fs.Int("max-conns-per-ip", envInt("LIVEFEED_MAX_CONNS_PER_IP", netlimit.DefaultPerIP), "maximum open TCP connections from one client address; 0 for no cap (env LIVEFEED_MAX_CONNS_PER_IP)")
 	pprofAddr := fs.String("pprof", envOr("LIVEFEED_PPROF", ""), "serve net/http/pprof on this address (e.g. 127.0.0.1:6060; off when empty) (env LIVEFEED_PPROF)")
 	logLevel := fs.String("log-level", envOr("LIVEFEED_LOG_LEVEL", "info"), "debug, info, warn or error (env LIVEFEED_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
@@ -89,10 +101,20 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if newApp != nil {
 		cfg.App = newApp(version)
 	}
-	ln, err := net.Listen("tcp", *addr)
+	lcfg := netlimit.Config{MaxConns: *maxTCP, MaxPerIP: *perIP}
+	switch {
+	case *maxTCP < 0:
+		lcfg.MaxConns = 0
+	case *maxTCP == 0:
+		if lcfg.MaxConns, err = netlimit.MaxConnsForFiles(); err != nil {
+			return fmt.Errorf("--max-tcp-conns: reading the descriptor limit: %w", err)
+		}
+	}
+	tcp, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
+	ln := netlimit.Listen(tcp, lcfg)
 	if err := startPprof(*pprofAddr, lg); err != nil {
 		ln.Close()
 		return err
@@ -111,7 +133,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			w.Header().Set("Retry-After", "1")
 			http.Error(w, "starting: the server is loading its log; try again in a moment", http.StatusServiceUnavailable)
 		}),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -121,7 +144,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	api.Store(n.Handler)
-	lg.Info("serving", "addr", ln.Addr().String(), "data", *data, "version", version)
+	lg.Info("serving", "addr", ln.Addr().String(), "data", *data, "version", version,
+		"max_tcp_conns", lcfg.MaxConns, "max_conns_per_ip", lcfg.MaxPerIP)
 	select {
 	case err := <-errc:
 		n.Shutdown(context.Background())
