@@ -61,9 +61,10 @@ type conn struct {
 	closeWhy  string
 	final     []byte // a message written just before the close frame
 
-	mu    sync.Mutex
-	subs  map[string]*subscription
-	hello bool
+	mu      sync.Mutex
+	subs    map[string]*subscription
+	hello   atomic.Bool // hello received (set by the reader)
+	helloBy time.Time   // the deadline for it (see Config.HelloTimeout)
 
 	readErr error // why the reader stopped
 
@@ -84,6 +85,7 @@ func newConn(g *Gateway, ws *websocket.Conn, s *sock, u protocol.User) *conn {
 		// The first ping at a random point of the first interval: the
 		// pings of connections made together do not come in bursts.
 		nextPing: now.Add(rand.N(g.cfg.HeartbeatInterval) + 1),
+		helloBy:  now.Add(g.cfg.HelloTimeout),
 	}
 	c.lastWrite.Store(g.clock.Load())
 	// A cancellation of c.ctx ends a blocking write in flight (its
@@ -364,6 +366,11 @@ func (c *conn) writeClose() {
 // timer); coder/websocket's reader counts the pongs (OnPongReceived, set
 // in Gateway.ServeHTTP).
 func (c *conn) keepalive(now time.Time, heartbeat func() []byte) {
+	if !c.hello.Load() && now.After(c.helloBy) {
+		e := protocol.Errorf(protocol.CodeHelloRequired, "no hello within %s of connecting", c.g.cfg.HelloTimeout)
+		c.closeWith(protocol.CloseProtocolError, "no hello", protocol.MustEncode(e))
+		return
+	}
 	interval := c.g.cfg.HeartbeatInterval
 	clock := now.UnixNano()
 	if clock-c.lastWrite.Load() >= int64(interval*9/10) {
@@ -423,17 +430,17 @@ func (c *conn) readLoop() {
 }
 
 func (c *conn) handle(m protocol.Message) error {
-	if _, ok := m.(protocol.Hello); !ok && !c.hello {
+	if _, ok := m.(protocol.Hello); !ok && !c.hello.Load() {
 		if _, hb := m.(protocol.Heartbeat); !hb {
 			return c.sendMsg(protocol.Errorf(protocol.CodeHelloRequired, "send hello first"))
 		}
 	}
 	switch m := m.(type) {
 	case protocol.Hello:
-		if c.hello {
+		if c.hello.Load() {
 			return c.sendMsg(protocol.Errorf(protocol.CodeHelloRequired, "hello was already sent; use subscribe"))
 		}
-		c.hello = true
+		c.hello.Store(true)
 		err := c.sendMsg(protocol.Welcome{
 			Version: protocol.Version, Node: c.g.cfg.Node, User: c.user,
 			HeartbeatMS: c.g.cfg.HeartbeatInterval.Milliseconds(),

@@ -238,3 +238,37 @@ func TestPingsFindSilentClients(t *testing.T) {
 		t.Fatalf("%d connections closed as dead, want 1", n)
 	}
 }
+
+// TestNoHelloIsClosed: a connection that never sends hello gets
+// hello_required and is closed with CloseProtocolError once HelloTimeout
+// has passed (before, it stayed open for ever); one that sends hello within
+// the time stays.
+func TestNoHelloIsClosed(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.HelloTimeout = timeout })
+	tok, _ := tn.SignIn(t, "Ada")
+	silent := testnode.Dial(t, tn, tok)
+	polite := testnode.Dial(t, tn, tok)
+	polite.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
+	testnode.Expect[protocol.Subscribed](polite)
+	start := time.Now()
+	m, err := silent.Read(5 * time.Second)
+	if err != nil {
+		t.Fatalf("no error message before the close: %v", err)
+	}
+	if e, ok := m.(*protocol.Error); !ok || e.Code != protocol.CodeHelloRequired {
+		t.Fatalf("got %#v, want a hello_required error", m)
+	}
+	_, err = silent.Read(5 * time.Second)
+	if websocket.CloseStatus(err) != protocol.CloseProtocolError {
+		t.Fatalf("close: %v, want %d", err, protocol.CloseProtocolError)
+	}
+	// The keepalive tick is a second with the default heartbeat.
+	if took := time.Since(start); took > timeout+2*time.Second {
+		t.Fatalf("closed after %s", took)
+	}
+	polite.Send(protocol.Heartbeat{Probe: true})
+	if _, err := polite.Read(2 * time.Second); err != nil {
+		t.Fatalf("the connection that sent hello was closed too: %v", err)
+	}
+}

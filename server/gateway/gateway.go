@@ -61,6 +61,9 @@ type Config struct {
 	OriginPatterns []string
 	// HeartbeatInterval, default protocol.HeartbeatInterval.
 	HeartbeatInterval time.Duration
+	// HelloTimeout, default protocol.HelloTimeout: a connection that has
+	// not sent hello by then is closed.
+	HelloTimeout time.Duration
 	// SendQueue, default DefaultSendQueue.
 	SendQueue int
 	// WriteTimeout, default DefaultWriteTimeout.
@@ -129,6 +132,9 @@ func New(cfg Config) *Gateway {
 	}
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = protocol.HeartbeatInterval
+	}
+	if cfg.HelloTimeout <= 0 {
+		cfg.HelloTimeout = protocol.HelloTimeout
 	}
 	if cfg.SendQueue <= 0 {
 		cfg.SendQueue = DefaultSendQueue

@@ -57,6 +57,7 @@ type Config struct {
 	Name string
 	// Gateway settings.
 	HeartbeatInterval time.Duration
+	HelloTimeout      time.Duration
 	RestartWindow     time.Duration
 	MaxConns          int
 	AcceptRate        float64
@@ -162,7 +163,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.Gateway = gateway.New(gateway.Config{
 		Service: n.Service, Hub: n.Hub, Signer: signer, Logger: lg, Node: cfg.Name,
-		OriginPatterns: cfg.OriginPatterns, HeartbeatInterval: cfg.HeartbeatInterval,
+		OriginPatterns: cfg.OriginPatterns, HeartbeatInterval: cfg.HeartbeatInterval, HelloTimeout: cfg.HelloTimeout,
 		RestartWindow: cfg.RestartWindow, MaxConns: cfg.MaxConns, SendQueue: cfg.SendQueue,
 		AcceptRate: cfg.AcceptRate,
 	})

@@ -65,6 +65,10 @@ const (
 	// heartbeat intervals (1.5, i.e. 15 s by default) treats the connection
 	// as dead and closes it (the client then reconnects and resumes).
 	DeadAfterIntervals = 1.5
+	// HelloTimeout: a connection that has not sent hello this long after
+	// it opened is sent an error (hello_required) and closed with
+	// CloseProtocolError. A client sends hello at once.
+	HelloTimeout = 10 * time.Second
 )
 
 // DeadAfter returns the silence after which a connection is dead, for a
