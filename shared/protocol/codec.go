@@ -277,7 +277,8 @@ func ValidOpID(op string) bool {
 }
 
 // CheckText trims s and checks it is 1..MaxTextChars code points of valid
-// UTF-8. It returns the trimmed text.
+// UTF-8 with no control characters but tab, line feed and carriage return
+// (2,000 NULs made an invisible post). It returns the trimmed text.
 func CheckText(s string) (string, *Error) {
 	if !utf8.ValidString(s) {
 		return "", Errorf(CodeBadUTF8, "text is not valid UTF-8")
@@ -290,8 +291,16 @@ func CheckText(s string) (string, *Error) {
 	if n > MaxTextChars {
 		return "", Errorf(CodeInvalidText, "text is %d characters; at most %d", n, MaxTextChars)
 	}
+	for _, r := range t {
+		if isControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return "", Errorf(CodeInvalidText, "text contains the control character U+%04X", r)
+		}
+	}
 	return t, nil
 }
+
+// isControl reports whether r is a C0 or C1 control character or DEL.
+func isControl(r rune) bool { return r < 0x20 || r >= 0x7f && r < 0xa0 }
 
 // CheckName trims s and checks it is a display name of 1..MaxNameChars
 // code points without control characters. It returns the trimmed name.
@@ -308,7 +317,7 @@ func CheckName(s string) (string, *Error) {
 		return "", Errorf(CodeInvalidName, "display name is %d characters; at most %d", n, MaxNameChars)
 	}
 	for _, r := range t {
-		if r < 0x20 || r == 0x7f {
+		if isControl(r) {
 			return "", Errorf(CodeInvalidName, "display name contains control characters")
 		}
 	}
