@@ -99,6 +99,9 @@ func (f *Feed) index(id string) int {
 	return -1
 }
 
+// toggle applies a reaction event: the server resolved whether u adds
+// (on) or takes back the reaction, so the count moves by one either way,
+// whether or not u is among the users the snapshot listed.
 func toggle(rs []protocol.Reaction, emoji string, u protocol.User, on bool) []protocol.Reaction {
 	rs = slices.Clone(rs)
 	ri := slices.IndexFunc(rs, func(r protocol.Reaction) bool { return r.Emoji == emoji })
@@ -109,13 +112,18 @@ func toggle(rs []protocol.Reaction, emoji string, u protocol.User, on bool) []pr
 		rs = append(rs, protocol.Reaction{Emoji: emoji})
 		ri = len(rs) - 1
 	}
+	total := rs[ri].Total()
 	users := slices.DeleteFunc(slices.Clone(rs[ri].Users), func(x protocol.User) bool { return x.ID == u.ID })
 	if on {
 		users = append(users, u)
+		total++
+	} else {
+		total--
 	}
-	if len(users) == 0 {
+	total = max(total, len(users))
+	if total == 0 {
 		return slices.Delete(rs, ri, ri+1)
 	}
-	rs[ri].Users = users
+	rs[ri].Users, rs[ri].Count = users, total
 	return rs
 }

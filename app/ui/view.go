@@ -126,7 +126,7 @@ func reactionViews(rs []protocol.Reaction, me protocol.User, toggles map[string]
 		v := reactionView{Emoji: e}
 		for _, r := range rs {
 			if r.Emoji == e {
-				v.Count = len(r.Users)
+				v.Count = r.Total()
 				v.Mine = slices.ContainsFunc(r.Users, func(u protocol.User) bool { return u.ID == me.ID })
 			}
 		}

@@ -342,13 +342,14 @@ func (s *Service) Event(ctx context.Context, seq uint64) (protocol.Event, bool) 
 // ModeLive nothing. Messages go through send, which may block. It returns
 // the feed position the subscriber now has; live events at or below it
 // must be dropped, those above it delivered. The caller must have joined
-// the hub (buffering live events) before calling CatchUp.
-func (s *Service) CatchUp(ctx context.Context, sub protocol.Sub, send func([]byte) error) (uint64, error) {
+// the hub (buffering live events) before calling CatchUp. me is the
+// subscriber's user id (a snapshot lists their reactions first).
+func (s *Service) CatchUp(ctx context.Context, me string, sub protocol.Sub, send func([]byte) error) (uint64, error) {
 	switch sub.Mode {
 	case protocol.ModeLive:
 		return s.view.FeedLast(sub.Feed), nil
 	case protocol.ModeSnapshot:
-		return s.sendSnapshot(sub.Feed, send)
+		return s.sendSnapshot(sub.Feed, me, send)
 	}
 	s.Stats.Resumes.Add(1)
 	before := s.view.FeedLast(sub.Feed)
@@ -358,13 +359,13 @@ func (s *Service) CatchUp(ctx context.Context, sub protocol.Sub, send func([]byt
 	}
 	if sub.Pos > last {
 		// Ahead of the log: the client followed a log that was reset.
-		return s.historyGone(sub, first, send)
+		return s.historyGone(sub, me, first, send)
 	}
 	if evs, ok := s.recentSince(sub.Feed, sub.Pos); ok {
 		pos := sub.Pos
 		for i, e := range evs {
 			if i == 0 && e.ev.Prev > sub.Pos {
-				return s.historyGone(sub, first, send)
+				return s.historyGone(sub, me, first, send)
 			}
 			if err := send(e.msg); err != nil {
 				return 0, err
@@ -373,7 +374,7 @@ func (s *Service) CatchUp(ctx context.Context, sub protocol.Sub, send func([]byt
 			pos = e.ev.Pos
 		}
 		if len(evs) == 0 && before > sub.Pos {
-			return s.historyGone(sub, first, send)
+			return s.historyGone(sub, me, first, send)
 		}
 		return pos, nil
 	}
@@ -401,7 +402,7 @@ func (s *Service) CatchUp(ctx context.Context, sub protocol.Sub, send func([]byt
 		return 0, err
 	}
 	if gone || read == 0 && before > sub.Pos {
-		return s.historyGone(sub, first, send)
+		return s.historyGone(sub, me, first, send)
 	}
 	return pos, nil
 }
@@ -429,16 +430,16 @@ func (s *Service) recentSince(feed string, pos uint64) ([]recentEvent, bool) {
 	return out, true
 }
 
-func (s *Service) historyGone(sub protocol.Sub, first uint64, send func([]byte) error) (uint64, error) {
+func (s *Service) historyGone(sub protocol.Sub, me string, first uint64, send func([]byte) error) (uint64, error) {
 	s.Stats.HistoryGone.Add(1)
 	if err := send(protocol.MustEncode(protocol.HistoryGone{Feed: sub.Feed, Pos: sub.Pos, First: first})); err != nil {
 		return 0, err
 	}
-	return s.sendSnapshot(sub.Feed, send)
+	return s.sendSnapshot(sub.Feed, me, send)
 }
 
-func (s *Service) sendSnapshot(feed string, send func([]byte) error) (uint64, error) {
-	snap := s.view.Snapshot(feed)
+func (s *Service) sendSnapshot(feed, me string, send func([]byte) error) (uint64, error) {
+	snap := s.view.SnapshotFor(feed, me)
 	s.Stats.Snapshots.Add(1)
 	return snap.Pos, send(protocol.MustEncode(snap))
 }

@@ -150,8 +150,16 @@ func setReaction(rs []protocol.Reaction, emoji string, u protocol.User, on bool)
 }
 
 // Snapshot returns feed's newest posts (at most protocol.MaxSnapshotPosts,
-// newest first, deleted ones left out) and the feed's last sequence.
-func (v *View) Snapshot(feed string) protocol.Snapshot {
+// newest first, deleted ones left out) and the feed's last sequence, for no
+// one in particular (see SnapshotFor).
+func (v *View) Snapshot(feed string) protocol.Snapshot { return v.SnapshotFor(feed, "") }
+
+// SnapshotFor is the snapshot sent to user me: each reaction lists at most
+// protocol.MaxReactionUsers users, me first if me gave it (so the client
+// knows its own reactions), with the count of all. Its encoding is at most
+// protocol.MaxSnapshotBytes: the oldest posts that do not fit are left out,
+// and Truncated is set.
+func (v *View) SnapshotFor(feed, me string) protocol.Snapshot {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	s := protocol.Snapshot{Feed: feed, Posts: []protocol.Post{}}
@@ -160,23 +168,49 @@ func (v *View) Snapshot(feed string) protocol.Snapshot {
 		return s
 	}
 	s.Pos = f.Last
+	size := protocol.SnapshotLen(feed, s.Pos, true)
 	for i := len(f.Posts) - 1; i >= 0 && len(s.Posts) < protocol.MaxSnapshotPosts; i-- {
-		if p := f.Posts[i]; !p.Deleted {
-			c := p.Post
-			c.Reactions = cloneReactions(p.Reactions)
-			s.Posts = append(s.Posts, c)
+		p := f.Posts[i]
+		if p.Deleted {
+			continue
 		}
+		c := p.Post
+		c.Reactions = listReactions(p.Reactions, me)
+		n := protocol.PostLen(c)
+		if len(s.Posts) > 0 {
+			n++ // the comma
+		}
+		if size+n > protocol.MaxSnapshotBytes {
+			s.Truncated = true
+			break
+		}
+		size += n
+		s.Posts = append(s.Posts, c)
 	}
 	return s
 }
 
-func cloneReactions(rs []protocol.Reaction) []protocol.Reaction {
+// listReactions copies rs with at most protocol.MaxReactionUsers users
+// listed per reaction, me first when among them, and their count.
+func listReactions(rs []protocol.Reaction, me string) []protocol.Reaction {
 	if len(rs) == 0 {
 		return nil
 	}
 	out := make([]protocol.Reaction, len(rs))
 	for i, r := range rs {
-		out[i] = protocol.Reaction{Emoji: r.Emoji, Users: slices.Clone(r.Users)}
+		users := make([]protocol.User, 0, min(len(r.Users), protocol.MaxReactionUsers))
+		if j := slices.IndexFunc(r.Users, func(u protocol.User) bool { return me != "" && u.ID == me }); j >= 0 {
+			users = append(users, r.Users[j])
+		}
+		for _, u := range r.Users {
+			if len(users) == protocol.MaxReactionUsers {
+				break
+			}
+			if me == "" || u.ID != me {
+				users = append(users, u)
+			}
+		}
+		out[i] = protocol.Reaction{Emoji: r.Emoji, Users: users, Count: len(r.Users)}
 	}
 	return out
 }

@@ -583,7 +583,7 @@ func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 		}
 		return s.c.send(frame)
 	}
-	last, err := s.c.g.cfg.Service.CatchUp(ctx, sub, func(msg []byte) error { return send(wsframe.Text(msg)) })
+	last, err := s.c.g.cfg.Service.CatchUp(ctx, s.c.user.ID, sub, func(msg []byte) error { return send(wsframe.Text(msg)) })
 	if err != nil {
 		if ctx.Err() == nil && !errors.Is(err, errClosing) {
 			s.c.g.lg.Error("catch-up failed", "feed", sub.Feed, "err", err)

@@ -267,5 +267,6 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadFeed, "feed name does not match %s", protocol.FeedPattern))
 		return
 	}
-	writeJSON(w, http.StatusOK, s.cfg.Service.View().Snapshot(name))
+	me, _ := s.cfg.Signer.FromRequest(r) // signed in or not: only the order of reactions' users differs
+	writeJSON(w, http.StatusOK, s.cfg.Service.View().SnapshotFor(name, me.ID))
 }

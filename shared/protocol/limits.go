@@ -35,6 +35,16 @@ const (
 	MaxSubscriptions = 16
 	// MaxSnapshotPosts is how many of a feed's newest posts a snapshot holds.
 	MaxSnapshotPosts = 500
+	// MaxSnapshotBytes bounds an encoded snapshot message, whatever people
+	// post: well below MaxClientReadBytes, and what a slow subscriber's
+	// queue holds at most for its catch-up. 500 posts of ordinary length
+	// fit; of the worst ones (2,000 characters that JSON escapes to 6
+	// bytes each, every reaction given by MaxReactionUsers users with the
+	// longest escaped names) about 30 do, and Snapshot.Truncated is set.
+	MaxSnapshotBytes = 1 << 20
+	// MaxReactionUsers is how many of a reaction's users a snapshot lists;
+	// Reaction.Count has them all.
+	MaxReactionUsers = 10
 	// MaxFeeds is how many distinct feeds the server accepts writes for.
 	MaxFeeds = 10000
 	// MaxPresenceList is how many users a presence message lists at most

@@ -115,11 +115,19 @@ type Welcome struct {
 	HeartbeatMS int64 `json:"heartbeat_ms"`
 }
 
-// Reaction is one emoji's reactions on a post.
+// Reaction is one emoji's reactions on a post. In a snapshot, Users lists
+// at most MaxReactionUsers of those who reacted (the subscriber first, if
+// among them) and Count says how many did; events add or remove one user.
 type Reaction struct {
 	Emoji string `json:"emoji"`
 	Users []User `json:"users"`
+	// Count is how many users gave the reaction; 0 from a server that
+	// lists them all (then it is len(Users)).
+	Count int `json:"count,omitempty"`
 }
+
+// Total is how many users gave the reaction.
+func (r Reaction) Total() int { return max(r.Count, len(r.Users)) }
 
 // Post is a post's current state.
 type Post struct {
@@ -137,10 +145,13 @@ type Post struct {
 // Snapshot is a feed's state: its newest posts (at most MaxSnapshotPosts,
 // newest first, deleted ones left out) as of position Pos, the position of
 // the feed's last event (0: none). Events that follow continue from Pos.
+// The encoded snapshot is at most MaxSnapshotBytes: Truncated says that
+// older posts were left out to keep it so.
 type Snapshot struct {
-	Feed  string `json:"feed"`
-	Pos   uint64 `json:"pos"`
-	Posts []Post `json:"posts"`
+	Feed      string `json:"feed"`
+	Pos       uint64 `json:"pos"`
+	Posts     []Post `json:"posts"`
+	Truncated bool   `json:"truncated,omitempty"`
 }
 
 // Event is one event of a feed's log.
