@@ -21,8 +21,14 @@ import (
 	"livefeed/shared/protocol"
 )
 
-// CookieName is the session cookie.
-const CookieName = "livefeed_session"
+// CookieName is the session cookie over plain HTTP; SecureCookieName over
+// HTTPS, where the __Host- prefix makes the browser refuse it unless it is
+// Secure, for the whole host and no domain (so a sibling subdomain cannot
+// set or shadow it).
+const (
+	CookieName       = "livefeed_session"
+	SecureCookieName = "__Host-livefeed_session"
+)
 
 // SessionTTL is how long a session stays valid.
 const SessionTTL = 365 * 24 * time.Hour
@@ -136,9 +142,11 @@ func (s *Signer) FromRequest(r *http.Request) (protocol.User, error) {
 		}
 		return s.Verify(strings.TrimSpace(t))
 	}
-	c, err := r.Cookie(CookieName)
+	c, err := r.Cookie(SecureCookieName)
 	if err != nil {
-		return protocol.User{}, ErrInvalid
+		if c, err = r.Cookie(CookieName); err != nil {
+			return protocol.User{}, ErrInvalid
+		}
 	}
 	return s.Verify(c.Value)
 }
@@ -146,7 +154,14 @@ func (s *Signer) FromRequest(r *http.Request) (protocol.User, error) {
 // Cookie returns the session cookie for token.
 func Cookie(token string, secure bool) *http.Cookie {
 	return &http.Cookie{
-		Name: CookieName, Value: token, Path: "/", MaxAge: int(SessionTTL / time.Second),
+		Name: cookieName(secure), Value: token, Path: "/", MaxAge: int(SessionTTL / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure,
 	}
+}
+
+func cookieName(secure bool) string {
+	if secure {
+		return SecureCookieName
+	}
+	return CookieName
 }

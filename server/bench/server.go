@@ -55,7 +55,9 @@ func startServer(ctx context.Context, cfg *Config, logw io.Writer) (*child, erro
 	// The publisher is one user posting open-loop over the HTTP API: no
 	// per-user post limit (a server given with --server needs the same).
 	args := []string{"serve", "--addr", addr, "--data", filepath.Join(dir, "data"), "--log-level", "warn", "--post-rate", "0",
-		"--max-conns-per-ip", "0"} // every simulated client is on 127.0.0.1
+		// Every simulated client is on 127.0.0.1, and a scenario may sign in
+		// thousands of users and make thousands of feeds.
+		"--max-conns-per-ip", "0", "--sign-in-rate", "0", "--feed-rate", "0"}
 	if cfg.Sync != "" {
 		args = append(args, "--sync", cfg.Sync)
 	}

@@ -45,6 +45,10 @@ type Config struct {
 	// ObserveAppend, when set, is called with the duration of each log
 	// append (durable write) made by Do.
 	ObserveAppend func(time.Duration)
+	// NewFeedRate is how many feeds a user, and a client address (see
+	// WithClient), may create an hour: 0 is DefaultNewFeedRate, a
+	// negative rate is no limit.
+	NewFeedRate float64
 }
 
 // Stats are the service's counters.
@@ -77,6 +81,8 @@ type Service struct {
 	recent     [RecentEvents]recentEvent // recently applied events, by seq % RecentEvents
 	recentLast uint64                    // seq of the newest entry
 
+	newFeeds *newFeedLimits
+
 	ready      atomic.Bool
 	stopped    atomic.Pointer[error] // why Run returned, once it has
 	compacting atomic.Bool
@@ -91,7 +97,8 @@ func Open(ctx context.Context, log eventlog.Log, pub Publisher, cfg Config) (*Se
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Service{log: log, view: NewView(), pub: pub, cfg: cfg, lg: cfg.Logger, appliedCh: make(chan struct{})}
+	s := &Service{log: log, view: NewView(), pub: pub, cfg: cfg, lg: cfg.Logger, appliedCh: make(chan struct{}),
+		newFeeds: newNewFeedLimits(cfg.NewFeedRate)}
 	seq, data, err := log.LoadSnapshot(ctx)
 	switch {
 	case err == nil:
@@ -255,6 +262,7 @@ func (s *Service) Do(ctx context.Context, u protocol.User, a protocol.Action) (p
 	mu.Lock()
 	defer mu.Unlock()
 	begin := time.Now()
+	charged := false // for creating a feed, once per call
 	for attempt := 0; ; attempt++ {
 		if o, ok := s.view.op(u.ID, a.Op); ok {
 			s.Stats.Duplicates.Add(1)
@@ -265,6 +273,14 @@ func (s *Service) Do(ctx context.Context, u protocol.User, a protocol.Action) (p
 			s.Stats.Rejected.Add(1)
 			perr.Op, perr.Feed = a.Op, a.Feed
 			return protocol.Ack{}, perr
+		}
+		if a.Kind() == protocol.TypePost && rec.Prev == 0 && !charged {
+			charged = true
+			if perr := s.newFeeds.take(ctx, u); perr != nil {
+				s.Stats.Rejected.Add(1)
+				perr.Op, perr.Feed = a.Op, a.Feed
+				return protocol.Ack{}, perr
+			}
 		}
 		data, err := json.Marshal(rec)
 		if err != nil {

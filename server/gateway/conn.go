@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"livefeed/server/feed"
 	"livefeed/server/hub"
 	"livefeed/server/internal/tokenbucket"
 	"livefeed/server/wsframe"
@@ -72,8 +73,9 @@ type conn struct {
 	actions tokenbucket.Bucket // ActionRate, ActionBurst
 }
 
-func newConn(g *Gateway, ws *websocket.Conn, s *sock, u protocol.User) *conn {
-	ctx, cancel := context.WithCancel(context.Background())
+// newConn returns the connection of user u from client address addr.
+func newConn(g *Gateway, ws *websocket.Conn, s *sock, u protocol.User, addr string) *conn {
+	ctx, cancel := context.WithCancel(feed.WithClient(context.Background(), addr))
 	now := time.Now()
 	c := &conn{
 		g: g, ws: ws, sock: s, user: u,

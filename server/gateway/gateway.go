@@ -19,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 
 	"livefeed/server/auth"
+	"livefeed/server/clientip"
 	"livefeed/server/feed"
 	"livefeed/server/hub"
 	"livefeed/server/internal/tokenbucket"
@@ -61,6 +62,9 @@ type Config struct {
 	OriginPatterns []string
 	// HeartbeatInterval, default protocol.HeartbeatInterval.
 	HeartbeatInterval time.Duration
+	// ClientIP finds the client address of an upgrade (nil: its peer),
+	// for the limits kept per address.
+	ClientIP *clientip.Resolver
 	// HelloTimeout, default protocol.HelloTimeout: a connection that has
 	// not sent hello by then is closed.
 	HelloTimeout time.Duration
@@ -203,7 +207,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.countClose(protocol.CloseUnsupportedVersion)
 		return
 	}
-	cn := newConn(g, c, hw.s, u)
+	cn := newConn(g, c, hw.s, u, g.cfg.ClientIP.Of(r))
 	lc = cn
 	g.mu.Lock()
 	if b := time.Now().UnixMilli() / 100; b != g.bucket {

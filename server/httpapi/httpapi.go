@@ -15,12 +15,18 @@ import (
 
 	"livefeed/app/session"
 	"livefeed/server/auth"
+	"livefeed/server/clientip"
 	"livefeed/server/feed"
+	"livefeed/server/internal/tokenbucket"
 	"livefeed/shared/protocol"
 )
 
 // MaxBodyBytes limits API request bodies.
 const MaxBodyBytes = 64 << 10
+
+// hstsMaxAge is how long (seconds) a browser that reached the server over
+// HTTPS keeps to HTTPS: a year.
+const hstsMaxAge = 365 * 24 * 3600
 
 // RequestReadTimeout is how long a request's body may take to arrive after
 // its headers (which have their own limit, the server's ReadHeaderTimeout).
@@ -42,6 +48,11 @@ type Config struct {
 	// PostRate limits posts per second per user (bursts of twice as
 	// many): 0 is DefaultPostRate, a negative rate is no limit.
 	PostRate float64
+	// SignInRate limits sign-ins per second per client address (bursts of
+	// SignInBurst): 0 is DefaultSignInRate, a negative rate is no limit.
+	SignInRate float64
+	// ClientIP finds a request's client address (nil: its peer).
+	ClientIP *clientip.Resolver
 	// OriginPatterns are the other origins whose pages may use the
 	// session cookie to change things (see origin.go); the app's own
 	// origin always may.
@@ -53,7 +64,8 @@ type Server struct {
 	cfg      Config
 	mux      *http.ServeMux
 	draining atomic.Bool
-	limit    *limiter // nil: no limit
+	posts    *tokenbucket.Keyed // per user; nil: no limit
+	signIns  *tokenbucket.Keyed // per client address; nil: no limit
 }
 
 // New returns the handler with every route registered.
@@ -64,7 +76,13 @@ func New(cfg Config) *Server {
 	if cfg.PostRate == 0 {
 		cfg.PostRate = DefaultPostRate
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), limit: newLimiter(cfg.PostRate)}
+	if cfg.SignInRate == 0 {
+		cfg.SignInRate = DefaultSignInRate
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(),
+		posts:   tokenbucket.NewKeyed(cfg.PostRate, 2*cfg.PostRate),
+		signIns: tokenbucket.NewKeyed(cfg.SignInRate, SignInBurst),
+	}
 	s.mux.HandleFunc("POST /api/session", s.signIn)
 	s.mux.HandleFunc("GET /api/session", s.whoAmI)
 	s.mux.HandleFunc("DELETE /api/session", s.signOut)
@@ -93,6 +111,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// handler did not read.
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(RequestReadTimeout))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if s.cfg.ClientIP.Proto(r) == "https" {
+		w.Header().Set("Strict-Transport-Security", "max-age="+strconv.Itoa(hstsMaxAge))
+	}
 	if e := s.crossOrigin(r); e != nil {
 		writeError(w, http.StatusForbidden, e)
 		return
@@ -125,8 +146,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// writeError writes e with status (and Retry-After when e says when to
+// retry).
 func writeError(w http.ResponseWriter, status int, e *protocol.Error) {
+	if e.RetryAfterMS > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(float64(e.RetryAfterMS)/1000)), 10))
+	}
 	writeJSON(w, status, errorBody{Error: e})
+}
+
+// rateLimited is the error of a request over a limit: retry after wait.
+func rateLimited(wait time.Duration, format string, args ...any) *protocol.Error {
+	e := protocol.Errorf(protocol.CodeRateLimited, format, args...)
+	e.Temporary, e.RetryAfterMS = true, wait.Milliseconds()+1
+	return e
 }
 
 // statusOf maps an error code to an HTTP status.
@@ -178,6 +211,10 @@ type signInResponse struct {
 }
 
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	if wait := s.signIns.Take(s.cfg.ClientIP.Of(r)); wait > 0 {
+		writeError(w, http.StatusTooManyRequests, rateLimited(wait, "too many sign-ins from your address; try again in %s", wait.Round(time.Second)))
+		return
+	}
 	var req signInRequest
 	if e := decodeBody(w, r, &req); e != nil {
 		writeError(w, http.StatusBadRequest, e)
@@ -192,7 +229,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, protocol.Errorf(protocol.CodeInternal, "could not sign in"))
 		return
 	}
-	http.SetCookie(w, auth.Cookie(token, r.TLS != nil))
+	http.SetCookie(w, auth.Cookie(token, s.cfg.ClientIP.Proto(r) == "https"))
 	writeJSON(w, http.StatusOK, signInResponse{Token: token, User: u})
 }
 
@@ -206,7 +243,7 @@ func (s *Server) whoAmI(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
-	c := auth.Cookie("", r.TLS != nil)
+	c := auth.Cookie("", s.cfg.ClientIP.Proto(r) == "https")
 	c.MaxAge = -1
 	http.SetCookie(w, c)
 	w.WriteHeader(http.StatusNoContent)
@@ -230,14 +267,11 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, e)
 		return
 	}
-	if s.limit != nil {
-		if wait := s.limit.take(u.ID); wait > 0 {
-			e := protocol.Errorf(protocol.CodeRateLimited, "more than %g posts per second; send it again later (with the same op, it posts once)", s.cfg.PostRate)
-			e.Op, e.Feed, e.Temporary, e.RetryAfterMS = req.Op, r.PathValue("feed"), true, wait.Milliseconds()+1
-			w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(wait.Seconds())), 10))
-			writeError(w, http.StatusTooManyRequests, e)
-			return
-		}
+	if wait := s.posts.Take(u.ID); wait > 0 {
+		e := rateLimited(wait, "more than %g posts per second; send it again later (with the same op, it posts once)", s.cfg.PostRate)
+		e.Op, e.Feed = req.Op, r.PathValue("feed")
+		writeError(w, http.StatusTooManyRequests, e)
+		return
 	}
 	if req.Op == "" {
 		req.Op = session.NewOpID()
@@ -248,7 +282,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statusOf(e.Code), e)
 		return
 	}
-	ack, err := s.cfg.Service.Do(r.Context(), u, a)
+	ack, err := s.cfg.Service.Do(feed.WithClient(r.Context(), s.cfg.ClientIP.Of(r)), u, a)
 	if err != nil {
 		e, ok := protocol.AsError(err)
 		if !ok {

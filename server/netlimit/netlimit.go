@@ -11,6 +11,7 @@ package netlimit
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -33,6 +34,9 @@ type Config struct {
 	MaxConns int
 	// MaxPerIP caps concurrent connections from one client IP address.
 	MaxPerIP int
+	// Exempt, when set, names addresses the per-address cap does not
+	// apply to (trusted reverse proxies, which carry many clients).
+	Exempt func(netip.Addr) bool
 }
 
 // MaxConnsForFiles returns the connection cap that leaves a reserve of the
@@ -107,12 +111,20 @@ func (l *Listener) take(ip string) bool {
 	if l.cfg.MaxConns > 0 && l.open >= l.cfg.MaxConns {
 		return false
 	}
-	if l.cfg.MaxPerIP > 0 && l.perIP[ip] >= l.cfg.MaxPerIP {
+	if l.cfg.MaxPerIP > 0 && l.perIP[ip] >= l.cfg.MaxPerIP && !l.exempt(ip) {
 		return false
 	}
 	l.open++
 	l.perIP[ip]++
 	return true
+}
+
+func (l *Listener) exempt(ip string) bool {
+	if l.cfg.Exempt == nil {
+		return false
+	}
+	a, err := netip.ParseAddr(ip)
+	return err == nil && l.cfg.Exempt(a.Unmap())
 }
 
 func (l *Listener) release(ip string) {

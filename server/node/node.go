@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"livefeed/server/auth"
+	"livefeed/server/clientip"
 	"livefeed/server/eventlog"
 	"livefeed/server/feed"
 	"livefeed/server/gateway"
@@ -63,7 +64,16 @@ type Config struct {
 	AcceptRate        float64
 	// PostRate limits posts per second per user over the HTTP API:
 	// 0 is httpapi.DefaultPostRate, a negative rate is no limit.
-	PostRate       float64
+	PostRate float64
+	// SignInRate limits sign-ins per second per client address:
+	// 0 is httpapi.DefaultSignInRate, a negative rate is no limit.
+	SignInRate float64
+	// NewFeedRate limits new feeds per hour per user and per client
+	// address: 0 is feed.DefaultNewFeedRate, a negative rate is no limit.
+	NewFeedRate float64
+	// ClientIP finds a request's client address for the per-address
+	// limits (nil: the connection's peer; set it when behind a proxy).
+	ClientIP       *clientip.Resolver
 	SendQueue      int
 	OriginPatterns []string
 	// App serves the PWA (nil: 404 for everything outside the API).
@@ -155,7 +165,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	hist := metrics.NewHistograms()
 	n.Service, err = feed.Open(ctx, js, n.Hub, feed.Config{
-		RetainEvents: cfg.RetainEvents, Logger: lg,
+		RetainEvents: cfg.RetainEvents, Logger: lg, NewFeedRate: cfg.NewFeedRate,
 		ObserveFanout: hist.ObserveFanout, ObserveAppend: hist.ObserveAppend,
 	})
 	if err != nil {
@@ -165,12 +175,13 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Service: n.Service, Hub: n.Hub, Signer: signer, Logger: lg, Node: cfg.Name,
 		OriginPatterns: cfg.OriginPatterns, HeartbeatInterval: cfg.HeartbeatInterval, HelloTimeout: cfg.HelloTimeout,
 		RestartWindow: cfg.RestartWindow, MaxConns: cfg.MaxConns, SendQueue: cfg.SendQueue,
-		AcceptRate: cfg.AcceptRate,
+		AcceptRate: cfg.AcceptRate, ClientIP: cfg.ClientIP,
 	})
 	n.Handler = httpapi.New(httpapi.Config{
 		Service: n.Service, Signer: signer, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
 		Metrics:  metrics.Handler(hist, n.Gateway, n.Service, n.Hub),
 		PostRate: cfg.PostRate, OriginPatterns: cfg.OriginPatterns,
+		SignInRate: cfg.SignInRate, ClientIP: cfg.ClientIP,
 	})
 	rctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel

@@ -16,7 +16,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"livefeed/server/clientip"
 	"livefeed/server/eventlog"
+	"livefeed/server/feed"
 	"livefeed/server/gateway"
 	"livefeed/server/httpapi"
 	"livefeed/server/netlimit"
@@ -54,6 +56,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	postRate := fs.Float64("post-rate", envFloat("LIVEFEED_POST_RATE", httpapi.DefaultPostRate), "maximum posts per second per user over the HTTP API, bursts of twice as many; 0 for no limit (env LIVEFEED_POST_RATE)")
 	origins := fs.String("origins", envOr("LIVEFEED_ORIGINS", ""), "comma-separated extra origins allowed to open WebSockets (env LIVEFEED_ORIGINS)")
 	maxTCP := fs.Int("max-tcp-conns", envInt("LIVEFEED_MAX_TCP_CONNS", 0), "maximum open TCP connections (HTTP and WebSocket); 0 derives it from the descriptor limit (RLIMIT_NOFILE), keeping an eighth of it (at least 128) for the log; -1 for no cap (env LIVEFEED_MAX_TCP_CONNS)")
+	trusted := fs.String("trusted-proxies", envOr("LIVEFEED_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; per-address limits then apply to the client behind them, and the per-address connection cap not to them (env LIVEFEED_TRUSTED_PROXIES)")
+	signInRate := fs.Float64("sign-in-rate", envFloat("LIVEFEED_SIGN_IN_RATE", httpapi.DefaultSignInRate), fmt.Sprintf("maximum sign-ins per second per client address, bursts of %d; 0 for no limit (env LIVEFEED_SIGN_IN_RATE)", httpapi.SignInBurst))
+	feedRate := fs.Float64("feed-rate", envFloat("LIVEFEED_FEED_RATE", feed.DefaultNewFeedRate), "maximum new feeds per hour per user and per client address, bursts of as many; 0 for no limit (env LIVEFEED_FEED_RATE)")
 	perIP := fs.Int("max-conns-per-ip", envInt("LIVEFEED_MAX_CONNS_PER_IP", netlimit.DefaultPerIP), "maximum open TCP connections from one client address; 0 for no cap (env LIVEFEED_MAX_CONNS_PER_IP)")
 	pprofAddr := fs.String("pprof", envOr("LIVEFEED_PPROF", ""), "serve net/http/pprof on this address (e.g. 127.0.0.1:6060; off when empty) (env LIVEFEED_PPROF)")
 	logLevel := fs.String("log-level", envOr("LIVEFEED_LOG_LEVEL", "info"), "debug, info, warn or error (env LIVEFEED_LOG_LEVEL)")
@@ -68,11 +73,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg := node.Config{
 		DataDir: *data, Replicas: *replicas, RetainEvents: *retain, Name: *name,
 		HeartbeatInterval: *heartbeat, RestartWindow: *window, MaxConns: *maxConns, AcceptRate: *acceptRate, Logger: lg,
-		PostRate: *postRate,
+		PostRate: rateFlag(*postRate), SignInRate: rateFlag(*signInRate), NewFeedRate: rateFlag(*feedRate),
 	}
-	if *postRate == 0 {
-		cfg.PostRate = -1 // no limit
+	resolver, err := clientip.New(strings.Split(*trusted, ","))
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
+	cfg.ClientIP = resolver
 	mode, err := eventlog.ParseSyncMode(*sync)
 	if err != nil {
 		return fmt.Errorf("--sync: %w", err)
@@ -101,7 +108,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if newApp != nil {
 		cfg.App = newApp(version)
 	}
-	lcfg := netlimit.Config{MaxConns: *maxTCP, MaxPerIP: *perIP}
+	lcfg := netlimit.Config{MaxConns: *maxTCP, MaxPerIP: *perIP, Exempt: resolver.Trusted}
 	switch {
 	case *maxTCP < 0:
 		lcfg.MaxConns = 0
@@ -161,6 +168,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	lg.Info("stopped")
 	return nil
+}
+
+// rateFlag turns a rate flag (0: no limit) into a node.Config rate (0: the
+// default, negative: no limit).
+func rateFlag(r float64) float64 {
+	if r == 0 {
+		return -1
+	}
+	return r
 }
 
 func envInt(key string, def int) int {
