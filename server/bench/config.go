@@ -153,7 +153,9 @@ func (c *Config) Defaults() {
 		c.FeedPrefix = "bench"
 	}
 	if c.Users <= 0 {
-		c.Users = min(c.Clients, 100)
+		// At most 20 connections per user: the gateway caps them at
+		// gateway.MaxConnsPerUser.
+		c.Users = max(min(c.Clients, 100), (c.Clients+19)/20)
 	}
 	if c.Payload <= 0 {
 		c.Payload = 100

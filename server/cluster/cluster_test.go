@@ -56,14 +56,15 @@ func TestPostsAcrossNodes(t *testing.T) {
 		checkChain(t, fmt.Sprintf("client %d", i), seen[i], want)
 	}
 
-	// Latency: writers on node 1 (several connections, to stay under the
-	// per-connection action rate), a reader on node 1 and one on each
+	// Latency: writers on node 1 (several users, to stay under the
+	// per-user action rate), a reader on node 1 and one on each
 	// other node; each event's delay from the writer's send to the
 	// reader's receipt.
 	const posts = 200
 	var writers []*client
 	for i := 0; i < 8; i++ {
-		w := dial(t, h.node(0).wsURL(), tokA)
+		tok, _ := signIn(t, h.node(0), fmt.Sprint("Writer ", i))
+		w := dial(t, h.node(0).wsURL(), tok)
 		w.hello(t)
 		writers = append(writers, w)
 	}

@@ -69,8 +69,9 @@ type conn struct {
 
 	readErr error // why the reader stopped
 
-	bad     int                // malformed messages in a row
-	actions tokenbucket.Bucket // ActionRate, ActionBurst
+	bad        int                // malformed messages in a row
+	subscribes tokenbucket.Bucket // SubscribeRate, SubscribeBurst
+	probes     tokenbucket.Bucket // ProbeRate, ProbeBurst
 }
 
 // newConn returns the connection of user u from client address addr.
@@ -80,10 +81,11 @@ func newConn(g *Gateway, ws *websocket.Conn, s *sock, u protocol.User, addr stri
 	c := &conn{
 		g: g, ws: ws, sock: s, user: u,
 		ctx: ctx, cancel: cancel,
-		done:    make(chan struct{}),
-		closing: make(chan struct{}),
-		subs:    map[string]*subscription{},
-		actions: tokenbucket.Full(ActionBurst, now),
+		done:       make(chan struct{}),
+		closing:    make(chan struct{}),
+		subs:       map[string]*subscription{},
+		subscribes: tokenbucket.Full(SubscribeBurst, now),
+		probes:     tokenbucket.Full(ProbeBurst, now),
 		// The first ping at a random point of the first interval: the
 		// pings of connections made together do not come in bursts.
 		nextPing: now.Add(rand.N(g.cfg.HeartbeatInterval) + 1),
@@ -131,7 +133,12 @@ func goAwayMsg(reason string, window time.Duration) []byte {
 // goAway refuses a connection that has not started running: the same
 // goaway and close frame a running connection's writer sends.
 func (c *conn) goAway(reason string, code int, window time.Duration) {
-	c.closeCode, c.closeWhy, c.final = code, reason, goAwayMsg(reason, window)
+	c.refuse(code, reason, goAwayMsg(reason, window))
+}
+
+// refuse closes a connection that never ran with code, after final.
+func (c *conn) refuse(code int, why string, final []byte) {
+	c.closeCode, c.closeWhy, c.final = code, why, final
 	c.writeClose()
 	c.stopWatchCtx()
 }
@@ -467,8 +474,8 @@ func (c *conn) handle(m protocol.Message) error {
 		s.leave()
 		return nil
 	case protocol.Action:
-		if wait := c.takeToken(); wait > 0 {
-			e := protocol.Errorf(protocol.CodeRateLimited, "more than %g actions per second; send again later", ActionRate)
+		if wait := c.g.actions.Take(c.user.ID); wait > 0 {
+			e := protocol.Errorf(protocol.CodeRateLimited, "more than %g actions per second from you; send again later", ActionRate)
 			e.Op, e.Feed, e.Temporary, e.RetryAfterMS = m.Op, m.Feed, true, wait.Milliseconds()+1
 			return c.sendMsg(e)
 		}
@@ -486,21 +493,21 @@ func (c *conn) handle(m protocol.Message) error {
 		}
 		return c.sendMsg(ack)
 	case protocol.Heartbeat:
-		if m.Probe {
+		if m.Probe && c.probes.Take(time.Now(), ProbeRate, ProbeBurst) == 0 {
 			return c.sendMsg(protocol.Heartbeat{Time: time.Now().UnixMilli()})
 		}
-		return nil
+		return nil // or over ProbeRate: not answered
 	default:
 		return c.sendMsg(protocol.Errorf(protocol.CodeUnknownType, "%q is a server message; clients may not send it", m.MsgType()))
 	}
 }
 
-// takeToken returns 0 when an action may proceed, else how long to wait.
-func (c *conn) takeToken() time.Duration {
-	return c.actions.Take(time.Now(), ActionRate, ActionBurst)
-}
-
 func (c *conn) subscribe(sub protocol.Sub) error {
+	if wait := c.subscribes.Take(time.Now(), SubscribeRate, SubscribeBurst); wait > 0 {
+		e := protocol.Errorf(protocol.CodeRateLimited, "more than %g subscriptions per second; subscribe again later", SubscribeRate)
+		e.Feed, e.Temporary, e.RetryAfterMS = sub.Feed, true, wait.Milliseconds()+1
+		return c.sendMsg(e)
+	}
 	c.mu.Lock()
 	if _, ok := c.subs[sub.Feed]; ok {
 		c.mu.Unlock()

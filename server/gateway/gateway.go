@@ -42,11 +42,27 @@ const (
 	// DefaultRestartWindow is the window clients are told to come back in
 	// after a graceful shutdown.
 	DefaultRestartWindow = 5 * time.Second
-	// ActionRate and ActionBurst limit actions per connection (token
-	// bucket); over the limit an action gets CodeRateLimited with
-	// RetryAfterMS and is not applied.
+	// ActionRate and ActionBurst limit the actions of a user, over all
+	// their connections to this node (token bucket); over the limit an
+	// action gets CodeRateLimited with RetryAfterMS and is not applied.
+	// (The HTTP API has its own limit, httpapi.DefaultPostRate.)
 	ActionRate  = 20.0 // per second
 	ActionBurst = 40
+	// MaxConnsPerUser caps a user's WebSocket connections to one node
+	// (tabs and devices); over it a new one gets a rate_limited error and
+	// close 4004 (overloaded), told to retry later.
+	MaxConnsPerUser = 32
+	// SubscribeRate and SubscribeBurst limit a connection's subscriptions
+	// (those of hello count): each may cost a snapshot of up to
+	// protocol.MaxSnapshotBytes, so a subscribe/unsubscribe loop must not
+	// turn a few bytes into megabytes. Over it: rate_limited.
+	SubscribeRate  = 1.0 // per second
+	SubscribeBurst = 2 * protocol.MaxSubscriptions
+	// ProbeRate and ProbeBurst limit the probes a connection gets answered
+	// (a client probes when it comes back online or into view); probes
+	// over it are not answered.
+	ProbeRate  = 1.0 // per second
+	ProbeBurst = 5
 )
 
 // Config configures a Gateway.
@@ -96,12 +112,15 @@ const DefaultSocketSendBuffer = 64 << 10
 
 // Gateway serves the WebSocket endpoint.
 type Gateway struct {
-	cfg   Config
-	lg    *slog.Logger
-	mu    sync.Mutex
-	conns map[*conn]struct{}
-	down  bool
-	n     atomic.Int64
+	cfg     Config
+	lg      *slog.Logger
+	mu      sync.Mutex
+	conns   map[*conn]struct{}
+	perUser map[string]int // connections per user id
+
+	actions *tokenbucket.Keyed // per user: ActionRate, ActionBurst
+	down    bool
+	n       atomic.Int64
 
 	keepaliveOnce sync.Once
 	stop          chan struct{} // closed by Shutdown: stops keepalive
@@ -155,7 +174,9 @@ func New(cfg Config) *Gateway {
 	if cfg.AcceptBurst <= 0 {
 		cfg.AcceptBurst = max(1, int(cfg.AcceptRate))
 	}
-	g := &Gateway{cfg: cfg, lg: cfg.Logger, conns: map[*conn]struct{}{}, stop: make(chan struct{}), accepts: tokenbucket.Full(float64(cfg.AcceptBurst), time.Now())}
+	g := &Gateway{cfg: cfg, lg: cfg.Logger, conns: map[*conn]struct{}{}, perUser: map[string]int{}, stop: make(chan struct{}),
+		accepts: tokenbucket.Full(float64(cfg.AcceptBurst), time.Now()),
+		actions: tokenbucket.NewKeyed(ActionRate, ActionBurst)}
 	g.clock.Store(time.Now().UnixNano())
 	return g
 }
@@ -218,16 +239,26 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.Stats.AcceptPeak.Store(g.bucketN)
 	}
 	over := g.down || g.cfg.MaxConns > 0 && len(g.conns) >= g.cfg.MaxConns || !g.takeAcceptLocked()
+	userFull := !over && g.perUser[u.ID] >= MaxConnsPerUser
 	reason := "overloaded"
 	if g.down {
 		reason = "restart"
 	}
-	if !over {
+	if !over && !userFull {
 		g.conns[cn] = struct{}{}
+		g.perUser[u.ID]++
 		g.n.Add(1)
 		g.keepaliveOnce.Do(func() { go g.keepalive() })
 	}
 	g.mu.Unlock()
+	if userFull {
+		g.Stats.Refused.Add(1)
+		e := protocol.Errorf(protocol.CodeRateLimited, "more than %d connections for this user; close some tabs", MaxConnsPerUser)
+		e.Temporary, e.RetryAfterMS = true, g.cfg.RestartWindow.Milliseconds()
+		cn.refuse(protocol.CloseOverloaded, "too many connections for this user", protocol.MustEncode(e))
+		g.countClose(protocol.CloseOverloaded)
+		return
+	}
 	if over {
 		g.Stats.Refused.Add(1)
 		code := protocol.CloseOverloaded
@@ -246,6 +277,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			g.mu.Lock()
 			delete(g.conns, cn)
+			if g.perUser[u.ID]--; g.perUser[u.ID] <= 0 {
+				delete(g.perUser, u.ID)
+			}
 			g.n.Add(-1)
 			g.mu.Unlock()
 		}()

@@ -33,7 +33,8 @@ func TestReconnectStorm(t *testing.T) {
 	// All N clients come from 127.0.0.1: the per-address cap (an
 	// attacker's limit, tested in server/abuse) is lifted.
 	srv := newServer(t, "--restart-window", window.String(), "--max-conns-per-ip", "0", "--sign-in-rate", "0")
-	tokens := make([]string, 50)
+	// 20 connections per user, within gateway.MaxConnsPerUser.
+	tokens := make([]string, N/20)
 	for i := range tokens {
 		tokens[i] = signIn(t, srv, fmt.Sprintf("user%d", i))
 	}
