@@ -43,7 +43,10 @@ type Config struct {
 	// App serves everything else (the PWA); nil answers 404.
 	App    http.Handler
 	Logger *slog.Logger
-	// Metrics serves /metrics when set.
+	// Metrics serves /metrics when set, to clients on loopback only (not
+	// through a trusted proxy): what the server counts is not for the
+	// public. Serve it on a listener of its own to scrape it from
+	// elsewhere.
 	Metrics http.Handler
 	// PostRate limits posts per second per user (bursts of twice as
 	// many): 0 is DefaultPostRate, a negative rate is no limit.
@@ -94,12 +97,25 @@ func New(cfg Config) *Server {
 		s.mux.Handle("GET /ws", cfg.WebSocket)
 	}
 	if cfg.Metrics != nil {
-		s.mux.Handle("GET /metrics", cfg.Metrics)
+		s.mux.Handle("GET /metrics", s.loopbackOnly(cfg.Metrics))
 	}
 	if cfg.App != nil {
 		s.mux.Handle("/", cfg.App)
 	}
 	return s
+}
+
+// loopbackOnly answers 404 to requests that do not come from this machine
+// (directly: a request forwarded by a trusted proxy comes from outside).
+func (s *Server) loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		peer := clientip.Peer(r.RemoteAddr)
+		if !peer.IsLoopback() || s.cfg.ClientIP.Trusted(peer) {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // SetDraining makes /readyz answer 503 (during shutdown).

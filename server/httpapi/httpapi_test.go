@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -114,5 +115,28 @@ func TestReadyzFollowsTheService(t *testing.T) {
 			t.Fatalf("/readyz still %d (%s) after the feed service stopped", code, body)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestMetricsOnlyFromLoopback: /metrics on the main address answers this
+// machine only; a client from elsewhere, or one a trusted proxy forwards,
+// gets 404.
+func TestMetricsOnlyFromLoopback(t *testing.T) {
+	tn := testnode.Start(t, t.TempDir(), nil)
+	for _, c := range []struct {
+		remote string
+		want   int
+	}{
+		{"127.0.0.1:5000", http.StatusOK},
+		{"[::1]:5000", http.StatusOK},
+		{"203.0.113.9:5000", http.StatusNotFound},
+	} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		req.RemoteAddr = c.remote
+		tn.Handler.ServeHTTP(rec, req)
+		if rec.Code != c.want {
+			t.Errorf("/metrics from %s: %d, want %d", c.remote, rec.Code, c.want)
+		}
 	}
 }

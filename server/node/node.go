@@ -76,6 +76,10 @@ type Config struct {
 	ClientIP       *clientip.Resolver
 	SendQueue      int
 	OriginPatterns []string
+	// MetricsElsewhere keeps /metrics off Handler: main serves
+	// Node.Metrics on a listener of its own (--metrics-addr). Otherwise
+	// Handler answers /metrics to loopback clients only.
+	MetricsElsewhere bool
 	// App serves the PWA (nil: 404 for everything outside the API).
 	App    http.Handler
 	Logger *slog.Logger
@@ -84,6 +88,8 @@ type Config struct {
 // Node is a running server.
 type Node struct {
 	Handler *httpapi.Server
+	// Metrics is the Prometheus /metrics handler.
+	Metrics http.Handler
 	Service *feed.Service
 	Hub     *hub.Hub
 	Gateway *gateway.Gateway
@@ -177,9 +183,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		RestartWindow: cfg.RestartWindow, MaxConns: cfg.MaxConns, SendQueue: cfg.SendQueue,
 		AcceptRate: cfg.AcceptRate, ClientIP: cfg.ClientIP,
 	})
+	n.Metrics = metrics.Handler(hist, n.Gateway, n.Service, n.Hub)
+	var public http.Handler
+	if !cfg.MetricsElsewhere {
+		public = n.Metrics
+	}
 	n.Handler = httpapi.New(httpapi.Config{
 		Service: n.Service, Signer: signer, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
-		Metrics:  metrics.Handler(hist, n.Gateway, n.Service, n.Hub),
+		Metrics:  public,
 		PostRate: cfg.PostRate, OriginPatterns: cfg.OriginPatterns,
 		SignInRate: cfg.SignInRate, ClientIP: cfg.ClientIP,
 	})

@@ -142,17 +142,29 @@ func startPprof(addr string, lg *slog.Logger) error {
 	if addr == "" {
 		return nil
 	}
+	// Profiles show the program's memory and what it runs: never on an
+	// address others can reach.
+	if host, _, err := net.SplitHostPort(addr); err != nil || !isLoopback(host) {
+		return fmt.Errorf("--pprof %q: only a loopback address (127.0.0.1:PORT, [::1]:PORT, localhost:PORT)", addr)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("--pprof: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	lg.Info("pprof", "addr", ln.Addr().String())
 	go http.Serve(ln, mux)
 	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

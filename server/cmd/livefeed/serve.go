@@ -47,7 +47,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	replicas := fs.Int("replicas", envInt("LIVEFEED_REPLICAS", 0), "stream replicas (default 3 with --nats, 1 embedded) (env LIVEFEED_REPLICAS)")
 	sync := fs.String("sync", envOr("LIVEFEED_SYNC", "group"), `embedded log fsync: "group" (group commit: a post is acknowledged once fsynced, one fsync shared by concurrent posts), "always" (nats-server fsyncs each record before acknowledging it, one at a time) or "periodic" (nats-server's default, every 2 min: acknowledged writes can be lost on power failure); ignored with --nats (env LIVEFEED_SYNC)`)
 	retain := fs.Uint64("retain", uint64(envInt("LIVEFEED_RETAIN", 0)), "keep about this many newest events in the log (older ones are compacted into a snapshot); 0 keeps all (env LIVEFEED_RETAIN)")
-	keyHex := fs.String("session-key", envOr("LIVEFEED_SESSION_KEY", ""), "hex session signing key shared by all nodes; default: generated once in the data directory (env LIVEFEED_SESSION_KEY)")
+	keyFile := fs.String("session-key-file", envOr("LIVEFEED_SESSION_KEY_FILE", ""), "file holding the hex session signing key shared by all nodes (or the key itself in env LIVEFEED_SESSION_KEY); default: generated once in the data directory. Never on the command line, where ps and pprof show it (env LIVEFEED_SESSION_KEY_FILE)")
+	oldKey := fs.String("session-key", "", "no longer accepted: use --session-key-file or LIVEFEED_SESSION_KEY")
+	metricsAddr := fs.String("metrics-addr", envOr("LIVEFEED_METRICS_ADDR", ""), "serve Prometheus /metrics on this address only (e.g. 10.0.0.5:9090); empty: on the main address, to loopback clients only (env LIVEFEED_METRICS_ADDR)")
 	name := fs.String("node", envOr("LIVEFEED_NODE", ""), "node name (default: host name) (env LIVEFEED_NODE)")
 	heartbeat := fs.Duration("heartbeat", envDuration("LIVEFEED_HEARTBEAT", protocol.HeartbeatInterval), "heartbeat and ping interval (env LIVEFEED_HEARTBEAT)")
 	window := fs.Duration("restart-window", envDuration("LIVEFEED_RESTART_WINDOW", gateway.DefaultRestartWindow), "clients are told to come back within this window after a shutdown or when over --max-conns (env LIVEFEED_RESTART_WINDOW)")
@@ -91,17 +93,29 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			cfg.Replicas = 3
 		}
 	}
-	if *keyHex != "" {
-		k, err := hex.DecodeString(*keyHex)
+	if *oldKey != "" {
+		return errors.New("--session-key is no longer accepted: a key on the command line is visible to every user of the machine (ps, /proc/PID/cmdline); put it in a file for --session-key-file, or in LIVEFEED_SESSION_KEY")
+	}
+	keyHex := os.Getenv("LIVEFEED_SESSION_KEY")
+	if *keyFile != "" {
+		b, err := os.ReadFile(*keyFile)
+		if err != nil {
+			return fmt.Errorf("--session-key-file: %w", err)
+		}
+		keyHex = strings.TrimSpace(string(b))
+	}
+	if keyHex != "" {
+		k, err := hex.DecodeString(keyHex)
 		if err != nil || len(k) < 32 {
-			return errors.New("--session-key must be at least 32 bytes in hex")
+			return errors.New("the session key must be at least 32 bytes in hex (openssl rand -hex 32)")
 		}
 		cfg.SessionKey = k
 	} else if len(cfg.NATSURLs) > 0 {
 		// A key generated in each node's data directory would make every
 		// node reject the sessions signed by the others.
-		return errors.New("--nats needs --session-key (or LIVEFEED_SESSION_KEY), the same on every node, so that any node accepts a session signed by another; generate one with: openssl rand -hex 32")
+		return errors.New("--nats needs --session-key-file (or LIVEFEED_SESSION_KEY), the same key on every node, so that any node accepts a session signed by another; generate one with: openssl rand -hex 32")
 	}
+	cfg.MetricsElsewhere = *metricsAddr != ""
 	if *origins != "" {
 		cfg.OriginPatterns = strings.Split(*origins, ",")
 	}
@@ -151,6 +165,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	api.Store(n.Handler)
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			n.Shutdown(context.Background())
+			srv.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		msrv := &http.Server{Handler: n.Metrics, ReadHeaderTimeout: readHeaderTimeout}
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		lg.Info("metrics", "addr", mln.Addr().String())
+	}
 	lg.Info("serving", "addr", ln.Addr().String(), "data", *data, "version", version,
 		"max_tcp_conns", lcfg.MaxConns, "max_conns_per_ip", lcfg.MaxPerIP)
 	select {
