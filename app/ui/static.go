@@ -200,25 +200,39 @@ func (s *staticFiles) serveEncoded(w http.ResponseWriter, r *http.Request, name,
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(best.data))
 		return true
 	}
-	// A client that accepts neither encoding: inflate the gzip variant.
-	etag := `"` + gz.hash + `-identity"`
-	h.Set("ETag", etag)
-	if etagMatch(r.Header.Get("If-None-Match"), etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return true
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(gz.data))
+	// A client that accepts neither encoding: the gzip variant, inflated
+	// once and kept (inflating the 8 MB wasm per request let any client
+	// make the server work for every request it sent).
+	plain, err := s.inflated(name, gz)
 	if err != nil {
 		http.Error(w, "corrupt compressed file", http.StatusInternalServerError)
 		return true
 	}
-	defer zr.Close()
-	h.Set("Content-Length", strconv.FormatInt(gz.raw, 10))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = io.Copy(w, zr)
-	}
+	h.Set("ETag", `"`+gz.hash+`-identity"`)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(plain.data))
 	return true
+}
+
+// inflated returns name's gzip variant gz inflated, made once.
+func (s *staticFiles) inflated(name string, gz *fileInfo) (*fileInfo, error) {
+	key := name + "\x00identity"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fi := s.info[key]; fi != nil {
+		return fi, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz.data))
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, err
+	}
+	fi := &fileInfo{data: b, hash: gz.hash}
+	s.info[key] = fi
+	return fi, nil
 }
 
 // acceptQ returns the weight the request's Accept-Encoding gives coding:

@@ -192,3 +192,31 @@ func TestAcceptQ(t *testing.T) {
 		}
 	}
 }
+
+// TestIdentityInflatesOnce: a client that accepts no encoding gets the wasm
+// inflated from its gzip variant, inflated once and kept. After the first
+// such response the gzip bytes are made corrupt: later identity requests
+// must still be served (from the inflated copy), which they are not when
+// each inflates again (before: 8 MB of work per request for the real app,
+// for any client that sends Accept-Encoding: identity).
+func TestIdentityInflatesOnce(t *testing.T) {
+	raw := bytes.Repeat([]byte("\x00asm wasm bytes "), 64<<10) // 1 MiB
+	var g bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&g, gzip.BestCompression)
+	zw.Write(raw)
+	zw.Close()
+	s := newStaticFiles(fstest.MapFS{"app.wasm.gz": {Data: g.Bytes()}})
+	if w := do(t, s, http.MethodGet, "/web/app.wasm", "Accept-Encoding", "identity"); !bytes.Equal(w.Body.Bytes(), raw) {
+		t.Fatalf("first identity response: %d bytes, want %d", w.Body.Len(), len(raw))
+	}
+	gz, _ := s.file("app.wasm.gz")
+	for i := range gz.data {
+		gz.data[i] = 0xff
+	}
+	for i := range 3 {
+		w := do(t, s, http.MethodGet, "/web/app.wasm", "Accept-Encoding", "identity")
+		if w.Code != 200 || !bytes.Equal(w.Body.Bytes(), raw) {
+			t.Fatalf("identity request %d after the first: %d, %d bytes: inflated again", i+2, w.Code, w.Body.Len())
+		}
+	}
+}
