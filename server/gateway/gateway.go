@@ -23,6 +23,7 @@ import (
 	"livefeed/server/feed"
 	"livefeed/server/hub"
 	"livefeed/server/internal/tokenbucket"
+	"livefeed/server/origin"
 	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
@@ -74,7 +75,7 @@ type Config struct {
 	// Node names this server in Welcome.
 	Node string
 	// OriginPatterns are extra origins allowed to open a WebSocket (the
-	// same origin always is); see websocket.AcceptOptions.
+	// same origin always is); see package origin.
 	OriginPatterns []string
 	// HeartbeatInterval, default protocol.HeartbeatInterval.
 	HeartbeatInterval time.Duration
@@ -119,6 +120,7 @@ type Gateway struct {
 	perUser map[string]int // connections per user id
 
 	actions *tokenbucket.Keyed // per user: ActionRate, ActionBurst
+	origins origin.Policy
 	down    bool
 	n       atomic.Int64
 
@@ -176,7 +178,8 @@ func New(cfg Config) *Gateway {
 	}
 	g := &Gateway{cfg: cfg, lg: cfg.Logger, conns: map[*conn]struct{}{}, perUser: map[string]int{}, stop: make(chan struct{}),
 		accepts: tokenbucket.Full(float64(cfg.AcceptBurst), time.Now()),
-		actions: tokenbucket.NewKeyed(ActionRate, ActionBurst)}
+		actions: tokenbucket.NewKeyed(ActionRate, ActionBurst),
+		origins: origin.Policy{Patterns: cfg.OriginPatterns}}
 	g.clock.Store(time.Now().UnixNano())
 	return g
 }
@@ -198,13 +201,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized: sign in first (missing or invalid session)", http.StatusUnauthorized)
 		return
 	}
+	if err := g.origins.Check(r, g.cfg.ClientIP.Proto(r)); err != nil {
+		http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
+		return
+	}
 	hw := &hijackWriter{ResponseWriter: w}
 	// lc is set before the connection's reader starts; OnPongReceived is
 	// called by the reader (or, nil, by the close of a refused one).
 	var lc *conn
 	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
-		Subprotocols:   []string{protocol.Subprotocol},
-		OriginPatterns: g.cfg.OriginPatterns,
+		Subprotocols: []string{protocol.Subprotocol},
+		// Checked above, scheme included (the library compares hosts).
+		InsecureSkipVerify: true,
 		OnPongReceived: func(context.Context, []byte) {
 			if lc != nil {
 				lc.pongs.Add(1)

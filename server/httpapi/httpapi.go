@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"livefeed/server/clientip"
 	"livefeed/server/feed"
 	"livefeed/server/internal/tokenbucket"
+	"livefeed/server/origin"
 	"livefeed/shared/protocol"
 )
 
@@ -56,6 +58,10 @@ type Config struct {
 	SignInRate float64
 	// ClientIP finds a request's client address (nil: its peer).
 	ClientIP *clientip.Resolver
+	// Hosts, when set, are the only Host headers served (from
+	// --public-url): a page of another name that resolves to this server
+	// (DNS rebinding) gets 421. /healthz and /readyz answer any host.
+	Hosts []string
 	// OriginPatterns are the other origins whose pages may use the
 	// session cookie to change things (see origin.go); the app's own
 	// origin always may.
@@ -69,6 +75,7 @@ type Server struct {
 	draining atomic.Bool
 	posts    *tokenbucket.Keyed // per user; nil: no limit
 	signIns  *tokenbucket.Keyed // per client address; nil: no limit
+	origins  origin.Policy
 }
 
 // New returns the handler with every route registered.
@@ -85,6 +92,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, mux: http.NewServeMux(),
 		posts:   tokenbucket.NewKeyed(cfg.PostRate, 2*cfg.PostRate),
 		signIns: tokenbucket.NewKeyed(cfg.SignInRate, SignInBurst),
+		origins: origin.Policy{Patterns: cfg.OriginPatterns},
 	}
 	s.mux.HandleFunc("POST /api/session", s.signIn)
 	s.mux.HandleFunc("GET /api/session", s.whoAmI)
@@ -103,6 +111,20 @@ func New(cfg Config) *Server {
 		s.mux.Handle("/", cfg.App)
 	}
 	return s
+}
+
+// knownHost reports whether r's Host is one the server serves (any, when
+// Config.Hosts is empty; health checks always).
+func (s *Server) knownHost(r *http.Request) bool {
+	if len(s.cfg.Hosts) == 0 || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+		return true
+	}
+	for _, h := range s.cfg.Hosts {
+		if strings.EqualFold(h, r.Host) {
+			return true
+		}
+	}
+	return false
 }
 
 // loopbackOnly answers 404 to requests that do not come from this machine
@@ -129,6 +151,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if s.cfg.ClientIP.Proto(r) == "https" {
 		w.Header().Set("Strict-Transport-Security", "max-age="+strconv.Itoa(hstsMaxAge))
+	}
+	if !s.knownHost(r) {
+		writeError(w, http.StatusMisdirectedRequest, protocol.Errorf(protocol.CodeForbidden, "this server does not serve the host %q", r.Host))
+		return
 	}
 	if e := s.crossOrigin(r); e != nil {
 		writeError(w, http.StatusForbidden, e)

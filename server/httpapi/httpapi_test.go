@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,6 +138,36 @@ func TestMetricsOnlyFromLoopback(t *testing.T) {
 		tn.Handler.ServeHTTP(rec, req)
 		if rec.Code != c.want {
 			t.Errorf("/metrics from %s: %d, want %d", c.remote, rec.Code, c.want)
+		}
+	}
+}
+
+// TestOnlyPublicHost: with Hosts set (--public-url), a request for another
+// host name (a DNS-rebinding page) gets 421 and changes nothing; health
+// checks answer any host.
+func TestOnlyPublicHost(t *testing.T) {
+	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.Hosts = []string{"feed.example.com"} })
+	for _, c := range []struct {
+		method, path, host string
+		want               int
+	}{
+		{"GET", "/api/feeds/main", "feed.example.com", http.StatusOK},
+		{"GET", "/api/feeds/main", "FEED.example.com", http.StatusOK},
+		{"GET", "/api/feeds/main", "rebind.attacker.example", http.StatusMisdirectedRequest},
+		{"POST", "/api/session", "127.0.0.1:8080", http.StatusMisdirectedRequest},
+		{"GET", "/ws", "rebind.attacker.example", http.StatusMisdirectedRequest},
+		{"GET", "/readyz", "10.0.0.7:8080", http.StatusOK},
+		{"GET", "/healthz", "anything", http.StatusOK},
+	} {
+		req, _ := http.NewRequest(c.method, tn.Srv.URL+c.path, strings.NewReader(`{"name":"Mallory"}`))
+		req.Host = c.host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s Host %s: %d, want %d", c.method, c.path, c.host, resp.StatusCode, c.want)
 		}
 	}
 }

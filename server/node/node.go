@@ -73,7 +73,9 @@ type Config struct {
 	NewFeedRate float64
 	// ClientIP finds a request's client address for the per-address
 	// limits (nil: the connection's peer; set it when behind a proxy).
-	ClientIP       *clientip.Resolver
+	ClientIP *clientip.Resolver
+	// Hosts, when set, are the only Host headers served (httpapi.Config).
+	Hosts          []string
 	SendQueue      int
 	OriginPatterns []string
 	// MetricsElsewhere keeps /metrics off Handler: main serves
@@ -192,7 +194,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Service: n.Service, Signer: signer, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
 		Metrics:  public,
 		PostRate: cfg.PostRate, OriginPatterns: cfg.OriginPatterns,
-		SignInRate: cfg.SignInRate, ClientIP: cfg.ClientIP,
+		SignInRate: cfg.SignInRate, ClientIP: cfg.ClientIP, Hosts: cfg.Hosts,
 	})
 	rctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel

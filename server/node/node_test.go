@@ -364,6 +364,10 @@ func TestBadInput(t *testing.T) {
 		{"forged session", http.Header{"Authorization": {"Bearer " + forge(tb)}}, http.StatusUnauthorized},
 		{"session from another key", http.Header{"Authorization": {"Bearer eyJpZCI6InUxIiwibmFtZSI6Ik0iLCJleHAiOjk5OTk5OTk5OTl9.AAAA"}}, http.StatusUnauthorized},
 		{"wrong origin", http.Header{"Authorization": {"Bearer " + tb}, "Origin": {"https://evil.example"}}, http.StatusForbidden},
+		// The same host over the other scheme is another origin (the
+		// library's own check compares hosts only).
+		{"same host, other scheme", http.Header{"Authorization": {"Bearer " + tb}, "Origin": {"https://" + strings.TrimPrefix(tn.Srv.URL, "http://")}}, http.StatusForbidden},
+		{"another port", http.Header{"Authorization": {"Bearer " + tb}, "Origin": {"http://127.0.0.1:1"}}, http.StatusForbidden},
 	} {
 		t.Run(hc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
