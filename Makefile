@@ -78,9 +78,25 @@ e2e/node_modules: e2e/package.json e2e/package-lock.json
 e2e: build chromium e2e/node_modules
 	cd e2e && CI=$${CI:-} npx playwright test
 
-# A short fuzzing run of the protocol decoder.
+# Fuzzing: every parser of outside bytes, FUZZTIME each, one after the other
+# (make test replays the committed corpora, testdata/fuzz/, as plain tests).
+# The inputs a run finds new coverage with are copied into testdata/fuzz/
+# to be committed.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := shared/protocol:FuzzDecode shared/protocol:FuzzCheckText shared/protocol:FuzzCheckName \
+	shared/protocol:FuzzValidFeed server/auth:FuzzVerify server/wsframe:FuzzFrame \
+	server/clientip:FuzzOf server/httpapi:FuzzAPIBodies
+
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzDecode -fuzztime 60s ./shared/protocol/
+	@mkdir -p bin
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "== $$pkg $$fn ($(FUZZTIME))"; \
+	  $(GO) test -run XXX -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg/ > bin/fuzz-$$fn.log 2>&1; rc=$$?; \
+	  grep -E '^fuzz: elapsed' bin/fuzz-$$fn.log | tail -1; grep -E '^(ok|FAIL|---)' bin/fuzz-$$fn.log; \
+	  cache=$$($(GO) env GOCACHE)/fuzz/livefeed/$$pkg/$$fn; \
+	  if [ -d $$cache ]; then mkdir -p $$pkg/testdata/fuzz/$$fn && cp -n $$cache/* $$pkg/testdata/fuzz/$$fn/; fi; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	done
 
 # Benchmarks; see docs/performance.md. `make bench` is short (about two
 # minutes): the Go micro-benchmarks and one small fan-out run of the load

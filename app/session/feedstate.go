@@ -65,6 +65,8 @@ func (f *Feed) Apply(e protocol.Event) Applied {
 		if i >= 0 {
 			f.Posts[i].Reactions = toggle(f.Posts[i].Reactions, e.Emoji, e.Author, e.On)
 		}
+	case protocol.KindRemoved:
+		f.Posts, f.idx = nil, nil
 	}
 	return AppliedOK
 }

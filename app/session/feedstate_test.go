@@ -38,3 +38,22 @@ func TestFeedApplyContinuity(t *testing.T) {
 		t.Fatalf("final state %+v", f)
 	}
 }
+
+// TestFeedRemoved: a "removed" event drops the feed's posts and moves its
+// position; the feed goes on with later events.
+func TestFeedRemoved(t *testing.T) {
+	f := Feed{Name: "f"}
+	u := protocol.User{ID: "u", Name: "U"}
+	f.Apply(protocol.Event{Feed: "f", Pos: 1, Kind: protocol.KindPost, ID: "p1", Author: u, Text: "a"})
+	f.Apply(protocol.Event{Feed: "f", Pos: 2, Prev: 1, Kind: protocol.KindPost, ID: "p2", Author: u, Text: "b"})
+	if got := f.Apply(protocol.Event{Feed: "f", Pos: 5, Prev: 2, Kind: protocol.KindRemoved}); got != AppliedOK || len(f.Posts) != 0 || f.Pos != 5 {
+		t.Fatalf("after removal: %v, %d posts, pos %d", got, len(f.Posts), f.Pos)
+	}
+	if _, ok := f.Post("p1"); ok {
+		t.Fatal("p1 still there")
+	}
+	f.Apply(protocol.Event{Feed: "f", Pos: 9, Prev: 5, Kind: protocol.KindPost, ID: "p9", Author: u, Text: "new"})
+	if len(f.Posts) != 1 || f.Posts[0].ID != "p9" {
+		t.Fatalf("after a new post: %+v", f.Posts)
+	}
+}

@@ -274,7 +274,7 @@ func (s *Service) Do(ctx context.Context, u protocol.User, a protocol.Action) (p
 			perr.Op, perr.Feed = a.Op, a.Feed
 			return protocol.Ack{}, perr
 		}
-		if a.Kind() == protocol.TypePost && rec.Prev == 0 && !charged {
+		if a.Kind() == protocol.TypePost && !charged && s.view.isNewFeed(a.Feed) {
 			charged = true
 			if perr := s.newFeeds.take(ctx, u); perr != nil {
 				s.Stats.Rejected.Add(1)
@@ -497,4 +497,42 @@ func (s *Service) Compact(ctx context.Context) error {
 	s.first.Store(before)
 	s.lg.Info("compacted log", "snapshot_seq", seq, "first", before, "bytes", len(data))
 	return nil
+}
+
+// Operator is the author of operators' records (a feed's removal).
+var Operator = protocol.User{ID: "operator", Name: "operator"}
+
+// ErrNoFeed: RemoveFeed of a feed with no posts (never used, or removed
+// already).
+var ErrNoFeed = errors.New("feed: no such feed")
+
+// RemoveFeed appends the removal of feed, an operator's decision, and
+// returns its position once the view has applied it. Subscribers get a
+// KindRemoved event and drop the feed's posts; the feed no longer counts
+// toward protocol.MaxFeeds; a later post starts it anew. op makes a retry
+// of the same removal a no-op.
+func (s *Service) RemoveFeed(ctx context.Context, feed, op string) (uint64, error) {
+	mu := s.lockFor(feed)
+	mu.Lock()
+	defer mu.Unlock()
+	if o, ok := s.view.op(Operator.ID, op); ok {
+		return o.Seq, nil
+	}
+	if s.view.isNewFeed(feed) {
+		return 0, ErrNoFeed
+	}
+	last := s.view.FeedLast(feed)
+	data, err := json.Marshal(record{Kind: protocol.KindRemoved, Op: op, Prev: last, Author: Operator})
+	if err != nil {
+		return 0, err
+	}
+	seq, _, err := s.log.Append(ctx, feed, data, eventlog.AppendOptions{ExpectLast: true, LastSeq: last, MsgID: opKey(Operator.ID, op)})
+	if err != nil {
+		return 0, fmt.Errorf("feed: remove %s: %w", feed, err)
+	}
+	if err := s.WaitApplied(ctx, seq); err != nil {
+		return 0, err
+	}
+	s.lg.Info("feed removed", "feed", feed, "pos", seq)
+	return seq, nil
 }

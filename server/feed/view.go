@@ -26,12 +26,16 @@ type View struct {
 	feeds   map[string]*feedView
 	ops     map[string]opEntry
 	oldest  time.Time // oldest op entry's time, for pruning
+	removed int       // feeds with Removed set
 }
 
 type feedView struct {
 	Last  uint64           `json:"last"` // sequence of the feed's last record
 	Posts []*post          `json:"posts"`
 	byID  map[string]*post // includes deleted posts
+	// Removed: an operator removed the feed and nothing was posted since;
+	// it does not count toward protocol.MaxFeeds.
+	Removed bool `json:"removed,omitempty"`
 }
 
 type post struct {
@@ -84,7 +88,16 @@ func (v *View) apply(e protocol.Event, t time.Time) {
 	}
 	p := f.byID[e.ID]
 	switch e.Kind {
+	case protocol.KindRemoved:
+		if !f.Removed {
+			f.Posts, f.byID, f.Removed = nil, map[string]*post{}, true
+			v.removed++
+		}
 	case protocol.KindPost:
+		if f.Removed {
+			f.Removed = false
+			v.removed--
+		}
 		if p == nil {
 			p = &post{Post: protocol.Post{ID: e.ID, Feed: e.Feed, Author: e.Author, Text: e.Text, Created: e.Time, Pos: e.Pos}}
 			f.byID[e.ID] = p
@@ -147,6 +160,15 @@ func setReaction(rs []protocol.Reaction, emoji string, u protocol.User, on bool)
 	}
 	rs[i].Users = users
 	return rs
+}
+
+// isNewFeed reports whether a post to feed would start it: it has no
+// records, or an operator removed it and nothing was posted since.
+func (v *View) isNewFeed(feed string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	f := v.feeds[feed]
+	return f == nil || f.Removed
 }
 
 // Snapshot returns feed's newest posts (at most protocol.MaxSnapshotPosts,
@@ -236,7 +258,7 @@ func (v *View) check(u protocol.User, a protocol.Action) (record, *protocol.Erro
 	}
 	if a.Kind() == protocol.TypePost {
 		rec.ID = ""
-		if f == nil && len(v.feeds) >= protocol.MaxFeeds {
+		if (f == nil || f.Removed) && len(v.feeds)-v.removed >= protocol.MaxFeeds {
 			return rec, protocol.Errorf(protocol.CodeTooManyFeeds, "the server holds %d feeds, its limit; post to an existing feed", protocol.MaxFeeds)
 		}
 		return rec, nil
@@ -309,6 +331,12 @@ func (v *View) Restore(b []byte) error {
 	defer v.mu.Unlock()
 	v.applied, v.feeds, v.ops = st.Applied, st.Feeds, st.Ops
 	v.oldest = time.Time{}
+	v.removed = 0
+	for _, f := range v.feeds {
+		if f.Removed {
+			v.removed++
+		}
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -58,6 +59,9 @@ type Config struct {
 	SignInRate float64
 	// ClientIP finds a request's client address (nil: its peer).
 	ClientIP *clientip.Resolver
+	// AdminToken, when set, is the bearer token of operators' requests
+	// (DELETE /api/feeds/{feed}); empty disables them.
+	AdminToken string
 	// Hosts, when set, are the only Host headers served (from
 	// --public-url): a page of another name that resolves to this server
 	// (DNS rebinding) gets 421. /healthz and /readyz answer any host.
@@ -99,6 +103,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("DELETE /api/session", s.signOut)
 	s.mux.HandleFunc("POST /api/feeds/{feed}/posts", s.post)
 	s.mux.HandleFunc("GET /api/feeds/{feed}", s.snapshot)
+	s.mux.HandleFunc("DELETE /api/feeds/{feed}", s.removeFeed)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.WebSocket != nil {
@@ -345,4 +350,43 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request) {
 	}
 	me, _ := s.cfg.Signer.FromRequest(r) // signed in or not: only the order of reactions' users differs
 	writeJSON(w, http.StatusOK, s.cfg.Service.View().SnapshotFor(name, me.ID))
+}
+
+// removeFeed removes a feed for an operator: DELETE /api/feeds/{feed} with
+// the admin token as bearer. Its posts are gone for everyone (followers get
+// a "removed" event) and it no longer counts toward protocol.MaxFeeds. An
+// optional ?op= makes a retry a no-op.
+func (s *Server) removeFeed(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.AdminToken == "" {
+		writeError(w, http.StatusNotFound, protocol.Errorf(protocol.CodeNotFound, "removing feeds is not enabled on this server (start it with --admin-token-file)"))
+		return
+	}
+	t, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if subtle.ConstantTimeCompare([]byte(t), []byte(s.cfg.AdminToken)) != 1 {
+		writeError(w, http.StatusUnauthorized, protocol.Errorf(protocol.CodeUnauthorized, "the admin token is missing or wrong"))
+		return
+	}
+	name := r.PathValue("feed")
+	if !protocol.ValidFeed(name) {
+		writeError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadFeed, "feed name does not match %s", protocol.FeedPattern))
+		return
+	}
+	op := r.URL.Query().Get("op")
+	if op == "" {
+		op = session.NewOpID()
+	}
+	if !protocol.ValidOpID(op) {
+		writeError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadField, "op must be 1..%d bytes of [A-Za-z0-9_-]", protocol.MaxOpIDBytes))
+		return
+	}
+	pos, err := s.cfg.Service.RemoveFeed(r.Context(), name, op)
+	switch {
+	case errors.Is(err, feed.ErrNoFeed):
+		writeError(w, http.StatusNotFound, protocol.Errorf(protocol.CodeNotFound, "feed %q has no posts", name))
+	case err != nil:
+		s.cfg.Logger.Error("remove feed", "feed", name, "err", err)
+		writeError(w, http.StatusServiceUnavailable, protocol.Errorf(protocol.CodeInternal, "could not remove the feed; retry with the same op"))
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"feed": name, "pos": pos, "op": op})
+	}
 }

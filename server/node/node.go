@@ -74,6 +74,8 @@ type Config struct {
 	// ClientIP finds a request's client address for the per-address
 	// limits (nil: the connection's peer; set it when behind a proxy).
 	ClientIP *clientip.Resolver
+	// AdminToken enables operators' requests (httpapi.Config).
+	AdminToken string
 	// Hosts, when set, are the only Host headers served (httpapi.Config).
 	Hosts          []string
 	SendQueue      int
@@ -194,7 +196,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Service: n.Service, Signer: signer, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
 		Metrics:  public,
 		PostRate: cfg.PostRate, OriginPatterns: cfg.OriginPatterns,
-		SignInRate: cfg.SignInRate, ClientIP: cfg.ClientIP, Hosts: cfg.Hosts,
+		SignInRate: cfg.SignInRate, ClientIP: cfg.ClientIP, Hosts: cfg.Hosts, AdminToken: cfg.AdminToken,
 	})
 	rctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel

@@ -157,6 +157,12 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"type":"presence","data":{"feed":"main","online":[{"id":"u1","name":"Ada"}],"count":7}}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"type":"snapshot","data":{"posts":[{"reactions":[]}]}}`))
+	// Resume positions of hello: huge, negative, fractional, strings.
+	f.Add([]byte(`{"type":"hello","data":{"subs":[{"feed":"main","mode":"resume","pos":18446744073709551615}]}}`))
+	f.Add([]byte(`{"type":"hello","data":{"subs":[{"feed":"main","mode":"resume","pos":-1}]}}`))
+	f.Add([]byte(`{"type":"hello","data":{"subs":[{"feed":"main","mode":"resume","pos":1.5}]}}`))
+	f.Add([]byte(`{"type":"hello","data":{"subs":[{"feed":"main","mode":"resume","pos":"7"}]}}`))
+	f.Add([]byte(`{"type":"subscribe","data":{"feed":"main","mode":"resume","pos":1e30}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Decode(b)
 		if err != nil {

@@ -43,6 +43,10 @@ const (
 	KindEdit   = "edit"
 	KindDelete = "delete"
 	KindReact  = "react"
+	// KindRemoved: an operator removed the feed (livefeed feed-rm). Its
+	// posts are gone: a client drops them and keeps following; a later
+	// post starts the feed anew, its events continuing the chain.
+	KindRemoved = "removed"
 )
 
 // Message is any protocol message.

@@ -3,6 +3,7 @@
 //	livefeed serve --addr 127.0.0.1:8080 --data ./data
 //	livefeed post  --server URL --feed NAME --name DISPLAYNAME TEXT
 //	livefeed tail  --server URL --feed NAME [--since POS] [--name DISPLAYNAME]
+//	livefeed feed-rm --server URL --feed NAME   (admin token in LIVEFEED_ADMIN_TOKEN)
 //
 // Flags are a contract: other tools script them.
 package main
@@ -36,6 +37,7 @@ commands:
   serve   run the server
   post    post one text to a feed and print the acknowledged event
   tail    print a feed's events as JSON lines, reconnecting until interrupted
+  feed-rm remove a feed (operators: needs the server's admin token)
   bench   load-test a server (started or given): fan-out latency, memory, CPU;
           prints one JSON object (see docs/performance.md)
   version print the version
@@ -59,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return tail(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
+	case "feed-rm":
+		return feedRm(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil

@@ -51,6 +51,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	keyFile := fs.String("session-key-file", envOr("LIVEFEED_SESSION_KEY_FILE", ""), "file holding the hex session signing key shared by all nodes (or the key itself in env LIVEFEED_SESSION_KEY); default: generated once in the data directory. Never on the command line, where ps and pprof show it (env LIVEFEED_SESSION_KEY_FILE)")
 	oldKey := fs.String("session-key", "", "no longer accepted: use --session-key-file or LIVEFEED_SESSION_KEY")
 	publicURL := fs.String("public-url", envOr("LIVEFEED_PUBLIC_URL", ""), "the URL people open, e.g. https://feed.example.com: only its host is served (against DNS rebinding; /healthz and /readyz answer any); empty serves any host (env LIVEFEED_PUBLIC_URL)")
+	adminFile := fs.String("admin-token-file", envOr("LIVEFEED_ADMIN_TOKEN_FILE", ""), "file holding the operators' bearer token (livefeed feed-rm, DELETE /api/feeds/NAME), at least 32 characters; empty disables operators' requests (env LIVEFEED_ADMIN_TOKEN_FILE)")
 	metricsAddr := fs.String("metrics-addr", envOr("LIVEFEED_METRICS_ADDR", ""), "serve Prometheus /metrics on this address only (e.g. 10.0.0.5:9090); empty: on the main address, to loopback clients only (env LIVEFEED_METRICS_ADDR)")
 	name := fs.String("node", envOr("LIVEFEED_NODE", ""), "node name (default: host name) (env LIVEFEED_NODE)")
 	heartbeat := fs.Duration("heartbeat", envDuration("LIVEFEED_HEARTBEAT", protocol.HeartbeatInterval), "heartbeat and ping interval (env LIVEFEED_HEARTBEAT)")
@@ -118,6 +119,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return errors.New("--nats needs --session-key-file (or LIVEFEED_SESSION_KEY), the same key on every node, so that any node accepts a session signed by another; generate one with: openssl rand -hex 32")
 	}
 	cfg.MetricsElsewhere = *metricsAddr != ""
+	if *adminFile != "" {
+		b, err := os.ReadFile(*adminFile)
+		if err != nil {
+			return fmt.Errorf("--admin-token-file: %w", err)
+		}
+		if cfg.AdminToken = strings.TrimSpace(string(b)); len(cfg.AdminToken) < 32 {
+			return errors.New("--admin-token-file: the token must be at least 32 characters (openssl rand -hex 32)")
+		}
+	}
 	if *publicURL != "" {
 		u, err := url.Parse(*publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
