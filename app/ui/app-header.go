@@ -26,7 +26,9 @@ func (h *appHeader) Render() app.UI {
 	return app.Header().Class("topbar").Body(
 		app.Div().Class("topbar-inner").Body(
 			app.A().Class("brand").Href("/").Body(
-				app.Img().Class("brand-logo").Src("/web/icon.svg").Alt("").Width(28).Height(28),
+				// Decorative: the link's name is its text. (go-app drops an
+				// empty alt, so the role says it.)
+				app.Img().Class("brand-logo").Src("/web/icon.svg").Role("presentation").Width(28).Height(28),
 				app.Span().Class("brand-name").Text("Livefeed"),
 			),
 			app.Span().Class("crumb").Aria("hidden", true).Text("/"),

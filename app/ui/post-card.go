@@ -87,13 +87,17 @@ func (c *postCard) Render() app.UI {
 			),
 			app.If(v.Own && v.ID != "" && !c.Editing, func() app.UI {
 				return app.Div().Class("post-actions").Body(
-					app.Button().Class("btn btn-ghost btn-sm").Type("button").Text("Edit").OnClick(c.onEdit),
-					app.Button().Class("btn btn-ghost btn-sm btn-danger").Type("button").Text("Delete").OnClick(c.onDelete),
+					// Named "Edit" and "Delete", described by the post's
+					// text: a screen reader says which post they act on.
+					app.Button().Class("btn btn-ghost btn-sm").Type("button").Text("Edit").
+						Aria("describedby", textID(v.ID)).OnClick(c.onEdit),
+					app.Button().Class("btn btn-ghost btn-sm btn-danger").Type("button").Text("Delete").
+						Aria("describedby", textID(v.ID)).OnClick(c.onDelete),
 				)
 			}),
 		),
 		app.If(c.Editing, func() app.UI { return c.renderEditor() }).
-			Else(func() app.UI { return app.P().Class("post-text").Text(v.Text) }),
+			Else(func() app.UI { return app.P().ID(textID(v.ID)).Class("post-text").Text(v.Text) }),
 		app.If(v.ID != "", func() app.UI {
 			return app.Div().Class("reactions").Body(
 				app.Range(v.Reactions).Slice(func(i int) app.UI {
@@ -189,6 +193,16 @@ func (b *reactionButton) Render() app.UI {
 
 func (b *reactionButton) onClick(ctx app.Context, e app.Event) {
 	b.Actor.react(ctx, b.PostID, b.Reaction.Emoji)
+}
+
+// textID is the element id of a post's text (post ids are "p" and
+// digits); none for a post not in the feed yet (go-app leaves out an empty
+// id).
+func textID(postID string) string {
+	if postID == "" {
+		return ""
+	}
+	return "text-" + postID
 }
 
 func isoTime(ms int64) string {

@@ -25,7 +25,7 @@ func newSignIn(p *feedPage, busy bool, errMsg string) *signIn {
 
 func (s *signIn) Render() app.UI {
 	return app.Section().Class("card signin").Aria("labelledby", "signin-title").Body(
-		app.Img().Class("signin-logo").Src("/web/icon.svg").Alt("").Width(64).Height(64),
+		app.Img().Class("signin-logo").Src("/web/icon.svg").Role("presentation").Width(64).Height(64), // decorative (go-app drops an empty alt)
 		app.H1().ID("signin-title").Text("Join the feed"),
 		app.P().Class("muted").Text("Pick a name people will see next to your posts. No password, no email."),
 		app.Form().Class("signin-form").OnSubmit(s.onSubmit).Body(
