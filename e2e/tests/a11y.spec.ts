@@ -1,3 +1,4 @@
+import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { type Page } from '@playwright/test';
 import { expect, feedName, join, openDetails, post, test } from '../fixtures';
@@ -46,6 +47,7 @@ test('no critical or serious accessibility violations', async ({ browser }) => {
   const p = await join(phone, 'Pat', feed);
   await expect(p.getByRole('article').filter({ hasText: 'Accessible' })).toBeVisible();
   await serious(p, 'feed, phone');
+  await p.screenshot({ path: path.resolve(__dirname, '..', 'artifacts', 'phone.png'), fullPage: true });
   for (const c of [ctxA, ctxB, phone]) await c.close();
   expect(found).toEqual([]);
 });

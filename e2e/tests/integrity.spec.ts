@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { type Page } from '@playwright/test';
 import { article, expect, feedName, join, post, status, test } from '../fixtures';
 
@@ -98,6 +99,7 @@ test('a delete can be undone before it is final', async ({ browser }) => {
   await expect(article(a, 'keep me')).toHaveCount(0);
   const undo = a.getByRole('button', { name: /^Undo/ });
   await expect(undo).toHaveCount(1);
+  await a.screenshot({ path: path.resolve(__dirname, '..', 'artifacts', 'undo.png') });
   await undo.click();
   await expect(article(a, 'keep me')).toBeVisible();
   await a.waitForTimeout(6_000); // past the undo window
