@@ -67,7 +67,10 @@ func (c *postCard) Render() app.UI {
 		app.Div().Class("post-head").Body(
 			newAvatar(v.AuthorID, v.Author, "md"),
 			app.Div().Class("post-meta").Body(
-				app.Span().Class("post-author").Text(v.Author),
+				// A name is isolated from the text around it (bdi), so a
+				// right-to-left name or one with direction marks cannot
+				// reorder what follows.
+				app.Bdi().Class("post-author").Text(v.Author),
 				app.Span().Class("post-time").Body(
 					app.If(v.Sending, func() app.UI {
 						return app.Span().Class("sending").Body(
@@ -75,7 +78,7 @@ func (c *postCard) Render() app.UI {
 							app.Text("Sending…"),
 						)
 					}).Else(func() app.UI {
-						return app.Time().DateTime(isoTime(v.Created)).Text(c.When)
+						return app.Time().DateTime(isoTime(v.Created)).Title(exactTime(v.Created)).Text(c.When)
 					}),
 					app.If(v.Edited && !v.Saving, func() app.UI {
 						return app.Span().Class("edited").Text(" · edited")
@@ -97,7 +100,10 @@ func (c *postCard) Render() app.UI {
 			}),
 		),
 		app.If(c.Editing, func() app.UI { return c.renderEditor() }).
-			Else(func() app.UI { return app.P().ID(textID(v.ID)).Class("post-text").Text(v.Text) }),
+			Else(func() app.UI {
+				// dir=auto: Arabic or Hebrew text reads right to left.
+				return app.P().ID(textID(v.ID)).Class("post-text").Dir("auto").Text(v.Text)
+			}),
 		app.If(v.ID != "", func() app.UI {
 			return app.Div().Class("reactions").Body(
 				app.Range(v.Reactions).Slice(func(i int) app.UI {
@@ -203,6 +209,15 @@ func textID(postID string) string {
 		return ""
 	}
 	return "text-" + postID
+}
+
+// exactTime is the local date and time of ms, for the hover title of a
+// relative time.
+func exactTime(ms int64) string {
+	if ms <= 0 {
+		return ""
+	}
+	return time.UnixMilli(ms).Local().Format("Mon 2 Jan 2006, 15:04")
 }
 
 func isoTime(ms int64) string {

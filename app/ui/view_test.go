@@ -73,6 +73,11 @@ func TestPostCardRendersTextNotHTML(t *testing.T) {
 	if !strings.Contains(html, "&lt;script&gt;") {
 		t.Errorf("text not escaped:\n%s", html)
 	}
+	// Direction follows the text; the name is isolated; the exact time
+	// is on hover.
+	if !strings.Contains(html, `dir="auto"`) || !strings.Contains(html, `<bdi class="post-author"`) || !strings.Contains(html, `title="`) {
+		t.Errorf("dir=auto, bdi or time title missing:\n%s", html)
+	}
 	// The encoder writes a "true" attribute as a bare name.
 	bare := strings.Contains(html, `aria-pressed>`) || strings.Contains(html, `aria-pressed `)
 	if !bare || !strings.Contains(html, `aria-pressed="false"`) {
