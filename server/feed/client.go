@@ -63,7 +63,5 @@ func (l *newFeedLimits) take(ctx context.Context, u protocol.User) *protocol.Err
 	if wait == 0 {
 		return nil
 	}
-	e := protocol.Errorf(protocol.CodeRateLimited, "more than %g new feeds an hour from you; post to an existing feed, or try again in %s", l.rate, wait.Round(time.Second))
-	e.Temporary, e.RetryAfterMS = true, wait.Milliseconds()
-	return e
+	return protocol.RateLimited(wait, "more than %g new feeds an hour from you; post to an existing feed, or try again in %s", l.rate, wait.Round(time.Second))
 }

@@ -475,8 +475,8 @@ func (c *conn) handle(m protocol.Message) error {
 		return nil
 	case protocol.Action:
 		if wait := c.g.actions.Take(c.user.ID); wait > 0 {
-			e := protocol.Errorf(protocol.CodeRateLimited, "more than %g actions per second from you; send again later", ActionRate)
-			e.Op, e.Feed, e.Temporary, e.RetryAfterMS = m.Op, m.Feed, true, wait.Milliseconds()+1
+			e := protocol.RateLimited(wait, "more than %g actions per second from you; send again later", ActionRate)
+			e.Op, e.Feed = m.Op, m.Feed
 			return c.sendMsg(e)
 		}
 		ack, err := c.g.cfg.Service.Do(c.ctx, c.user, m)
@@ -504,8 +504,8 @@ func (c *conn) handle(m protocol.Message) error {
 
 func (c *conn) subscribe(sub protocol.Sub) error {
 	if wait := c.subscribes.Take(time.Now(), SubscribeRate, SubscribeBurst); wait > 0 {
-		e := protocol.Errorf(protocol.CodeRateLimited, "more than %g subscriptions per second; subscribe again later", SubscribeRate)
-		e.Feed, e.Temporary, e.RetryAfterMS = sub.Feed, true, wait.Milliseconds()+1
+		e := protocol.RateLimited(wait, "more than %g subscriptions per second; subscribe again later", SubscribeRate)
+		e.Feed = sub.Feed
 		return c.sendMsg(e)
 	}
 	c.mu.Lock()

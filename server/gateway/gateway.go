@@ -261,8 +261,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Unlock()
 	if userFull {
 		g.Stats.Refused.Add(1)
-		e := protocol.Errorf(protocol.CodeRateLimited, "more than %d connections for this user; close some tabs", MaxConnsPerUser)
-		e.Temporary, e.RetryAfterMS = true, g.cfg.RestartWindow.Milliseconds()
+		e := protocol.RateLimited(g.cfg.RestartWindow, "more than %d connections for this user; close some tabs", MaxConnsPerUser)
 		cn.refuse(protocol.CloseOverloaded, "too many connections for this user", protocol.MustEncode(e))
 		g.countClose(protocol.CloseOverloaded)
 		return

@@ -202,13 +202,6 @@ func writeError(w http.ResponseWriter, status int, e *protocol.Error) {
 	writeJSON(w, status, errorBody{Error: e})
 }
 
-// rateLimited is the error of a request over a limit: retry after wait.
-func rateLimited(wait time.Duration, format string, args ...any) *protocol.Error {
-	e := protocol.Errorf(protocol.CodeRateLimited, format, args...)
-	e.Temporary, e.RetryAfterMS = true, wait.Milliseconds()+1
-	return e
-}
-
 // statusOf maps an error code to an HTTP status.
 func statusOf(code string) int {
 	switch code {
@@ -259,7 +252,7 @@ type signInResponse struct {
 
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	if wait := s.signIns.Take(s.cfg.ClientIP.Of(r)); wait > 0 {
-		writeError(w, http.StatusTooManyRequests, rateLimited(wait, "too many sign-ins from your address; try again in %s", wait.Round(time.Second)))
+		writeError(w, http.StatusTooManyRequests, protocol.RateLimited(wait, "too many sign-ins from your address; try again in %s", wait.Round(time.Second)))
 		return
 	}
 	var req signInRequest
@@ -315,7 +308,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wait := s.posts.Take(u.ID); wait > 0 {
-		e := rateLimited(wait, "more than %g posts per second; send it again later (with the same op, it posts once)", s.cfg.PostRate)
+		e := protocol.RateLimited(wait, "more than %g posts per second; send it again later (with the same op, it posts once)", s.cfg.PostRate)
 		e.Op, e.Feed = req.Op, r.PathValue("feed")
 		writeError(w, http.StatusTooManyRequests, e)
 		return

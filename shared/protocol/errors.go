@@ -3,6 +3,7 @@ package protocol
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes, the "code" field of an Error.
@@ -51,6 +52,15 @@ func (e *Error) Error() string {
 // Errorf returns an Error with code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// RateLimited returns a CodeRateLimited error: temporary, retry after wait
+// (rounded up to the next millisecond, so a client that waits exactly that
+// long finds the limit lifted).
+func RateLimited(wait time.Duration, format string, args ...any) *Error {
+	e := Errorf(CodeRateLimited, format, args...)
+	e.Temporary, e.RetryAfterMS = true, wait.Milliseconds()+1
+	return e
 }
 
 // AsError returns err as an *Error if it is one.
