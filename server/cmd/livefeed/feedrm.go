@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -32,13 +31,9 @@ func feedRm(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if !protocol.ValidFeed(*name) {
 		return fmt.Errorf("--feed %q does not match %s", *name, protocol.FeedPattern)
 	}
-	token := os.Getenv("LIVEFEED_ADMIN_TOKEN")
-	if *tokenFile != "" {
-		b, err := os.ReadFile(*tokenFile)
-		if err != nil {
-			return err
-		}
-		token = strings.TrimSpace(string(b))
+	token, err := secret("token-file", *tokenFile, "LIVEFEED_ADMIN_TOKEN")
+	if err != nil {
+		return err
 	}
 	if token == "" {
 		return errors.New("no admin token: --token-file or LIVEFEED_ADMIN_TOKEN")

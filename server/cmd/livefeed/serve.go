@@ -99,13 +99,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if *oldKey != "" {
 		return errors.New("--session-key is no longer accepted: a key on the command line is visible to every user of the machine (ps, /proc/PID/cmdline); put it in a file for --session-key-file, or in LIVEFEED_SESSION_KEY")
 	}
-	keyHex := os.Getenv("LIVEFEED_SESSION_KEY")
-	if *keyFile != "" {
-		b, err := os.ReadFile(*keyFile)
-		if err != nil {
-			return fmt.Errorf("--session-key-file: %w", err)
-		}
-		keyHex = strings.TrimSpace(string(b))
+	keyHex, err := secret("session-key-file", *keyFile, "LIVEFEED_SESSION_KEY")
+	if err != nil {
+		return err
 	}
 	if keyHex != "" {
 		k, err := hex.DecodeString(keyHex)
@@ -119,14 +115,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return errors.New("--nats needs --session-key-file (or LIVEFEED_SESSION_KEY), the same key on every node, so that any node accepts a session signed by another; generate one with: openssl rand -hex 32")
 	}
 	cfg.MetricsElsewhere = *metricsAddr != ""
-	if *adminFile != "" {
-		b, err := os.ReadFile(*adminFile)
-		if err != nil {
-			return fmt.Errorf("--admin-token-file: %w", err)
-		}
-		if cfg.AdminToken = strings.TrimSpace(string(b)); len(cfg.AdminToken) < 32 {
-			return errors.New("--admin-token-file: the token must be at least 32 characters (openssl rand -hex 32)")
-		}
+	if cfg.AdminToken, err = secret("admin-token-file", *adminFile, ""); err != nil {
+		return err
+	}
+	if *adminFile != "" && len(cfg.AdminToken) < 32 {
+		return errors.New("--admin-token-file: the token must be at least 32 characters (openssl rand -hex 32)")
 	}
 	if *publicURL != "" {
 		u, err := url.Parse(*publicURL)
