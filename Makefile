@@ -108,7 +108,7 @@ BENCH_BIN   ?= bin/livefeed-bench
 BENCH_FLAGS ?= -pin -wait-quiet 30s
 BENCH_RUN   = $(BENCH_BIN) bench $(BENCH_FLAGS)
 
-.PHONY: bench-bin bench-go bench-idle bench-fanout bench-ramp bench-feeds bench-storm bench-publish bench-floor bench-all
+.PHONY: bench-ui bench-bin bench-go bench-idle bench-fanout bench-ramp bench-feeds bench-storm bench-publish bench-floor bench-all
 
 # The harness and the server it starts are one binary; it does not need
 # the wasm (the server then answers 503 for it).
@@ -157,6 +157,13 @@ bench-publish: bench-bin
 # 9,000 loopback sockets, 10 passes/s (CPU per send, time per pass).
 bench-floor:
 	for n in 5000 9000; do $(GO) run ./server/internal/cmd/sendfloor -n $$n -send || exit 1; done
+
+# The feed UI with 500 posts in headless Chromium (e2e/bench/ui.spec.ts):
+# main-thread work per arriving post and per keystroke, long tasks, the
+# first render; figures in e2e/artifacts/bench-ui.json. BENCH_TRACE=1 and
+# BENCH_PROFILE=1 add where the time goes.
+bench-ui: build chromium e2e/node_modules
+	cd e2e && npx playwright test -c bench.config.ts
 
 bench-all: bench-go bench-idle bench-fanout bench-ramp bench-feeds bench-storm bench-publish
 

@@ -688,7 +688,7 @@ func (p *feedPage) Render() app.UI {
 					newRejectedList(p, rejectedViews(p.rejected)),
 					newComposeBox(p, p.user),
 					newNewPostsPill(p, p.newCount),
-					newPostList(p, p.posts, p.freshIDs(), p.editing, p.editDraft, p.now.Unix()/15),
+					newPostList(p, p.posts, p.freshIDs(), p.editing, p.editDraft, p.now.Unix()/15, p.atTop),
 				)
 			}),
 		),

@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
@@ -87,16 +88,18 @@ type listHarness struct {
 // OnPreRender runs natively (OnMount only in a browser): it keeps the
 // harness's context for the test to dispatch through.
 func (h *listHarness) OnPreRender(ctx app.Context) { h.ctx = ctx }
-func (h *listHarness) Render() app.UI              { return newPostList(h.Actor, h.Posts, nil, "", "", 0) }
+func (h *listHarness) Render() app.UI              { return newPostList(h.Actor, h.Posts, nil, "", "", 0, true) }
 
 func testPost(id, text string, own bool, deleting bool) postView {
-	return postView{ID: id, Author: "Wanda", AuthorID: "u-w", Text: text, Created: 1, Own: own, Deleting: deleting,
+	pos, _ := strconv.ParseUint(strings.TrimPrefix(id, "p"), 10, 64)
+	return postView{ID: id, Pos: pos, Author: "Wanda", AuthorID: "u-w", Text: text, Created: 1, Own: own, Deleting: deleting,
 		Reactions: reactionViews(nil, protocol.User{ID: "u-w"}, nil)}
 }
 
 func TestCardActsOnThePostItShowsAfterTheListShifts(t *testing.T) {
 	w1, w2 := testPost("p1", "W-one", true, false), testPost("p2", "W-two", true, false)
 	x3 := testPost("p3", "X-three", false, false)
+	y9, z17 := testPost("p9", "Y-nine", true, false), testPost("p17", "Z-seventeen", false, false)
 	shifts := []struct {
 		name          string
 		before, after []postView
@@ -106,6 +109,11 @@ func TestCardActsOnThePostItShowsAfterTheListShifts(t *testing.T) {
 		{"a snapshot replacing the list", []postView{w1}, []postView{w2, w1}},
 		{"older posts appended below", []postView{w2}, []postView{x3, w2, w1}},
 		{"a post above being deleted (undo shown)", []postView{w2, w1}, []postView{testPost("p2", "W-two", true, true), w1}},
+		// Posts far apart in the log sit in different blocks (list-layout.go).
+		{"blocks: a post added on top", []postView{y9, w1}, []postView{z17, y9, w1}},
+		{"blocks: a post above deleted", []postView{z17, y9, w1}, []postView{y9, w1}},
+		{"blocks: a snapshot replacing the list", []postView{z17}, []postView{y9, w1}},
+		{"blocks: a page of older posts", []postView{z17}, []postView{z17, y9, w1}},
 	}
 	for _, s := range shifts {
 		t.Run(s.name, func(t *testing.T) {

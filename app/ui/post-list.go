@@ -1,13 +1,19 @@
 package ui
 
 import (
-	"slices"
-	"time"
-
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
-// postList shows the feed's posts, newest first.
+// listPage is how many posts the list renders at first, and how many more
+// each time the reader comes near its end (listMore): a feed of 500 posts
+// costs what 30 cost until someone scrolls down. Back at the top, the list
+// goes back to about one page.
+const listPage = 30
+
+// postList shows the feed's posts, newest first: the first listPage of
+// them, and more as the reader scrolls down. The posts are laid out in
+// blocks (list-layout.go) so that a change renders only the cards it
+// changes.
 type postList struct {
 	app.Compo
 
@@ -18,30 +24,60 @@ type postList struct {
 	EditDraft string
 	// Clock is the current time in 15 s steps, for relative times.
 	Clock int64
+	// AtTop: the reader is at the top of the page.
+	AtTop bool
+
+	want     int // how many posts the reader should see (listPage if 0)
+	shown    int // how many the last render showed
+	wasAtTop bool
+	layout   listLayout
 }
 
-func newPostList(a postActor, posts []postView, fresh []string, editing, editDraft string, clock int64) *postList {
-	return &postList{Actor: a, Posts: posts, Fresh: fresh, Editing: editing, EditDraft: editDraft, Clock: clock}
+func newPostList(a postActor, posts []postView, fresh []string, editing, editDraft string, clock int64, atTop bool) *postList {
+	return &postList{Actor: a, Posts: posts, Fresh: fresh, Editing: editing, EditDraft: editDraft, Clock: clock, AtTop: atTop}
 }
+
+// OnUpdate takes the list back to about one page when the reader is at
+// the top: at once when they come back to it, and later when posts that
+// arrived meanwhile have made it twice as long.
+func (l *postList) OnUpdate(ctx app.Context) {
+	if l.AtTop && (!l.wasAtTop || l.shown > 2*listPage || len(l.layout.newer) > maxNewer) {
+		l.want = 0
+		l.layout.shrink(l.Posts, listPage)
+	}
+	l.wasAtTop = l.AtTop
+}
+
+func (l *postList) wanted() int {
+	if l.want == 0 {
+		return listPage
+	}
+	return l.want
+}
+
+// showMore renders one more page of posts.
+func (l *postList) showMore(ctx app.Context) { l.want = l.wanted() + listPage }
 
 func (l *postList) Render() app.UI {
 	if len(l.Posts) == 0 {
+		l.layout.reset()
+		l.shown = 0
 		return app.Div().Class("empty").Body(
 			app.P().Class("empty-title").Text("No posts yet"),
 			app.P().Class("muted").Text("Say hello: what you post here shows up for everyone in this feed, live."),
 		)
 	}
-	now := time.Unix(l.Clock*15, 0)
-	return app.Div().Class("posts").Aria("label", "Posts").Role("feed").Body(
-		app.Range(l.Posts).Slice(func(i int) app.UI {
-			v := l.Posts[i]
-			editing := v.ID != "" && v.ID == l.Editing
-			draft := ""
-			if editing {
-				draft = l.EditDraft
-			}
-			return newPostCard(l.Actor, v, relTime(v.Created, now),
-				v.ID != "" && slices.Contains(l.Fresh, v.ID), editing, draft)
-		}),
+	a := l.layout.arrange(l.Posts, l.wanted())
+	l.shown = a.Shown
+	cards := cardState{Fresh: l.Fresh, Editing: l.Editing, EditDraft: l.EditDraft, Clock: l.Clock}
+	return app.Div().Class("post-list").Body(
+		app.Div().Class("posts").Aria("label", "Posts").Role("feed").Body(
+			newPostBlock(l.Actor, a.Sending, nil, cards),
+			newPostBlock(l.Actor, a.Root, a.Newer, cards),
+			app.Range(a.Older).Slice(func(i int) app.UI {
+				return newPostBlock(l.Actor, a.Older[i], nil, cards)
+			}),
+		),
+		app.If(a.Shown < len(l.Posts), func() app.UI { return newListMore(l, l.wanted()) }),
 	)
 }

@@ -17,7 +17,10 @@ import (
 // are applied to it optimistically.
 type postView struct {
 	// ID is the post's id; empty for a post not yet in the feed.
-	ID       string
+	ID string
+	// Pos is the post's position in the feed's log; 0 for a post not yet
+	// in the feed.
+	Pos      uint64
 	Op       string // the pending post's op id
 	Author   string
 	AuthorID string
@@ -95,7 +98,7 @@ func buildPosts(f session.Feed, pending []session.Pending, me protocol.User, hid
 			continue
 		}
 		v := postView{
-			ID: p.ID, Author: p.Author.Name, AuthorID: p.Author.ID, Text: p.Text,
+			ID: p.ID, Pos: p.Pos, Author: p.Author.Name, AuthorID: p.Author.ID, Text: p.Text,
 			Created: p.Created, Edited: p.Edited != 0, Own: me.ID != "" && p.Author.ID == me.ID,
 		}
 		_, v.Deleting = deleting[p.ID]

@@ -13,6 +13,10 @@ import (
 )
 
 func main() {
+	// The start of the app's own code, for the UI benchmarks (e2e/bench):
+	// what comes after this mark is ours, what comes before is the
+	// download and the wasm's instantiation.
+	app.Window().Get("performance").Call("mark", "livefeed:main")
 	ui.Routes()
 	app.RunWhenOnBrowser()
 }

@@ -1,0 +1,77 @@
+package ui
+
+import (
+	"slices"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// cardState is what the cards of a block show besides their posts.
+type cardState struct {
+	Fresh     []string // ids of posts shown moments ago (highlighted)
+	Editing   string   // the post being edited
+	EditDraft string
+	// Clock is the current time in 15 s steps, for relative times.
+	Clock int64
+}
+
+// within is the part of s that concerns posts in blocks: a block is handed
+// only what it or the blocks nested in it show, so a highlight or an edit
+// renders no other block again.
+func (s cardState) within(blocks ...[]postView) cardState {
+	out := cardState{Clock: s.Clock}
+	for _, b := range blocks {
+		for _, p := range b {
+			if p.ID == "" {
+				continue
+			}
+			if slices.Contains(s.Fresh, p.ID) {
+				out.Fresh = append(out.Fresh, p.ID)
+			}
+			if p.ID == s.Editing {
+				out.Editing, out.EditDraft = s.Editing, s.EditDraft
+			}
+		}
+	}
+	return out
+}
+
+// postBlock is a run of consecutive posts, newest first, and, as its first
+// child, the block of the posts just newer than it (see list-layout.go for
+// why blocks nest).
+type postBlock struct {
+	app.Compo
+
+	Actor postActor
+	Posts []postView
+	Newer [][]postView // the blocks nested in this one, oldest first
+	Cards cardState
+}
+
+func newPostBlock(a postActor, posts []postView, newer [][]postView, cards cardState) *postBlock {
+	return &postBlock{Actor: a, Posts: posts, Newer: newer, Cards: cards.within(append(newer, posts)...)}
+}
+
+func (b *postBlock) Render() app.UI {
+	now := time.Unix(b.Cards.Clock*15, 0)
+	return app.Div().Class("post-block").Body(
+		// Always a child at this place, a block or an empty one, so that
+		// the cards after it keep theirs.
+		app.If(len(b.Newer) > 0, func() app.UI {
+			return newPostBlock(b.Actor, b.Newer[0], b.Newer[1:], b.Cards)
+		}).Else(func() app.UI {
+			return app.Div().Class("post-block")
+		}),
+		app.Range(b.Posts).Slice(func(i int) app.UI {
+			v := b.Posts[i]
+			editing := v.ID != "" && v.ID == b.Cards.Editing
+			draft := ""
+			if editing {
+				draft = b.Cards.EditDraft
+			}
+			return newPostCard(b.Actor, v, relTime(v.Created, now),
+				v.ID != "" && slices.Contains(b.Cards.Fresh, v.ID), editing, draft)
+		}),
+	)
+}
