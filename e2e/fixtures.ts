@@ -1,4 +1,4 @@
-import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import { test as base, expect, type APIRequestContext, type BrowserContext, type Page } from '@playwright/test';
 import { restartServer, stopServer } from './server';
 
 export { expect };
@@ -50,6 +50,25 @@ export async function join(context: BrowserContext, name: string, feed: string):
   await page.getByRole('button', { name: 'Join' }).click();
   await expect(status(page)).toHaveText(/^Live/);
   return page;
+}
+
+/**
+ * Posts texts to feed over the HTTP API, in order, as the user signed in
+ * on req; a 429 (the API's per-user rate) is waited out and the post sent
+ * again.
+ */
+export async function apiPosts(req: APIRequestContext, feed: string, texts: string[]) {
+  for (const text of texts) {
+    for (;;) {
+      const r = await req.post(`/api/feeds/${feed}/posts`, { data: { text } });
+      if (r.status() === 429) {
+        await new Promise((res) => setTimeout(res, Number(r.headers()['retry-after'] ?? 1) * 1000));
+        continue;
+      }
+      expect(r.ok(), await r.text()).toBeTruthy();
+      break;
+    }
+  }
 }
 
 /** Writes a post with the compose box. */

@@ -16,8 +16,12 @@ type Feed struct {
 	Synced bool   `json:"synced"`
 	// Posts, oldest first. Deleted posts are removed.
 	Posts []protocol.Post `json:"posts"`
+	// Begins: Posts reach back to the feed's first post; there is no
+	// older history to load.
+	Begins bool `json:"begins,omitempty"`
 
 	idx map[string]int // post id -> index in Posts; nil when stale
+	gen uint64         // bumped when Posts is replaced (Reset, removal)
 }
 
 // Applied is the outcome of offering an event to a feed.
@@ -47,9 +51,9 @@ func (f *Feed) Apply(e protocol.Event) Applied {
 			if f.idx != nil {
 				f.idx[e.ID] = len(f.Posts) - 1
 			}
-			if len(f.Posts) > protocol.MaxSnapshotPosts*2 {
-				f.Posts = slices.Delete(f.Posts, 0, len(f.Posts)-protocol.MaxSnapshotPosts)
-				f.idx = nil
+			if len(f.Posts) > MaxLoadedPosts+protocol.MaxSnapshotPosts {
+				f.Posts = slices.Delete(f.Posts, 0, len(f.Posts)-MaxLoadedPosts)
+				f.idx, f.Begins = nil, false
 			}
 		}
 	case protocol.KindEdit:
@@ -66,7 +70,8 @@ func (f *Feed) Apply(e protocol.Event) Applied {
 			f.Posts[i].Reactions = toggle(f.Posts[i].Reactions, e.Emoji, e.Author, e.On)
 		}
 	case protocol.KindRemoved:
-		f.Posts, f.idx = nil, nil
+		f.Posts, f.idx, f.Begins = nil, nil, true
+		f.gen++
 	}
 	return AppliedOK
 }
@@ -78,6 +83,35 @@ func (f *Feed) Reset(s protocol.Snapshot) {
 		posts[len(s.Posts)-1-i] = p
 	}
 	f.Posts, f.Pos, f.Synced, f.idx = posts, s.Pos, true, nil
+	// Fewer than a full snapshot, none left out: that is every post.
+	f.Begins = len(s.Posts) < protocol.MaxSnapshotPosts && !s.Truncated
+	f.gen++
+}
+
+// Oldest returns the position of the oldest post held (0: none).
+func (f *Feed) Oldest() uint64 {
+	if len(f.Posts) == 0 {
+		return 0
+	}
+	return f.Posts[0].Pos
+}
+
+// prepend merges a page of older posts (newest first) below the posts
+// held, if it joins them: every post older than h.Before is in h, so h
+// must reach up to the oldest post held. It reports whether it merged.
+func (f *Feed) prepend(h protocol.History) bool {
+	if len(f.Posts) > 0 && h.Before < f.Oldest() {
+		return false // posts between the page and ours are missing
+	}
+	older := make([]protocol.Post, 0, len(h.Posts)+len(f.Posts))
+	for i := len(h.Posts) - 1; i >= 0; i-- {
+		if p := h.Posts[i]; len(f.Posts) == 0 || p.Pos < f.Oldest() {
+			older = append(older, p)
+		}
+	}
+	f.Posts, f.idx = append(older, f.Posts...), nil
+	f.Begins = h.End
+	return true
 }
 
 // Post returns the post with id.

@@ -125,6 +125,7 @@ type Session struct {
 	dirty    map[string]bool
 	subAt    map[string]time.Time // when each feed's subscription was sent
 	subbed   map[string]bool      // feeds caught up on the current connection
+	held     map[string]heldHistory
 
 	kick     chan struct{}      // retry now / went online
 	probe    chan struct{}      // check the current connection (Probe)
@@ -161,6 +162,7 @@ func New(cfg Config) *Session {
 		dirty:    map[string]bool{},
 		subAt:    map[string]time.Time{},
 		subbed:   map[string]bool{},
+		held:     map[string]heldHistory{},
 		kick:     make(chan struct{}, 1),
 		probe:    make(chan struct{}, 1),
 		status:   Status{State: StateConnecting},
@@ -765,6 +767,7 @@ func (s *Session) handle(c *websocket.Conn, m protocol.Message) error {
 	case protocol.Snapshot:
 		if f := s.feeds[m.Feed]; f != nil {
 			f.Reset(m)
+			delete(s.held, m.Feed) // a page of the replaced posts
 			s.dirty[m.Feed] = true
 			ups = append(ups, Update{Kind: UpdateFeed, Feed: m.Feed})
 		}
@@ -796,6 +799,7 @@ func (s *Session) handle(c *websocket.Conn, m protocol.Message) error {
 			}
 			ev := m
 			ups = append(ups, Update{Kind: UpdateFeed, Feed: m.Feed, Event: &ev, Live: s.subbed[m.Feed]})
+			s.mergeHeldLocked(m.Feed) // a page of history that waited for this event
 			// Our own action's event may come before its ack: it is
 			// applied, so it leaves the outbox now (the ack, when it
 			// comes, still wakes WaitAck).
@@ -915,6 +919,7 @@ func (s *Session) flush() {
 		keep := *f
 		if len(keep.Posts) > protocol.MaxSnapshotPosts {
 			keep.Posts = keep.Posts[len(keep.Posts)-protocol.MaxSnapshotPosts:]
+			keep.Begins = false // the older ones are loaded again when wanted
 		}
 		if b, err := json.Marshal(keep); err == nil {
 			if err := s.cfg.Store.Set(keyFeedPrefix+name, b); err != nil {

@@ -77,10 +77,15 @@ type feedPage struct {
 	// be undone, by post id.
 	deleting map[string]pendingDelete
 
+	// Older history: a page being loaded, and where it stands.
+	loadingOlder bool
+	history      historyState
+
 	now             time.Time
 	updateAvailable bool
 	lastCheck       time.Time
 
+	ctx       app.Context // the page's own, for work that outlives an element
 	scheduled *atomic.Bool
 	done      chan struct{}
 	scrollFn  app.Func
@@ -117,6 +122,7 @@ func (p *feedPage) OnNav(ctx app.Context) {
 	}
 	p.feed = feed
 	p.baseline, p.editing = false, ""
+	p.history = historyState{}
 	clear(p.known)
 	if p.phase == phaseFeed && app.IsClient {
 		cl.start(p.user, feed)
@@ -135,6 +141,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 	if feed, ok := FeedFromPath(ctx.Page().URL().Path); ok {
 		p.feed = feed
 	}
+	p.ctx = ctx
 	p.online = navigatorOnline()
 	p.now = time.Now()
 	p.atTop = scrollY() < topSlack
@@ -408,6 +415,7 @@ func (p *feedPage) sync(ctx app.Context) {
 		}
 	}
 	p.posts = buildPosts(f, pending, p.user, func(id string) bool { return !p.known[id] }, p.deletingIn(p.feed))
+	p.history = p.historyOf(f.Begins, s.HistoryWaiting(p.feed))
 	p.presence = s.Presence(p.feed)
 	p.rejected = s.Rejected()
 	p.pendingN = 0
@@ -688,7 +696,7 @@ func (p *feedPage) Render() app.UI {
 					newRejectedList(p, rejectedViews(p.rejected)),
 					newComposeBox(p, p.user),
 					newNewPostsPill(p, p.newCount),
-					newPostList(p, p.posts, p.freshIDs(), p.editing, p.editDraft, p.now.Unix()/15, p.atTop),
+					newPostList(p, p.posts, p.freshIDs(), p.editing, p.editDraft, p.now.Unix()/15, p.atTop, p.history),
 				)
 			}),
 		),

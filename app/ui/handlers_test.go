@@ -74,13 +74,14 @@ func (r *recordingActor) deletePost(ctx app.Context, id string)   { r.add("delet
 func (r *recordingActor) undoDelete(ctx app.Context, id string)   { r.add("undo", id) }
 func (r *recordingActor) react(ctx app.Context, id, emoji string) { r.add("react", id, emoji) }
 func (r *recordingActor) dismiss(ctx app.Context, op string)      { r.add("dismiss", op) }
+func (r *recordingActor) loadOlder(ctx app.Context)               { r.add("load older") }
 func (r *recordingActor) add(s ...string)                         { r.calls = append(r.calls, strings.Join(s, " ")) }
 
 // listHarness mounts a post list whose posts the test replaces.
 type listHarness struct {
 	app.Compo
 
-	Actor postActor
+	Actor listActor
 	Posts []postView
 	ctx   app.Context
 }
@@ -88,7 +89,9 @@ type listHarness struct {
 // OnPreRender runs natively (OnMount only in a browser): it keeps the
 // harness's context for the test to dispatch through.
 func (h *listHarness) OnPreRender(ctx app.Context) { h.ctx = ctx }
-func (h *listHarness) Render() app.UI              { return newPostList(h.Actor, h.Posts, nil, "", "", 0, true) }
+func (h *listHarness) Render() app.UI {
+	return newPostList(h.Actor, h.Posts, nil, "", "", 0, true, historyState{Begins: true})
+}
 
 func testPost(id, text string, own bool, deleting bool) postView {
 	pos, _ := strconv.ParseUint(strings.TrimPrefix(id, "p"), 10, 64)

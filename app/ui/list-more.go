@@ -7,44 +7,46 @@ import (
 )
 
 // listMoreMargin is how close (CSS pixels) the end of the rendered posts
-// may come to the bottom of the window before more are rendered.
+// may come to the bottom of the window before more are shown.
 const listMoreMargin = 800
 
-// grower is a list that can render more of what it holds.
+// listEnd is what the end of the list offers.
+type listEnd int
+
+const (
+	endShowMore  listEnd = iota // more of the posts held to render
+	endLoadMore                 // older posts to load from the server
+	endLoading                  // a page of older posts is on its way
+	endBeginning                // nothing older: the feed's first post is shown
+)
+
+// grower is a list that can show more of its feed.
 type grower interface {
-	showMore(ctx app.Context)
+	more(ctx app.Context)
 }
 
 // listMore sits below the last rendered post. When it comes within
-// listMoreMargin of the window, the list renders another page; its button
-// does the same for keyboards and screen readers.
+// listMoreMargin of the window, the list shows more (grower.more); its
+// button does the same for keyboards and screen readers. At the feed's
+// first post it says so.
 //
-// Each time the list grows (Wanted changes) it is observed anew, so that
-// one still in view grows the list again, until the window is filled. It
+// Each time the list changes what it holds or offers it is observed anew,
+// so that one still in view asks again, until the window is filled. It
 // stays mounted, so a keyboard's focus stays on its button.
 type listMore struct {
 	app.Compo
 
-	List   grower
-	Wanted int
+	List  grower
+	End   listEnd
+	Err   string
+	Total int // posts the list holds
 
 	observer app.Value
 	callback app.Func
 }
 
-func newListMore(l grower, wanted int) *listMore { return &listMore{List: l, Wanted: wanted} }
-
-// OnUpdate observes the element anew: the observer then reports whether
-// it is still near the window after the list grew.
-func (m *listMore) OnUpdate(ctx app.Context) {
-	if m.observer != nil {
-		ctx.Defer(func(app.Context) {
-			if m.observer != nil {
-				m.observer.Call("unobserve", m.JSValue())
-				m.observer.Call("observe", m.JSValue())
-			}
-		})
-	}
+func newListMore(l grower, end listEnd, err string, total int) *listMore {
+	return &listMore{List: l, End: end, Err: err, Total: total}
 }
 
 func (m *listMore) OnMount(ctx app.Context) {
@@ -66,6 +68,19 @@ func (m *listMore) OnMount(ctx app.Context) {
 	m.observer.Call("observe", m.JSValue())
 }
 
+// OnUpdate observes the element anew: the observer then reports whether
+// it is still near the window after the list changed.
+func (m *listMore) OnUpdate(ctx app.Context) {
+	if m.observer != nil {
+		ctx.Defer(func(app.Context) {
+			if m.observer != nil {
+				m.observer.Call("unobserve", m.JSValue())
+				m.observer.Call("observe", m.JSValue())
+			}
+		})
+	}
+}
+
 func (m *listMore) OnDismount() {
 	if m.observer != nil {
 		m.observer.Call("disconnect")
@@ -77,12 +92,34 @@ func (m *listMore) OnDismount() {
 	}
 }
 
-func (m *listMore) grow(ctx app.Context) { m.List.showMore(ctx) }
+// grow asks for more, unless an error waits for the reader to retry (the
+// observer would otherwise ask again at once, in a loop).
+func (m *listMore) grow(ctx app.Context) {
+	if m.Err == "" || m.End == endShowMore {
+		m.List.more(ctx)
+	}
+}
 
-func (m *listMore) onClick(ctx app.Context, e app.Event) { m.grow(ctx) }
+func (m *listMore) onClick(ctx app.Context, e app.Event) { m.List.more(ctx) }
 
 func (m *listMore) Render() app.UI {
+	var body app.UI
+	switch m.End {
+	case endBeginning:
+		body = app.P().Class("list-end muted").Text("Beginning of the feed")
+	case endShowMore:
+		body = app.Button().Class("btn btn-ghost").Type("button").Text("Show older posts").OnClick(m.onClick)
+	default:
+		loading := m.End == endLoading
+		label := "Load older posts"
+		if loading {
+			label = "Loading older posts…"
+		}
+		body = app.Button().Class("btn btn-ghost").Type("button").Text(label).
+			Aria("busy", loading).Aria("disabled", loading).OnClick(m.onClick)
+	}
 	return app.Div().Class("list-more").Body(
-		app.Button().Class("btn btn-ghost").Type("button").Text("Show older posts").OnClick(m.onClick),
+		body,
+		app.P().Class("field-error").Role("alert").Text(m.Err),
 	)
 }

@@ -10,14 +10,21 @@ import (
 // goes back to about one page.
 const listPage = 30
 
+// listActor is what the list asks of the page: what a card can do, and
+// loading the feed's older posts from the server.
+type listActor interface {
+	postActor
+	loadOlder(ctx app.Context)
+}
+
 // postList shows the feed's posts, newest first: the first listPage of
-// them, and more as the reader scrolls down. The posts are laid out in
-// blocks (list-layout.go) so that a change renders only the cards it
-// changes.
+// them, and more as the reader scrolls down, then older pages from the
+// server down to the feed's beginning. The posts are laid out in blocks
+// (list-layout.go) so that a change renders only the cards it changes.
 type postList struct {
 	app.Compo
 
-	Actor     postActor
+	Actor     listActor
 	Posts     []postView
 	Fresh     []string // ids of posts shown moments ago (highlighted)
 	Editing   string
@@ -26,6 +33,8 @@ type postList struct {
 	Clock int64
 	// AtTop: the reader is at the top of the page.
 	AtTop bool
+	// History: whether older posts are left to load from the server.
+	History historyState
 
 	want     int // how many posts the reader should see (listPage if 0)
 	shown    int // how many the last render showed
@@ -33,8 +42,8 @@ type postList struct {
 	layout   listLayout
 }
 
-func newPostList(a postActor, posts []postView, fresh []string, editing, editDraft string, clock int64, atTop bool) *postList {
-	return &postList{Actor: a, Posts: posts, Fresh: fresh, Editing: editing, EditDraft: editDraft, Clock: clock, AtTop: atTop}
+func newPostList(a listActor, posts []postView, fresh []string, editing, editDraft string, clock int64, atTop bool, h historyState) *postList {
+	return &postList{Actor: a, Posts: posts, Fresh: fresh, Editing: editing, EditDraft: editDraft, Clock: clock, AtTop: atTop, History: h}
 }
 
 // OnUpdate takes the list back to about one page when the reader is at
@@ -55,8 +64,30 @@ func (l *postList) wanted() int {
 	return l.want
 }
 
-// showMore renders one more page of posts.
-func (l *postList) showMore(ctx app.Context) { l.want = l.wanted() + listPage }
+// more shows the reader more: another page of the posts held, or, when
+// all are shown, the next page of older ones from the server.
+func (l *postList) more(ctx app.Context) {
+	switch {
+	case l.shown < len(l.Posts):
+		l.want = l.wanted() + listPage
+	case !l.History.Begins && !l.History.Loading:
+		l.Actor.loadOlder(ctx)
+	}
+}
+
+// end is what the end of the list offers.
+func (l *postList) end() listEnd {
+	switch {
+	case l.shown < len(l.Posts):
+		return endShowMore
+	case l.History.Begins:
+		return endBeginning
+	case l.History.Loading:
+		return endLoading
+	default:
+		return endLoadMore
+	}
+}
 
 func (l *postList) Render() app.UI {
 	if len(l.Posts) == 0 {
@@ -78,6 +109,6 @@ func (l *postList) Render() app.UI {
 				return newPostBlock(l.Actor, a.Older[i], nil, cards)
 			}),
 		),
-		app.If(a.Shown < len(l.Posts), func() app.UI { return newListMore(l, l.wanted()) }),
+		newListMore(l, l.end(), l.History.Err, len(l.Posts)),
 	)
 }

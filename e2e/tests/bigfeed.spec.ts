@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { type APIRequestContext } from '@playwright/test';
-import { article, expect, feedName, join, test } from '../fixtures';
+import { apiPosts, article, expect, feedName, join, test } from '../fixtures';
 
 // A feed longer than the first screen: the list renders a page of posts
 // and more as the reader scrolls down (app/ui/post-list.go), and every
@@ -9,26 +8,12 @@ import { article, expect, feedName, join, test } from '../fixtures';
 const POSTS = 80; // listPage is 30: three pages
 const PAGE = 30;
 
-async function seed(req: APIRequestContext, feed: string, n: number) {
-  for (let i = 1; i <= n; i++) {
-    for (;;) {
-      const r = await req.post(`/api/feeds/${feed}/posts`, { data: { text: `big post ${i}.` } });
-      if (r.status() === 429) {
-        await new Promise((res) => setTimeout(res, Number(r.headers()['retry-after'] ?? 1) * 1000));
-        continue;
-      }
-      expect(r.ok(), await r.text()).toBeTruthy();
-      break;
-    }
-  }
-}
-
 test('a long feed renders a page at a time and every post stays reachable', async ({ browser }) => {
   test.setTimeout(120_000);
   const feed = feedName('big');
   const ctxO = await browser.newContext();
   const olga = await join(ctxO, 'Olga', feed);
-  await seed(ctxO.request, feed, POSTS);
+  await apiPosts(ctxO.request, feed, Array.from({ length: POSTS }, (_, i) => `big post ${i + 1}.`));
 
   const ctx = await browser.newContext();
   const page = await join(ctx, 'Reader', feed);

@@ -3,6 +3,7 @@ package feed
 import (
 	"encoding/json"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -190,26 +191,69 @@ func (v *View) SnapshotFor(feed, me string) protocol.Snapshot {
 		return s
 	}
 	s.Pos = f.Last
-	size := protocol.SnapshotLen(feed, s.Pos, true)
-	for i := len(f.Posts) - 1; i >= 0 && len(s.Posts) < protocol.MaxSnapshotPosts; i-- {
-		p := f.Posts[i]
+	var stop pageStop
+	s.Posts, stop = collect(f.Posts, len(f.Posts)-1, me, protocol.MaxSnapshotPosts, protocol.SnapshotLen(feed, s.Pos, true))
+	s.Truncated = stop == stopBytes
+	return s
+}
+
+// pageStop is why collect stopped.
+type pageStop int
+
+const (
+	stopNone  pageStop = iota // no posts left
+	stopCount                 // it had max posts
+	stopBytes                 // the next post would not fit in MaxSnapshotBytes
+)
+
+// collect returns the posts of ps (log order) from index i down, newest
+// first, deleted ones left out and reactions listed for me (listReactions):
+// at most max, and at most protocol.MaxSnapshotBytes encoded in a message
+// whose other bytes are size. It says why it stopped.
+func collect(ps []*post, i int, me string, max, size int) ([]protocol.Post, pageStop) {
+	out := []protocol.Post{}
+	for ; i >= 0; i-- {
+		p := ps[i]
 		if p.Deleted {
 			continue
+		}
+		if len(out) == max {
+			return out, stopCount
 		}
 		c := p.Post
 		c.Reactions = listReactions(p.Reactions, me)
 		n := protocol.PostLen(c)
-		if len(s.Posts) > 0 {
+		if len(out) > 0 {
 			n++ // the comma
 		}
 		if size+n > protocol.MaxSnapshotBytes {
-			s.Truncated = true
-			break
+			return out, stopBytes
 		}
 		size += n
-		s.Posts = append(s.Posts, c)
+		out = append(out, c)
 	}
-	return s
+	return out, stopNone
+}
+
+// HistoryFor is the page of feed's posts created before position before
+// for user me (see protocol.History): at most protocol.HistoryPage posts,
+// newest first, reactions listed as in SnapshotFor, and at most
+// protocol.MaxSnapshotBytes encoded.
+func (v *View) HistoryFor(feed, me string, before uint64) protocol.History {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	h := protocol.History{Feed: feed, Before: before, Posts: []protocol.Post{}, End: true}
+	f := v.feeds[feed]
+	if f == nil {
+		return h
+	}
+	h.Pos = f.Last
+	// Posts are in log order: the first one at or after before.
+	i := sort.Search(len(f.Posts), func(i int) bool { return f.Posts[i].Pos >= before }) - 1
+	var stop pageStop
+	h.Posts, stop = collect(f.Posts, i, me, protocol.HistoryPage, protocol.HistoryLen(feed, h.Pos, before))
+	h.End = stop == stopNone
+	return h
 }
 
 // listReactions copies rs with at most protocol.MaxReactionUsers users

@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -103,6 +104,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("DELETE /api/session", s.signOut)
 	s.mux.HandleFunc("POST /api/feeds/{feed}/posts", s.post)
 	s.mux.HandleFunc("GET /api/feeds/{feed}", s.snapshot)
+	s.mux.HandleFunc("GET /api/feeds/{feed}/history", s.history)
 	s.mux.HandleFunc("DELETE /api/feeds/{feed}", s.removeFeed)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("GET /readyz", s.ready)
@@ -343,6 +345,47 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request) {
 	}
 	me, _ := s.cfg.Signer.FromRequest(r) // signed in or not: only the order of reactions' users differs
 	writeJSON(w, http.StatusOK, s.cfg.Service.View().SnapshotFor(name, me.ID))
+}
+
+// HistoryWait is how long GET /api/feeds/{feed}/history waits for this
+// node to have applied the position the client asks for (at=), before it
+// answers 503 with a Retry-After.
+const HistoryWait = 5 * time.Second
+
+// history returns a page of a feed's older posts (protocol.History): GET
+// /api/feeds/{feed}/history?before=B&at=P, the posts created before
+// position B, as of a feed position of at least P (the client's own,
+// so that the page never misses an event the client has applied).
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("feed")
+	if !protocol.ValidFeed(name) {
+		writeError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadFeed, "feed name does not match %s", protocol.FeedPattern))
+		return
+	}
+	q := r.URL.Query()
+	before, err := strconv.ParseUint(q.Get("before"), 10, 64)
+	if err != nil || before == 0 {
+		writeError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadField, "before must be a position, a whole number from 1"))
+		return
+	}
+	var at uint64
+	if v := q.Get("at"); v != "" {
+		if at, err = strconv.ParseUint(v, 10, 64); err != nil {
+			writeError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadField, "at must be a position, a whole number"))
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), HistoryWait)
+	defer cancel()
+	if err := s.cfg.Service.WaitApplied(ctx, at); err != nil {
+		w.Header().Set("Retry-After", "1")
+		e := protocol.Errorf(protocol.CodeInternal, "this server has not caught up with position %d yet; try again", at)
+		e.Temporary = true
+		writeError(w, http.StatusServiceUnavailable, e)
+		return
+	}
+	me, _ := s.cfg.Signer.FromRequest(r)
+	writeJSON(w, http.StatusOK, s.cfg.Service.View().HistoryFor(name, me.ID, before))
 }
 
 // removeFeed removes a feed for an operator: DELETE /api/feeds/{feed} with

@@ -35,6 +35,9 @@ const (
 	MaxSubscriptions = 16
 	// MaxSnapshotPosts is how many of a feed's newest posts a snapshot holds.
 	MaxSnapshotPosts = 500
+	// HistoryPage is how many posts one page of older history (History)
+	// holds at most; its encoding is bounded by MaxSnapshotBytes too.
+	HistoryPage = 100
 	// MaxSnapshotBytes bounds an encoded snapshot message, whatever people
 	// post: well below MaxClientReadBytes, and what a slow subscriber's
 	// queue holds at most for its catch-up. 500 posts of ordinary length

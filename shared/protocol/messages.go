@@ -158,6 +158,21 @@ type Snapshot struct {
 	Truncated bool   `json:"truncated,omitempty"`
 }
 
+// History is one page of a feed's older posts, the answer to GET
+// /api/feeds/{feed}/history?before=B&at=P: at most HistoryPage of the
+// posts created before position Before, newest first, deleted ones left
+// out, as of the feed's position Pos (at least P). End says that no older
+// post is left. Reactions list users as in a Snapshot. A client merges a
+// page only once it has applied every event up to Pos itself: the page
+// already reflects those events.
+type History struct {
+	Feed   string `json:"feed"`
+	Pos    uint64 `json:"pos"`
+	Before uint64 `json:"before"`
+	Posts  []Post `json:"posts"`
+	End    bool   `json:"end,omitempty"`
+}
+
 // Event is one event of a feed's log.
 type Event struct {
 	Feed string `json:"feed"`

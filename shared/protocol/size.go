@@ -93,3 +93,9 @@ func SnapshotLen(feed string, pos uint64, truncated bool) int {
 	}
 	return n
 }
+
+// HistoryLen is the encoded length of a History page with no posts (End
+// set); each post adds PostLen, and a comma after the first.
+func HistoryLen(feed string, pos, before uint64) int {
+	return len(`{"feed":,"pos":,"before":,"posts":[],"end":true}`) + stringLen(feed) + uintLen(pos) + uintLen(before)
+}
