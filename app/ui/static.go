@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,17 +25,22 @@ import (
 //
 // A file X may come with precompressed variants X.br and X.gz (the build
 // makes app.wasm.br and app.wasm.gz; only they are embedded, not app.wasm).
-// A request for X then gets, by its Accept-Encoding, the brotli variant
-// (Content-Encoding: br), else the gzip one, else X itself, or, when X is
-// not in the FS, X.gz inflated on the fly. Every such response carries
-// Vary: Accept-Encoding and a strong ETag of its own per encoding, so a
-// cache never answers a request with another encoding's bytes. Nothing is
-// compressed per request.
+// A text file (see compressible) of at least compressMinBytes that has
+// neither gets them made here, once, the first time a client asks for an
+// encoding (app.css). A request for X then gets, by its Accept-Encoding,
+// the brotli variant (Content-Encoding: br), else the gzip one, else X
+// itself, or, when X is not in the FS, X.gz inflated once. Every such
+// response carries Vary: Accept-Encoding and a strong ETag of its own per
+// encoding, so a cache never answers a request with another encoding's
+// bytes. Nothing is compressed per request.
 type staticFiles struct {
 	fsys fs.FS
 
-	mu   sync.Mutex
-	info map[string]*fileInfo
+	mu      sync.Mutex
+	info    map[string]*fileInfo
+	derived map[string]*derivedVariant // by name + "\x00" + coding
+
+	compressions atomic.Int64 // variants made by compressing, for the tests
 }
 
 type fileInfo struct {
@@ -54,7 +60,7 @@ var precompressed = []struct {
 }
 
 func newStaticFiles(fsys fs.FS) *staticFiles {
-	return &staticFiles{fsys: fsys, info: map[string]*fileInfo{}}
+	return &staticFiles{fsys: fsys, info: map[string]*fileInfo{}, derived: map[string]*derivedVariant{}}
 }
 
 // Resolve implements app.ResourceResolver.
@@ -163,7 +169,7 @@ func (s *staticFiles) serveEncoded(w http.ResponseWriter, r *http.Request, name,
 		variants int
 	)
 	for _, p := range precompressed {
-		fi, ok := s.file(name + p.ext)
+		fi, ok := s.variant(name, p.coding, p.ext)
 		if !ok {
 			continue
 		}
