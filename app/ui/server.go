@@ -52,6 +52,7 @@ func Handler(version string) *app.Handler {
 			SVG:      "/web/icon.svg",
 			Maskable: "/web/icon-maskable-512.png",
 		},
+		StartURL:        "/",
 		BackgroundColor: backgroundColor,
 		ThemeColor:      themeColor,
 		LoadingLabel:    "Loading Livefeed… {progress}%",
@@ -69,14 +70,16 @@ func Handler(version string) *app.Handler {
 }
 
 // NewHTTPHandler returns the whole PWA: the prerendered pages of Routes (404
-// for other paths), go-app's scripts, manifest and service worker, and the
-// static files of web.Files under /web/ (see staticFiles: /web/app.wasm is
-// served precompressed, brotli or gzip, or 503 if the wasm was not built).
-// Mount it at "/" after the API and WebSocket routes.
+// for other paths); go-app's scripts and style and our manifest, compressed
+// (generatedFiles); go-app's service worker; and the static files of
+// web.Files under /web/ (see staticFiles: /web/app.wasm is served
+// precompressed, brotli or gzip, or 503 if the wasm was not built). Mount
+// it at "/" after the API and WebSocket routes.
 func NewHTTPHandler(version string) http.Handler {
 	Routes()
 	h := Handler(version)
 	static := h.Resources.(*staticFiles)
+	generated := newGeneratedFiles(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("X-Content-Type-Options", "nosniff")
@@ -95,6 +98,8 @@ func NewHTTPHandler(version string) http.Handler {
 		case p == "/sitemap.xml", p == "/ads.txt":
 			// go-app would fetch these from itself over HTTP; there are none.
 			http.NotFound(w, r)
+		case generatedPaths[p] != "", manifestPaths[p]:
+			generated.serve(w, r, p)
 		default:
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
 				hd.Set("Allow", "GET, HEAD")

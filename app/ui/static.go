@@ -34,7 +34,7 @@ import (
 // encoding, so a cache never answers a request with another encoding's
 // bytes. Nothing is compressed per request.
 type staticFiles struct {
-	fsys fs.FS
+	fsys fs.FS // nil: only the files given to add
 
 	mu      sync.Mutex
 	info    map[string]*fileInfo
@@ -63,6 +63,15 @@ func newStaticFiles(fsys fs.FS) *staticFiles {
 	return &staticFiles{fsys: fsys, info: map[string]*fileInfo{}, derived: map[string]*derivedVariant{}}
 }
 
+// add makes data the file name, as if it were in the FS (for files made at
+// run time: go-app's scripts, the manifest).
+func (s *staticFiles) add(name string, data []byte) {
+	sum := sha256.Sum256(data)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.info[name] = &fileInfo{data: data, hash: hex.EncodeToString(sum[:12])}
+}
+
 // Resolve implements app.ResourceResolver.
 func (s *staticFiles) Resolve(location string) string {
 	if location == "/" || location == "" {
@@ -86,6 +95,9 @@ func (s *staticFiles) file(name string) (*fileInfo, bool) {
 	if fi, ok := s.info[name]; ok {
 		return fi, fi != nil
 	}
+	if s.fsys == nil {
+		return nil, false
+	}
 	b, err := fs.ReadFile(s.fsys, name)
 	if err != nil {
 		s.info[name] = nil
@@ -101,15 +113,22 @@ func (s *staticFiles) file(name string) (*fileInfo, bool) {
 	return fi, true
 }
 
+// ServeHTTP serves /web/NAME as the file NAME (and /app.wasm, /goapp.wasm
+// as app.wasm).
 func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/web/")
+	if r.URL.Path == "/app.wasm" || r.URL.Path == "/goapp.wasm" {
+		name = "app.wasm"
+	}
+	s.serveFile(w, r, name)
+}
+
+// serveFile answers a GET or HEAD request with the file name.
+func (s *staticFiles) serveFile(w http.ResponseWriter, r *http.Request, name string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
-	}
-	name := strings.TrimPrefix(r.URL.Path, "/web/")
-	if r.URL.Path == "/app.wasm" || r.URL.Path == "/goapp.wasm" {
-		name = "app.wasm"
 	}
 	if name == "" || !fs.ValidPath(name) || strings.HasPrefix(path.Base(name), ".") {
 		http.NotFound(w, r)
