@@ -86,7 +86,8 @@ func WithPublicURL(u *url.URL) Option {
 }
 
 // NewHTTPHandler returns the whole PWA: the prerendered pages of Routes,
-// with their og tags set by openGraph (404 for other paths); go-app's scripts and style and our manifest, compressed
+// with their og tags set by openGraph; the not-found page (status 404) for
+// any other path; go-app's scripts and style and our manifest, compressed
 // (generatedFiles); go-app's service worker; and the static files of
 // web.Files under /web/ (see staticFiles: /web/app.wasm is served
 // precompressed, brotli or gzip, or 503 if the wasm was not built). Mount
@@ -133,11 +134,16 @@ func NewHTTPHandler(version string, opts ...Option) http.Handler {
 }
 
 // servePage answers with what go-app's handler answers (a prerendered page,
-// the service worker, 404), but for a page with its og tags rewritten (see
-// openGraph).
+// the service worker), but for a page with its og tags rewritten (see
+// openGraph), and for a path go-app has no page for (404) with the
+// not-found page.
 func servePage(w http.ResponseWriter, r *http.Request, h *app.Handler, og openGraph) {
 	b := newResponseBuffer()
 	h.ServeHTTP(b, r)
+	if b.status() == http.StatusNotFound {
+		notFound(w, r)
+		return
+	}
 	body := b.body.Bytes()
 	if b.status() == http.StatusOK && strings.HasPrefix(b.header.Get("Content-Type"), "text/html") {
 		body = og.rewrite(body, r.URL.Path)
