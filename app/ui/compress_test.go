@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -113,5 +114,36 @@ func TestTextFilesCompressedOnce(t *testing.T) {
 	}
 	if w := do(t, s, http.MethodGet, "/web/app.css.br"); w.Code != http.StatusNotFound {
 		t.Errorf("a variant made here is not a file of its own: GET app.css.br: %d", w.Code)
+	}
+}
+
+// TestCompressedOnceConcurrently: requests that arrive together for a file
+// not yet compressed wait for one compression per encoding (run with -race).
+func TestCompressedOnceConcurrently(t *testing.T) {
+	css := []byte(strings.Repeat(".card { border-radius: var(--radius); }\n", 200))
+	s := newStaticFiles(fstest.MapFS{"app.css": {Data: css}, "other.css": {Data: css}})
+	var wg sync.WaitGroup
+	errs := make(chan string, 32)
+	for i := range 32 {
+		wg.Go(func() {
+			name, accept := "/web/app.css", "br"
+			if i%2 == 1 {
+				name, accept = "/web/other.css", "gzip"
+			}
+			w := do(t, s, http.MethodGet, name, "Accept-Encoding", accept)
+			if got := w.Header().Get("Content-Encoding"); w.Code != 200 || got != accept {
+				errs <- name + ": " + got
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	// Each file compressed in both encodings (a request looks at every
+	// variant), once each.
+	if n := s.compressions.Load(); n != 4 {
+		t.Errorf("%d compressions for 32 concurrent requests of two files, want 4", n)
 	}
 }
