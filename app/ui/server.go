@@ -4,6 +4,8 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -52,6 +54,7 @@ func Handler(version string) *app.Handler {
 			SVG:      "/web/icon.svg",
 			Maskable: "/web/icon-maskable-512.png",
 		},
+		StartURL:        "/",
 		BackgroundColor: backgroundColor,
 		ThemeColor:      themeColor,
 		LoadingLabel:    "Loading Livefeed… {progress}%",
@@ -68,15 +71,37 @@ func Handler(version string) *app.Handler {
 	}
 }
 
-// NewHTTPHandler returns the whole PWA: the prerendered pages of Routes (404
-// for other paths), go-app's scripts, manifest and service worker, and the
-// static files of web.Files under /web/ (see staticFiles: /web/app.wasm is
-// served precompressed, brotli or gzip, or 503 if the wasm was not built).
-// Mount it at "/" after the API and WebSocket routes.
-func NewHTTPHandler(version string) http.Handler {
+// Option configures NewHTTPHandler.
+type Option func(*options)
+
+type options struct {
+	publicURL *url.URL
+}
+
+// WithPublicURL gives the URL people open the app at (serve's
+// --public-url): the pages' og:url and og:image are absolute URLs under its
+// scheme and host. Without it (or with nil) the pages have neither tag.
+func WithPublicURL(u *url.URL) Option {
+	return func(o *options) { o.publicURL = u }
+}
+
+// NewHTTPHandler returns the whole PWA: the prerendered pages of Routes,
+// with their og tags set by openGraph; the not-found page (status 404) for
+// any other path; go-app's scripts and style and our manifest, compressed
+// (generatedFiles); go-app's service worker; and the static files of
+// web.Files under /web/ (see staticFiles: /web/app.wasm is served
+// precompressed, brotli or gzip, or 503 if the wasm was not built). Mount
+// it at "/" after the API and WebSocket routes.
+func NewHTTPHandler(version string, opts ...Option) http.Handler {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	Routes()
 	h := Handler(version)
 	static := h.Resources.(*staticFiles)
+	generated := newGeneratedFiles(h)
+	og := newOpenGraph(o.publicURL)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("X-Content-Type-Options", "nosniff")
@@ -95,13 +120,44 @@ func NewHTTPHandler(version string) http.Handler {
 		case p == "/sitemap.xml", p == "/ads.txt":
 			// go-app would fetch these from itself over HTTP; there are none.
 			http.NotFound(w, r)
+		case generatedPaths[p] != "", manifestPaths[p]:
+			generated.serve(w, r, p)
 		default:
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
 				hd.Set("Allow", "GET, HEAD")
 				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 				return
 			}
-			h.ServeHTTP(w, r)
+			servePage(w, r, h, og)
 		}
 	})
+}
+
+// servePage answers with what go-app's handler answers (a prerendered page,
+// the service worker), but for a page with its og tags rewritten (see
+// openGraph), and for a path go-app has no page for (404) with the
+// not-found page.
+func servePage(w http.ResponseWriter, r *http.Request, h *app.Handler, og openGraph) {
+	b := newResponseBuffer()
+	h.ServeHTTP(b, r)
+	if b.status() == http.StatusNotFound {
+		notFound(w, r)
+		return
+	}
+	body := b.body.Bytes()
+	if b.status() == http.StatusOK && strings.HasPrefix(b.header.Get("Content-Type"), "text/html") {
+		body = og.rewrite(body, r.URL.Path)
+		b.header.Set("Content-Type", "text/html; charset=utf-8")
+	}
+	hd := w.Header()
+	for k, v := range b.header {
+		hd[k] = v
+	}
+	if b.header.Get("Content-Length") != "" {
+		hd.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	w.WriteHeader(b.status())
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,17 +25,22 @@ import (
 //
 // A file X may come with precompressed variants X.br and X.gz (the build
 // makes app.wasm.br and app.wasm.gz; only they are embedded, not app.wasm).
-// A request for X then gets, by its Accept-Encoding, the brotli variant
-// (Content-Encoding: br), else the gzip one, else X itself, or, when X is
-// not in the FS, X.gz inflated on the fly. Every such response carries
-// Vary: Accept-Encoding and a strong ETag of its own per encoding, so a
-// cache never answers a request with another encoding's bytes. Nothing is
-// compressed per request.
+// A text file (see compressible) of at least compressMinBytes that has
+// neither gets them made here, once, the first time a client asks for an
+// encoding (app.css). A request for X then gets, by its Accept-Encoding,
+// the brotli variant (Content-Encoding: br), else the gzip one, else X
+// itself, or, when X is not in the FS, X.gz inflated once. Every such
+// response carries Vary: Accept-Encoding and a strong ETag of its own per
+// encoding, so a cache never answers a request with another encoding's
+// bytes. Nothing is compressed per request.
 type staticFiles struct {
-	fsys fs.FS
+	fsys fs.FS // nil: only the files given to add
 
-	mu   sync.Mutex
-	info map[string]*fileInfo
+	mu      sync.Mutex
+	info    map[string]*fileInfo
+	derived map[string]*derivedVariant // by name + "\x00" + coding
+
+	compressions atomic.Int64 // variants made by compressing, for the tests
 }
 
 type fileInfo struct {
@@ -54,7 +60,16 @@ var precompressed = []struct {
 }
 
 func newStaticFiles(fsys fs.FS) *staticFiles {
-	return &staticFiles{fsys: fsys, info: map[string]*fileInfo{}}
+	return &staticFiles{fsys: fsys, info: map[string]*fileInfo{}, derived: map[string]*derivedVariant{}}
+}
+
+// add makes data the file name, as if it were in the FS (for files made at
+// run time: go-app's scripts, the manifest).
+func (s *staticFiles) add(name string, data []byte) {
+	sum := sha256.Sum256(data)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.info[name] = &fileInfo{data: data, hash: hex.EncodeToString(sum[:12])}
 }
 
 // Resolve implements app.ResourceResolver.
@@ -80,6 +95,9 @@ func (s *staticFiles) file(name string) (*fileInfo, bool) {
 	if fi, ok := s.info[name]; ok {
 		return fi, fi != nil
 	}
+	if s.fsys == nil {
+		return nil, false
+	}
 	b, err := fs.ReadFile(s.fsys, name)
 	if err != nil {
 		s.info[name] = nil
@@ -95,15 +113,22 @@ func (s *staticFiles) file(name string) (*fileInfo, bool) {
 	return fi, true
 }
 
+// ServeHTTP serves /web/NAME as the file NAME (and /app.wasm, /goapp.wasm
+// as app.wasm).
 func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/web/")
+	if r.URL.Path == "/app.wasm" || r.URL.Path == "/goapp.wasm" {
+		name = "app.wasm"
+	}
+	s.serveFile(w, r, name)
+}
+
+// serveFile answers a GET or HEAD request with the file name.
+func (s *staticFiles) serveFile(w http.ResponseWriter, r *http.Request, name string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
-	}
-	name := strings.TrimPrefix(r.URL.Path, "/web/")
-	if r.URL.Path == "/app.wasm" || r.URL.Path == "/goapp.wasm" {
-		name = "app.wasm"
 	}
 	if name == "" || !fs.ValidPath(name) || strings.HasPrefix(path.Base(name), ".") {
 		http.NotFound(w, r)
@@ -163,7 +188,7 @@ func (s *staticFiles) serveEncoded(w http.ResponseWriter, r *http.Request, name,
 		variants int
 	)
 	for _, p := range precompressed {
-		fi, ok := s.file(name + p.ext)
+		fi, ok := s.variant(name, p.coding, p.ext)
 		if !ok {
 			continue
 		}

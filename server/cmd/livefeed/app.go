@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 
 	"livefeed/app/ui"
 )
@@ -9,8 +10,8 @@ import (
 // The server registers the same routes as the browser (it prerenders pages
 // and answers 404 for unregistered paths) and serves the PWA.
 func init() {
-	newApp = func(version string) http.Handler {
+	newApp = func(version string, public *url.URL) http.Handler {
 		ui.Routes()
-		return ui.NewHTTPHandler(version)
+		return ui.NewHTTPHandler(version, ui.WithPublicURL(public))
 	}
 }

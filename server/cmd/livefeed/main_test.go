@@ -39,11 +39,12 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startServer runs "livefeed serve" and waits until /healthz answers.
-func startServer(t *testing.T, addr, data string) *proc {
+// startServer runs "livefeed serve" (with extra flags) and waits until
+// /healthz answers.
+func startServer(t *testing.T, addr, data string, extra ...string) *proc {
 	t.Helper()
 	p := &proc{addr: addr, out: &bytes.Buffer{}}
-	p.cmd = exec.Command(binary, "serve", "--addr", addr, "--data", data)
+	p.cmd = exec.Command(binary, append([]string{"serve", "--addr", addr, "--data", data}, extra...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

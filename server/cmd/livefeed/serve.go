@@ -36,8 +36,9 @@ const (
 	idleTimeout       = 60 * time.Second
 )
 
-// newApp returns the PWA handler; set by app.go.
-var newApp func(version string) http.Handler
+// newApp returns the PWA handler for a version and the public URL (nil
+// when --public-url is not set); set by app.go.
+var newApp func(version string, public *url.URL) http.Handler
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -50,7 +51,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	retain := fs.Uint64("retain", uint64(envInt("LIVEFEED_RETAIN", 0)), "keep about this many newest events in the log (older ones are compacted into a snapshot); 0 keeps all (env LIVEFEED_RETAIN)")
 	keyFile := fs.String("session-key-file", envOr("LIVEFEED_SESSION_KEY_FILE", ""), "file holding the hex session signing key shared by all nodes (or the key itself in env LIVEFEED_SESSION_KEY); default: generated once in the data directory. Never on the command line, where ps and pprof show it (env LIVEFEED_SESSION_KEY_FILE)")
 	oldKey := fs.String("session-key", "", "no longer accepted: use --session-key-file or LIVEFEED_SESSION_KEY")
-	publicURL := fs.String("public-url", envOr("LIVEFEED_PUBLIC_URL", ""), "the URL people open, e.g. https://feed.example.com: only its host is served (against DNS rebinding; /healthz and /readyz answer any); empty serves any host (env LIVEFEED_PUBLIC_URL)")
+	publicURL := fs.String("public-url", envOr("LIVEFEED_PUBLIC_URL", ""), "the URL people open, e.g. https://feed.example.com: only its host is served (against DNS rebinding; /healthz and /readyz answer any), and the pages' og:url and og:image are absolute URLs under it; empty serves any host, and the pages have no og:url or og:image (env LIVEFEED_PUBLIC_URL)")
 	adminFile := fs.String("admin-token-file", envOr("LIVEFEED_ADMIN_TOKEN_FILE", ""), "file holding the operators' bearer token (livefeed feed-rm, DELETE /api/feeds/NAME), at least 32 characters; empty disables operators' requests (env LIVEFEED_ADMIN_TOKEN_FILE)")
 	metricsAddr := fs.String("metrics-addr", envOr("LIVEFEED_METRICS_ADDR", ""), "serve Prometheus /metrics on this address only (e.g. 10.0.0.5:9090); empty: on the main address, to loopback clients only (env LIVEFEED_METRICS_ADDR)")
 	name := fs.String("node", envOr("LIVEFEED_NODE", ""), "node name (default: host name) (env LIVEFEED_NODE)")
@@ -121,18 +122,20 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if *adminFile != "" && len(cfg.AdminToken) < 32 {
 		return errors.New("--admin-token-file: the token must be at least 32 characters (openssl rand -hex 32)")
 	}
+	var public *url.URL
 	if *publicURL != "" {
 		u, err := url.Parse(*publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("--public-url %q: want http(s)://HOST[:PORT]", *publicURL)
 		}
 		cfg.Hosts = []string{u.Host}
+		public = u
 	}
 	if *origins != "" {
 		cfg.OriginPatterns = strings.Split(*origins, ",")
 	}
 	if newApp != nil {
-		cfg.App = newApp(version)
+		cfg.App = newApp(version, public)
 	}
 	lcfg := netlimit.Config{MaxConns: *maxTCP, MaxPerIP: *perIP, Exempt: resolver.Trusted}
 	switch {
