@@ -79,6 +79,7 @@ type feedPage struct {
 
 	now             time.Time
 	updateAvailable bool
+	updates         *updateWatch // update-check.go
 	lastCheck       time.Time
 
 	scheduled *atomic.Bool
@@ -166,6 +167,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 	})
 	app.Window().Call("addEventListener", "pagehide", p.hideFn)
 	p.tick(ctx)
+	p.watchUpdates(ctx)
 
 	if cl.session() != nil {
 		p.user = cl.currentUser()
@@ -204,6 +206,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 
 func (p *feedPage) OnDismount() {
 	cl.setListener(nil)
+	p.unwatchUpdates()
 	if p.scrollFn != nil {
 		app.Window().Call("removeEventListener", "scroll", p.scrollFn)
 		p.scrollFn.Release()
@@ -221,9 +224,7 @@ func (p *feedPage) OnDismount() {
 }
 
 // OnAppUpdate is called by go-app when a new version has been installed.
-func (p *feedPage) OnAppUpdate(ctx app.Context) {
-	p.updateAvailable = ctx.AppUpdateAvailable()
-}
+func (p *feedPage) OnAppUpdate(ctx app.Context) { p.appUpdated(ctx) }
 
 // tick refreshes relative times and the reconnect countdown.
 func (p *feedPage) tick(ctx app.Context) {
@@ -358,11 +359,7 @@ func (p *feedPage) sync(ctx app.Context) {
 		p.user = u
 		saveCachedUser(u)
 	}
-	if p.status.State == session.StateUpdateRequired && prev != session.StateUpdateRequired {
-		if app.Window().Get("goappTryUpdate").Truthy() {
-			app.Window().Call("goappTryUpdate")
-		}
-	}
+	p.updateOnStatus(ctx, prev)
 	f := s.Feed(p.feed)
 	p.feedPos, p.feedSynced, p.cachedN = f.Pos, f.Synced, len(f.Posts)
 	pending := cl.unapplied(s.Pending())
