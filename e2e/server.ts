@@ -3,7 +3,7 @@
 // directory and records it in .state/server.json; tests (in the worker
 // processes) stop and restart it on the same port and data directory
 // through that file; the global teardown kills it.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -80,13 +80,20 @@ export async function stopExtraServer(s: ServerState): Promise<void> {
   if (!process.env.KEEP_DATA) fs.rmSync(s.dataDir, { recursive: true, force: true });
 }
 
-async function launch(port: number, dataDir: string, log: string, extraArgs: string[], shared: boolean): Promise<ServerState> {
-  if (!fs.existsSync(BIN)) {
-    throw new Error(`${BIN} does not exist: run "make build" first (or set LIVEFEED_BIN)`);
+async function launch(
+  port: number,
+  dataDir: string,
+  log: string,
+  extraArgs: string[],
+  shared: boolean,
+  bin: string = BIN,
+): Promise<ServerState> {
+  if (!fs.existsSync(bin)) {
+    throw new Error(`${bin} does not exist: run "make build" first (or set LIVEFEED_BIN)`);
   }
   const url = `http://127.0.0.1:${port}`;
   const out = fs.openSync(log, 'a');
-  const child = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`, '--data', dataDir, ...extraArgs], {
+  const child = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data', dataDir, ...extraArgs], {
     detached: true,
     stdio: ['ignore', out, out],
   });
@@ -95,7 +102,7 @@ async function launch(port: number, dataDir: string, log: string, extraArgs: str
   const state: ServerState = { pid: child.pid!, port, dataDir, url, log };
   fs.mkdirSync(STATE_DIR, { recursive: true });
   if (shared) fs.writeFileSync(STATE, JSON.stringify(state));
-  else rememberPid(state.pid, BIN);
+  else rememberPid(state.pid, bin);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (await healthy(url)) return state;
@@ -174,4 +181,31 @@ export async function restartServer(): Promise<ServerState> {
   const s = serverState();
   if (alive(s.pid) && (await healthy(s.url))) return s;
   return startServer(s.port, s.dataDir, s.log);
+}
+
+/**
+ * Builds the server with another version (-X main.version=version) into
+ * dir and returns the binary's path. It embeds the same web/ as the
+ * suite's binary (build that first): only the version differs, which is
+ * what go-app's app script and service worker carry.
+ */
+export function buildServer(dir: string, version: string): string {
+  const bin = path.join(dir, 'livefeed');
+  execFileSync(
+    process.env.GO ?? 'go',
+    ['build', '-trimpath', '-ldflags', `-X main.version=${version}`, '-o', bin, './server/cmd/livefeed'],
+    { cwd: path.resolve(__dirname, '..'), stdio: 'inherit' },
+  );
+  return bin;
+}
+
+/**
+ * Replaces the shared server (SIGKILL) by bin on the same port and data
+ * directory, as a deployment of another build would; replaceServer() puts
+ * the suite's own binary back.
+ */
+export async function replaceServer(bin: string = BIN): Promise<ServerState> {
+  const s = serverState();
+  await killAndWait(s);
+  return launch(s.port, s.dataDir, s.log, [], true, bin);
 }

@@ -41,7 +41,11 @@ type Status struct {
 	Attempt   int
 	LastError string
 	User      protocol.User
-	Stats     Stats
+	// AppVersion is the web app version the server serves, from the last
+	// welcome ("" before one, or from a server that does not say). The
+	// browser app compares it with its own; other clients may ignore it.
+	AppVersion string
+	Stats      Stats
 }
 
 // Stats counts what the session went through.
@@ -757,7 +761,7 @@ func (s *Session) handle(c *websocket.Conn, m protocol.Message) error {
 		case <-s.kick:
 		default:
 		}
-		s.status.User = m.User
+		s.status.User, s.status.AppVersion = m.User, m.AppVersion
 		s.status.State, s.status.NextTry, s.status.LastError = StateLive, time.Time{}, ""
 		s.status.Stats.Connects++
 		if s.status.Stats.Connects > 1 {

@@ -83,6 +83,7 @@ type feedPage struct {
 
 	now             time.Time
 	updateAvailable bool
+	updates         *updateWatch // update-check.go
 	lastCheck       time.Time
 
 	ctx       app.Context // the page's own, for work that outlives an element
@@ -173,6 +174,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 	})
 	app.Window().Call("addEventListener", "pagehide", p.hideFn)
 	p.tick(ctx)
+	p.watchUpdates(ctx)
 
 	if cl.session() != nil {
 		p.user = cl.currentUser()
@@ -211,6 +213,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 
 func (p *feedPage) OnDismount() {
 	cl.setListener(nil)
+	p.unwatchUpdates()
 	if p.scrollFn != nil {
 		app.Window().Call("removeEventListener", "scroll", p.scrollFn)
 		p.scrollFn.Release()
@@ -228,9 +231,7 @@ func (p *feedPage) OnDismount() {
 }
 
 // OnAppUpdate is called by go-app when a new version has been installed.
-func (p *feedPage) OnAppUpdate(ctx app.Context) {
-	p.updateAvailable = ctx.AppUpdateAvailable()
-}
+func (p *feedPage) OnAppUpdate(ctx app.Context) { p.appUpdated(ctx) }
 
 // tick refreshes relative times and the reconnect countdown.
 func (p *feedPage) tick(ctx app.Context) {
@@ -365,11 +366,7 @@ func (p *feedPage) sync(ctx app.Context) {
 		p.user = u
 		saveCachedUser(u)
 	}
-	if p.status.State == session.StateUpdateRequired && prev != session.StateUpdateRequired {
-		if app.Window().Get("goappTryUpdate").Truthy() {
-			app.Window().Call("goappTryUpdate")
-		}
-	}
+	p.updateOnStatus(ctx, prev)
 	f := s.Feed(p.feed)
 	p.feedPos, p.feedSynced, p.cachedN = f.Pos, f.Synced, len(f.Posts)
 	pending := cl.unapplied(s.Pending())

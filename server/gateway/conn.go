@@ -452,7 +452,7 @@ func (c *conn) handle(m protocol.Message) error {
 		c.hello.Store(true)
 		err := c.sendMsg(protocol.Welcome{
 			Version: protocol.Version, Node: c.g.cfg.Node, User: c.user,
-			HeartbeatMS: c.g.cfg.HeartbeatInterval.Milliseconds(),
+			HeartbeatMS: c.g.cfg.HeartbeatInterval.Milliseconds(), AppVersion: c.g.cfg.AppVersion,
 		})
 		for _, s := range m.Subs {
 			if err == nil {

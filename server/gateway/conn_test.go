@@ -272,3 +272,17 @@ func TestNoHelloIsClosed(t *testing.T) {
 		t.Fatalf("the connection that sent hello was closed too: %v", err)
 	}
 }
+
+// TestWelcomeCarriesAppVersion: welcome names the web app version the
+// server serves (open tabs of another version look for the new one), and
+// says nothing when the server has none.
+func TestWelcomeCarriesAppVersion(t *testing.T) {
+	for _, app := range []string{"3f2a9c1d04be", ""} {
+		tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.AppVersion = app })
+		tok, u := tn.SignIn(t, "Ada")
+		w := testnode.Dial(t, tn, tok).Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
+		if w.AppVersion != app || w.User != u || w.Version != protocol.Version {
+			t.Errorf("node with app version %q: welcome %+v", app, w)
+		}
+	}
+}

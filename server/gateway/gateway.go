@@ -74,6 +74,10 @@ type Config struct {
 	Logger  *slog.Logger
 	// Node names this server in Welcome.
 	Node string
+	// AppVersion is the version of the web app this server serves, sent
+	// in Welcome (empty: not sent), so that open browser tabs of another
+	// version learn of it when they connect.
+	AppVersion string
 	// OriginPatterns are extra origins allowed to open a WebSocket (the
 	// same origin always is); see package origin.
 	OriginPatterns []string

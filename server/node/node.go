@@ -56,6 +56,9 @@ type Config struct {
 	SessionKey []byte
 	// Name of this node, sent in Welcome.
 	Name string
+	// AppVersion is the version of the web app the node serves (the
+	// build's version), sent in Welcome; see gateway.Config.AppVersion.
+	AppVersion string
 	// Gateway settings.
 	HeartbeatInterval time.Duration
 	HelloTimeout      time.Duration
@@ -182,7 +185,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return fail(err)
 	}
 	n.Gateway = gateway.New(gateway.Config{
-		Service: n.Service, Hub: n.Hub, Signer: signer, Logger: lg, Node: cfg.Name,
+		Service: n.Service, Hub: n.Hub, Signer: signer, Logger: lg, Node: cfg.Name, AppVersion: cfg.AppVersion,
 		OriginPatterns: cfg.OriginPatterns, HeartbeatInterval: cfg.HeartbeatInterval, HelloTimeout: cfg.HelloTimeout,
 		RestartWindow: cfg.RestartWindow, MaxConns: cfg.MaxConns, SendQueue: cfg.SendQueue,
 		AcceptRate: cfg.AcceptRate, ClientIP: cfg.ClientIP,

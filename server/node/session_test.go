@@ -239,3 +239,49 @@ func TestSessionResendsAfterTemporaryError(t *testing.T) {
 		t.Fatalf("needed %d reconnects; the resend should happen on the same connection", st.Reconnects)
 	}
 }
+
+// TestSessionFollowsServerAppVersion: the session's status has the app
+// version of the server it last connected to, and a server replaced by
+// another build (the same address and data) shows up as its version after
+// the reconnect, with the outbox kept and sent once.
+func TestSessionFollowsServerAppVersion(t *testing.T) {
+	build := func(v string) func(*node.Config) {
+		return func(c *node.Config) { c.AppVersion, c.RestartWindow = v, 200*time.Millisecond }
+	}
+	r := newRestartable(t, build("build-1"))
+	token, _ := r.tn.SignIn(t, "Ada")
+	s := session.New(session.Config{
+		URL: "ws://" + r.addr + "/ws", Token: token, Feeds: []string{"main"},
+		Backoff: session.Backoff{Base: 50 * time.Millisecond, Cap: 300 * time.Millisecond},
+	})
+	if v := s.Status().AppVersion; v != "" {
+		t.Fatalf("app version %q before any welcome", v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, "live on build-1", func() bool {
+		st := s.Status()
+		return st.State == session.StateLive && st.AppVersion == "build-1"
+	})
+	r.tn.Stop()
+	waitFor(t, "reconnecting", func() bool { return s.Status().State == session.StateReconnecting })
+	op, err := s.Post("main", "written between the builds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.start(build("build-2"))
+	waitFor(t, "live on build-2", func() bool {
+		st := s.Status()
+		return st.State == session.StateLive && st.AppVersion == "build-2"
+	})
+	actx, acancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer acancel()
+	if _, err := s.WaitAck(actx, op); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(r.tn.Service.View().Snapshot("main").Posts); got != 1 {
+		t.Errorf("server holds %d posts, want 1", got)
+	}
+}

@@ -20,6 +20,7 @@ func TestRoundTripEveryType(t *testing.T) {
 		Action{Op: "op3", Feed: "main", ID: "p3"}.WithKind(TypeDelete),
 		Action{Op: "op4", Feed: "main", ID: "p3", Emoji: "👍"}.WithKind(TypeReact),
 		Welcome{Version: Version, Node: "n1", User: u, HeartbeatMS: 10000},
+		Welcome{Version: Version, Node: "n1", User: u, HeartbeatMS: 10000, AppVersion: "3f2a9c1d04be"},
 		Snapshot{Feed: "main", Pos: 9, Posts: []Post{{ID: "p3", Feed: "main", Author: u, Text: "hi", Created: 1, Edited: 2, Pos: 3,
 			Reactions: []Reaction{{Emoji: "🎉", Users: []User{u}}}}}},
 		Event{Feed: "main", Pos: 10, Prev: 9, Time: 5, Kind: KindReact, Op: "op4", Author: u, ID: "p3", Emoji: "👍", On: true},
@@ -192,6 +193,44 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("unstable: %s encodes as %s, then as %s", b, out, out2)
 		}
 	})
+}
+
+// TestWelcomeAppVersion: the server's app version travels in welcome as
+// app_version; a server that does not send it (or sends it empty) leaves
+// it empty and encodes no field, and a client that knows no such field
+// still reads the rest.
+func TestWelcomeAppVersion(t *testing.T) {
+	cases := []struct {
+		in  string
+		app string
+	}{
+		{`{"type":"welcome","data":{"version":1,"node":"node-1","user":{"id":"u1","name":"Ada"},"heartbeat_ms":10000,"app_version":"3f2a9c1d04be"}}`, "3f2a9c1d04be"},
+		{`{"type":"welcome","data":{"version":1,"node":"node-1","user":{"id":"u1","name":"Ada"},"heartbeat_ms":10000}}`, ""},
+	}
+	for _, c := range cases {
+		m, err := Decode([]byte(c.in))
+		if err != nil {
+			t.Fatalf("Decode(%s): %v", c.in, err)
+		}
+		w := m.(Welcome)
+		if w.AppVersion != c.app || w.Node != "node-1" || w.HeartbeatMS != 10000 {
+			t.Errorf("%s: decoded %+v, want app version %q", c.in, w, c.app)
+		}
+		out := string(MustEncode(w))
+		if got := strings.Contains(out, `"app_version"`); got != (c.app != "") {
+			t.Errorf("%+v encodes as %s: app_version present %v, want %v", w, out, got, c.app != "")
+		}
+		// A client of the first protocol version: Welcome without app_version.
+		var env struct {
+			Data struct {
+				Node        string `json:"node"`
+				HeartbeatMS int64  `json:"heartbeat_ms"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(c.in), &env); err != nil || env.Data.Node != "node-1" || env.Data.HeartbeatMS != 10000 {
+			t.Errorf("old client reading %s: %+v, %v", c.in, env.Data, err)
+		}
+	}
 }
 
 // TestPresenceCount: Total is the count, or the list's length from a server

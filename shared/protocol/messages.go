@@ -117,6 +117,11 @@ type Welcome struct {
 	User    User   `json:"user"`
 	// HeartbeatMS is the heartbeat interval in milliseconds.
 	HeartbeatMS int64 `json:"heartbeat_ms"`
+	// AppVersion is the version of the web app the server serves (its
+	// build, `livefeed version`; go-app's app version), empty when it
+	// does not say. A browser app that runs another version looks for
+	// the new one and offers to load it; other clients ignore it.
+	AppVersion string `json:"app_version,omitempty"`
 }
 
 // Reaction is one emoji's reactions on a post. In a snapshot, Users lists

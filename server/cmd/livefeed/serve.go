@@ -136,6 +136,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if newApp != nil {
 		cfg.App = newApp(version, public)
+		// The version go-app gives the app and its service worker: open
+		// tabs of another version learn of this one from welcome.
+		cfg.AppVersion = version
 	}
 	lcfg := netlimit.Config{MaxConns: *maxTCP, MaxPerIP: *perIP, Exempt: resolver.Trusted}
 	switch {
