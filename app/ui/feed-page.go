@@ -77,6 +77,10 @@ type feedPage struct {
 	// be undone, by post id.
 	deleting map[string]pendingDelete
 
+	// The feed list: the feeds this person opened, as stored and as shown.
+	joined joinedFeeds
+	feeds  []feedItem
+
 	// Older history: a page being loaded, and where it stands.
 	loadingOlder bool
 	history      historyState
@@ -126,9 +130,19 @@ func (p *feedPage) OnNav(ctx app.Context) {
 	p.history = historyState{}
 	clear(p.known)
 	if p.phase == phaseFeed && app.IsClient {
-		cl.start(p.user, feed)
+		app.Window().Call("scrollTo", 0, 0)
+		p.showFeed(cl.start(p.user, feed))
 		p.sync(ctx)
 	}
+}
+
+// showFeed lists the feed shown (if there is room) and has the session
+// follow the list.
+func (p *feedPage) showFeed(s *session.Session) {
+	if p.joined.add(p.feed) == nil {
+		p.saveFeedList()
+	}
+	p.followFeeds(s)
 }
 
 func pageTitle(feed string) string {
@@ -179,7 +193,8 @@ func (p *feedPage) OnMount(ctx app.Context) {
 	if cl.session() != nil {
 		p.user = cl.currentUser()
 		p.phase = phaseFeed
-		cl.start(p.user, p.feed)
+		p.loadFeedList()
+		p.showFeed(cl.start(p.user, p.feed))
 		p.sync(ctx)
 		return
 	}
@@ -301,7 +316,8 @@ func (p *feedPage) startSession(ctx app.Context, u protocol.User) {
 	p.user, p.phase, p.joinErr, p.joining = u, phaseFeed, "", false
 	p.baseline, p.editing = false, ""
 	clear(p.known)
-	cl.start(u, p.feed)
+	p.loadFeedList()
+	p.showFeed(cl.start(u, p.feed))
 	p.sync(ctx)
 }
 
@@ -314,6 +330,7 @@ func (p *feedPage) signedOut(ctx app.Context, msg string) {
 	p.status = session.Status{}
 	p.detailsOpen, p.lastErr, p.lastErrAt = false, "", time.Time{}
 	p.feedPos, p.feedSynced, p.cachedN = 0, false, 0
+	p.joined, p.feeds = joinedFeeds{}, nil
 }
 
 // join signs in with a display name.
@@ -413,6 +430,7 @@ func (p *feedPage) sync(ctx app.Context) {
 	}
 	p.posts = buildPosts(f, pending, p.user, func(id string) bool { return !p.known[id] }, p.deletingIn(p.feed))
 	p.history = p.historyOf(f.Begins, s.HistoryWaiting(p.feed))
+	p.feeds = p.feedItems(s)
 	p.presence = s.Presence(p.feed)
 	p.rejected = s.Rejected()
 	p.pendingN = 0
@@ -676,27 +694,34 @@ func (p *feedPage) Render() app.UI {
 	signedIn := p.phase == phaseFeed
 	return app.Div().Class("app").Body(
 		newAppHeader(p, p.feed, p.user, signedIn, p.indicator()),
-		app.Main().ID("main").Class("column").Body(
-			app.If(p.updateAvailable, func() app.UI { return newUpdateBanner(p) }),
-			app.If(p.phase == phaseLoading, func() app.UI {
-				return app.Div().Class("loading").Aria("busy", true).Body(
-					app.Div().Class("spinner"),
-					app.P().Text("Loading…"),
-				)
-			}),
-			app.If(p.phase == phaseSignIn, func() app.UI {
-				return newSignIn(p, p.joining, p.joinErr)
-			}),
-			app.If(signedIn, func() app.UI {
-				return app.Div().Class("feed").Body(
-					newFeedIntro(p.feed, p.presence, p.status.State == session.StateLive && p.online),
-					newRejectedList(p, rejectedViews(p.rejected)),
-					newComposeBox(p, p.user),
-					newNewPostsPill(p, p.newCount),
-					newPostList(p, p.posts, p.freshIDs(), p.editing, p.editDraft, p.now.Unix()/15, p.atTop, p.history),
-				)
-			}),
+		app.Div().Class("app-body").Body(
+			app.If(signedIn, func() app.UI { return newFeedNav(p, p.feeds) }),
+			p.renderMain(signedIn),
 		),
+	)
+}
+
+func (p *feedPage) renderMain(signedIn bool) app.UI {
+	return app.Main().ID("main").Class("column").Body(
+		app.If(p.updateAvailable, func() app.UI { return newUpdateBanner(p) }),
+		app.If(p.phase == phaseLoading, func() app.UI {
+			return app.Div().Class("loading").Aria("busy", true).Body(
+				app.Div().Class("spinner"),
+				app.P().Text("Loading…"),
+			)
+		}),
+		app.If(p.phase == phaseSignIn, func() app.UI {
+			return newSignIn(p, p.joining, p.joinErr)
+		}),
+		app.If(signedIn, func() app.UI {
+			return app.Div().Class("feed").Body(
+				newFeedIntro(p.feed, p.presence, p.status.State == session.StateLive && p.online),
+				newRejectedList(p, rejectedViews(p.rejected)),
+				newComposeBox(p, p.user),
+				newNewPostsPill(p, p.newCount),
+				newPostList(p, p.posts, p.freshIDs(), p.editing, p.editDraft, p.now.Unix()/15, p.atTop, p.history),
+			)
+		}),
 	)
 }
 

@@ -73,13 +73,6 @@ func notFoundPage(d notFoundData) []byte {
 	return []byte(b.String())
 }
 
-// FeedNameRule says in words what protocol.ValidFeed accepts
-// (protocol.FeedPattern); TestFeedNameRule checks the two agree.
-// (The word joiners, U+2060, keep "a–z" and "0–9" on one line.)
-const FeedNameRule = "A feed name is 1 to 32 characters long: lower-case letters a\u2060–\u2060z, digits 0\u2060–\u20609, " +
-	"hyphens (-) and underscores (_), beginning with a letter or a digit. " +
-	"A feed's address is /f/ followed by its name, for example /f/team-1."
-
 type notFoundData struct {
 	Title, What, Path, WhatEnd, Suggest string
 }
