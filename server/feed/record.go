@@ -1,6 +1,3 @@
-// Package feed is the feed service: the view derived from the event log (posts,
-// reactions, deletions, applied op ids) and the validation of user actions
-// against it before they are appended to the log.
 package feed
 
 import (
