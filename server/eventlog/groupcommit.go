@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,6 +62,30 @@ import (
 // nothing is handed out (Get, ReadFeed, Follow, Bounds) above the
 // watermark. The sample is the highest sequence the waiters asked for
 // when the round started, so a round costs no request to the server.
+
+// auditedNATSServer is the nats-server version whose file store the
+// reading above was made in. Group commit refuses to start with another
+// (startGroupCommit), and TestGroupCommitAuditedServer fails, until the
+// reading is made again.
+const auditedNATSServer = "v2.15.2"
+
+// natsServerVersion returns the version of the nats-server module built
+// into this binary.
+func natsServerVersion() (string, bool) {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "", false
+	}
+	for _, m := range bi.Deps {
+		if m.Path == "github.com/nats-io/nats-server/v2" {
+			if m.Replace != nil {
+				return m.Replace.Version, true
+			}
+			return m.Version, true
+		}
+	}
+	return "", false
+}
 
 // groupCommit is the syncer of one stream.
 type groupCommit struct {
