@@ -1,8 +1,6 @@
 package session
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 
 	"livefeed/shared/protocol"
@@ -60,11 +58,4 @@ func (o *outbox) find(op string) int {
 		}
 	}
 	return -1
-}
-
-// NewOpID returns a fresh random op id (22 characters of base64url).
-func NewOpID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }

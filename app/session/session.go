@@ -288,7 +288,7 @@ func (s *Session) React(feed, id, emoji string) (string, error) {
 
 // do validates an action, stores it in the outbox and sends it if connected.
 func (s *Session) do(typ string, a protocol.Action) (string, error) {
-	a.Op = NewOpID()
+	a.Op = protocol.NewOpID()
 	a = a.WithKind(typ)
 	if typ == protocol.TypePost || typ == protocol.TypeEdit {
 		t, perr := protocol.CheckText(a.Text)
@@ -299,7 +299,7 @@ func (s *Session) do(typ string, a protocol.Action) (string, error) {
 	}
 	// The same checks the server makes on the wire, so nothing that would
 	// be refused for its form enters the outbox.
-	if _, err := protocol.Decode(protocol.MustEncode(a)); err != nil {
+	if err := a.Validate(); err != nil {
 		return "", err
 	}
 	s.mu.Lock()

@@ -16,7 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"livefeed/app/session"
 	"livefeed/server/auth"
 	"livefeed/server/clientip"
 	"livefeed/server/feed"
@@ -316,10 +315,10 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Op == "" {
-		req.Op = session.NewOpID()
+		req.Op = protocol.NewOpID()
 	}
 	a := protocol.Action{Op: req.Op, Feed: r.PathValue("feed"), Text: req.Text}.WithKind(protocol.TypePost)
-	if _, err := protocol.Decode(protocol.MustEncode(a)); err != nil {
+	if err := a.Validate(); err != nil {
 		e, _ := protocol.AsError(err)
 		writeError(w, statusOf(e.Code), e)
 		return
@@ -409,7 +408,7 @@ func (s *Server) removeFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	op := r.URL.Query().Get("op")
 	if op == "" {
-		op = session.NewOpID()
+		op = protocol.NewOpID()
 	}
 	if !protocol.ValidOpID(op) {
 		writeError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadField, "op must be 1..%d bytes of [A-Za-z0-9_-]", protocol.MaxOpIDBytes))

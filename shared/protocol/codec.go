@@ -213,6 +213,16 @@ func (u Unsubscribe) validate() *Error {
 	return nil
 }
 
+// Validate checks an action as the server checks it on the wire (Decode):
+// the op id, the feed, the target post, the text and the emoji. It returns
+// a *Error.
+func (a Action) Validate() error {
+	if e := a.validate(); e != nil {
+		return e
+	}
+	return nil
+}
+
 func (a Action) validate() *Error {
 	e := a.check()
 	if e != nil {
@@ -260,20 +270,6 @@ func (a Action) check() *Error {
 		}
 	}
 	return nil
-}
-
-// ValidOpID reports whether op is a well-formed op id.
-func ValidOpID(op string) bool {
-	if len(op) == 0 || len(op) > MaxOpIDBytes {
-		return false
-	}
-	for i := 0; i < len(op); i++ {
-		c := op[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // CheckText trims s and checks it is 1..MaxTextChars code points of valid

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"livefeed/app/session"
 	"livefeed/shared/protocol"
 )
 
@@ -40,7 +39,7 @@ func feedRm(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	u := strings.TrimRight(*server, "/") + "/api/feeds/" + *name + "?op=" + url.QueryEscape(session.NewOpID())
+	u := strings.TrimRight(*server, "/") + "/api/feeds/" + *name + "?op=" + url.QueryEscape(protocol.NewOpID())
 	for wait := 200 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, u, nil)
 		req.Header.Set("Authorization", "Bearer "+token)
