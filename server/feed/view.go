@@ -282,9 +282,9 @@ func listReactions(rs []protocol.Reaction, me string) []protocol.Reaction {
 }
 
 // check validates action a by user against the view and resolves it into
-// a record (prev and, for reactions, whether it adds or removes). It
-// returns the record and the sequence the feed's last record must still
-// have when the record is appended.
+// a record: its Prev is the feed's last position now, which the append
+// expects the feed still to have, and for a reaction On says whether it
+// adds or takes back. A refusal is a *protocol.Error.
 func (v *View) check(u protocol.User, a protocol.Action) (record, *protocol.Error) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()

@@ -285,3 +285,38 @@ func TestPresenceListFitsAFrame(t *testing.T) {
 		t.Fatalf("presence of MaxPresenceList users is %d bytes, over MaxFrameBytes %d", len(b), MaxFrameBytes)
 	}
 }
+
+// TestReactionEventsSayOn: a reaction taken back is sent with "on":false,
+// not without the field (a client reading it would find nothing).
+func TestReactionEventsSayOn(t *testing.T) {
+	for _, c := range []struct {
+		e    Event
+		want string
+	}{
+		{Event{Kind: KindReact, ID: "p1", Emoji: "🎉", On: false}, `"on":false`},
+		{Event{Kind: KindReact, ID: "p1", Emoji: "🎉", On: true}, `"on":true`},
+		{Event{Kind: KindPost, ID: "p1", Text: "hi"}, ""},
+	} {
+		b := MustEncode(c.e)
+		has := strings.Contains(string(b), `"on":`)
+		if c.want == "" && has || c.want != "" && (!strings.Contains(string(b), c.want) || strings.Count(string(b), `"on":`) != 1) {
+			t.Errorf("%s event encodes as %s", c.e.Kind, b)
+		}
+		m, err := Decode(b)
+		if err != nil || m.(Event) != c.e {
+			t.Errorf("round trip of %s: %+v, %v", b, m, err)
+		}
+	}
+}
+
+// TestHeartCodePoints: the heart is U+2764 U+FE0F exactly, as
+// docs/protocol.md names it; the bare U+2764 is refused.
+func TestHeartCodePoints(t *testing.T) {
+	if !ValidReaction("\u2764\ufe0f") || ValidReaction("\u2764") {
+		t.Fatal("the heart must be U+2764 U+FE0F, and only that")
+	}
+	want := []string{"\U0001F44D", "\u2764\ufe0f", "\U0001F602", "\U0001F389", "\U0001F62E", "\U0001F622"}
+	if fmt.Sprint(Reactions) != fmt.Sprint(want) {
+		t.Fatalf("Reactions are %q, the doc names %q", Reactions, want)
+	}
+}

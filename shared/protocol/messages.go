@@ -1,5 +1,7 @@
 package protocol
 
+import "encoding/json"
+
 // Message types, the "type" field of the envelope. See docs/protocol.md.
 const (
 	// Client to server.
@@ -201,6 +203,20 @@ type Event struct {
 	On bool `json:"on,omitempty"`
 }
 
+// MarshalJSON writes "on" in every reaction event, false included: a
+// reaction taken back says so, where omitempty would leave the field out
+// (and other events do not carry it).
+func (e Event) MarshalJSON() ([]byte, error) {
+	type plain Event
+	if e.Kind != KindReact {
+		return json.Marshal(plain(e))
+	}
+	return json.Marshal(struct {
+		plain
+		On bool `json:"on"`
+	}{plain(e), e.On})
+}
+
 // Ack confirms that an action is in the log.
 type Ack struct {
 	Op   string `json:"op"`
@@ -246,7 +262,11 @@ func (p Presence) More() int { return p.Total() - len(p.Online) }
 // GoAway tells the client the server is closing the connection and when to
 // come back: after a delay drawn uniformly from [RetryMinMS, RetryMaxMS].
 type GoAway struct {
-	Reason     string `json:"reason"` // "restart", "overloaded", "slow_consumer", "dead"
+	// Reason is "restart" (shutdown or upgrade), "overloaded" (over the
+	// connection cap or accept rate) or "slow_consumer" (the client fell
+	// too far behind). A connection found dead gets no goaway, only close
+	// code CloseDead: it could not read one.
+	Reason     string `json:"reason"`
 	RetryMinMS int64  `json:"retry_min_ms"`
 	RetryMaxMS int64  `json:"retry_max_ms"`
 }

@@ -11,8 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -43,32 +41,36 @@ var newApp func(version string, public *url.URL) http.Handler
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	var env envNumbers
 	addr := fs.String("addr", envOr("LIVEFEED_ADDR", "127.0.0.1:8080"), "listen address (env LIVEFEED_ADDR)")
 	data := fs.String("data", envOr("LIVEFEED_DATA", "./data"), "data directory (env LIVEFEED_DATA)")
 	natsURLs := fs.String("nats", envOr("LIVEFEED_NATS", ""), "comma-separated URLs of an external NATS cluster; empty starts the embedded one (env LIVEFEED_NATS)")
-	replicas := fs.Int("replicas", envInt("LIVEFEED_REPLICAS", 0), "stream replicas (default 3 with --nats, 1 embedded) (env LIVEFEED_REPLICAS)")
+	replicas := fs.Int("replicas", env.int("LIVEFEED_REPLICAS", 0), "stream replicas (default 3 with --nats, 1 embedded) (env LIVEFEED_REPLICAS)")
 	sync := fs.String("sync", envOr("LIVEFEED_SYNC", "group"), `embedded log fsync: "group" (group commit: a post is acknowledged once fsynced, one fsync shared by concurrent posts), "always" (nats-server fsyncs each record before acknowledging it, one at a time) or "periodic" (nats-server's default, every 2 min: acknowledged writes can be lost on power failure); ignored with --nats (env LIVEFEED_SYNC)`)
-	retain := fs.Uint64("retain", uint64(envInt("LIVEFEED_RETAIN", 0)), "keep about this many newest events in the log (older ones are compacted into a snapshot); 0 keeps all (env LIVEFEED_RETAIN)")
+	retain := fs.Uint64("retain", uint64(env.int("LIVEFEED_RETAIN", 0)), "keep about this many newest events in the log (older ones are compacted into a snapshot); 0 keeps all (env LIVEFEED_RETAIN)")
 	keyFile := fs.String("session-key-file", envOr("LIVEFEED_SESSION_KEY_FILE", ""), "file holding the hex session signing key shared by all nodes (or the key itself in env LIVEFEED_SESSION_KEY); default: generated once in the data directory. Never on the command line, where ps and pprof show it (env LIVEFEED_SESSION_KEY_FILE)")
 	oldKey := fs.String("session-key", "", "no longer accepted: use --session-key-file or LIVEFEED_SESSION_KEY")
 	publicURL := fs.String("public-url", envOr("LIVEFEED_PUBLIC_URL", ""), "the URL people open, e.g. https://feed.example.com: only its host is served (against DNS rebinding; /healthz and /readyz answer any), and the pages' og:url and og:image are absolute URLs under it; empty serves any host, and the pages have no og:url or og:image (env LIVEFEED_PUBLIC_URL)")
 	adminFile := fs.String("admin-token-file", envOr("LIVEFEED_ADMIN_TOKEN_FILE", ""), "file holding the operators' bearer token (livefeed feed-rm, DELETE /api/feeds/NAME), at least 32 characters; empty disables operators' requests (env LIVEFEED_ADMIN_TOKEN_FILE)")
 	metricsAddr := fs.String("metrics-addr", envOr("LIVEFEED_METRICS_ADDR", ""), "serve Prometheus /metrics on this address only (e.g. 10.0.0.5:9090); empty: on the main address, to loopback clients only (env LIVEFEED_METRICS_ADDR)")
 	name := fs.String("node", envOr("LIVEFEED_NODE", ""), "node name (default: host name) (env LIVEFEED_NODE)")
-	heartbeat := fs.Duration("heartbeat", envDuration("LIVEFEED_HEARTBEAT", protocol.HeartbeatInterval), "heartbeat and ping interval (env LIVEFEED_HEARTBEAT)")
-	window := fs.Duration("restart-window", envDuration("LIVEFEED_RESTART_WINDOW", gateway.DefaultRestartWindow), "clients are told to come back within this window after a shutdown or when over --max-conns (env LIVEFEED_RESTART_WINDOW)")
-	maxConns := fs.Int("max-conns", envInt("LIVEFEED_MAX_CONNS", 0), "maximum concurrent WebSocket connections, 0 for no cap (env LIVEFEED_MAX_CONNS)")
-	acceptRate := fs.Float64("accept-rate", envFloat("LIVEFEED_ACCEPT_RATE", 0), "maximum new WebSocket connections per second, 0 for no cap; over it clients are told to come back within --restart-window (env LIVEFEED_ACCEPT_RATE)")
-	postRate := fs.Float64("post-rate", envFloat("LIVEFEED_POST_RATE", httpapi.DefaultPostRate), "maximum posts per second per user over the HTTP API, bursts of twice as many; 0 for no limit (env LIVEFEED_POST_RATE)")
+	heartbeat := fs.Duration("heartbeat", env.duration("LIVEFEED_HEARTBEAT", protocol.HeartbeatInterval), "heartbeat and ping interval (env LIVEFEED_HEARTBEAT)")
+	window := fs.Duration("restart-window", env.duration("LIVEFEED_RESTART_WINDOW", gateway.DefaultRestartWindow), "clients are told to come back within this window after a shutdown or when over --max-conns (env LIVEFEED_RESTART_WINDOW)")
+	maxConns := fs.Int("max-conns", env.int("LIVEFEED_MAX_CONNS", 0), "maximum concurrent WebSocket connections, 0 for no cap (env LIVEFEED_MAX_CONNS)")
+	acceptRate := fs.Float64("accept-rate", env.float("LIVEFEED_ACCEPT_RATE", 0), "maximum new WebSocket connections per second, 0 for no cap; over it clients are told to come back within --restart-window (env LIVEFEED_ACCEPT_RATE)")
+	postRate := fs.Float64("post-rate", env.float("LIVEFEED_POST_RATE", httpapi.DefaultPostRate), "maximum posts per second per user over the HTTP API, bursts of twice as many; 0 for no limit (env LIVEFEED_POST_RATE)")
 	origins := fs.String("origins", envOr("LIVEFEED_ORIGINS", ""), "comma-separated extra origins allowed to open WebSockets (env LIVEFEED_ORIGINS)")
-	maxTCP := fs.Int("max-tcp-conns", envInt("LIVEFEED_MAX_TCP_CONNS", 0), "maximum open TCP connections (HTTP and WebSocket); 0 derives it from the descriptor limit (RLIMIT_NOFILE), keeping an eighth of it (at least 128) for the log; -1 for no cap (env LIVEFEED_MAX_TCP_CONNS)")
+	maxTCP := fs.Int("max-tcp-conns", env.int("LIVEFEED_MAX_TCP_CONNS", 0), "maximum open TCP connections (HTTP and WebSocket); 0 derives it from the descriptor limit (RLIMIT_NOFILE), keeping an eighth of it (at least 128) for the log; -1 for no cap (env LIVEFEED_MAX_TCP_CONNS)")
 	trusted := fs.String("trusted-proxies", envOr("LIVEFEED_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; per-address limits then apply to the client behind them, and the per-address connection cap not to them (env LIVEFEED_TRUSTED_PROXIES)")
-	signInRate := fs.Float64("sign-in-rate", envFloat("LIVEFEED_SIGN_IN_RATE", httpapi.DefaultSignInRate), fmt.Sprintf("maximum sign-ins per second per client address, bursts of %d; 0 for no limit (env LIVEFEED_SIGN_IN_RATE)", httpapi.SignInBurst))
-	feedRate := fs.Float64("feed-rate", envFloat("LIVEFEED_FEED_RATE", feed.DefaultNewFeedRate), "maximum new feeds per hour per user and per client address, bursts of as many; 0 for no limit (env LIVEFEED_FEED_RATE)")
-	perIP := fs.Int("max-conns-per-ip", envInt("LIVEFEED_MAX_CONNS_PER_IP", netlimit.DefaultPerIP), "maximum open TCP connections from one client address; 0 for no cap (env LIVEFEED_MAX_CONNS_PER_IP)")
+	signInRate := fs.Float64("sign-in-rate", env.float("LIVEFEED_SIGN_IN_RATE", httpapi.DefaultSignInRate), fmt.Sprintf("maximum sign-ins per second per client address, bursts of %d; 0 for no limit (env LIVEFEED_SIGN_IN_RATE)", httpapi.SignInBurst))
+	feedRate := fs.Float64("feed-rate", env.float("LIVEFEED_FEED_RATE", feed.DefaultNewFeedRate), "maximum new feeds per hour per user and per client address, bursts of as many; 0 for no limit (env LIVEFEED_FEED_RATE)")
+	perIP := fs.Int("max-conns-per-ip", env.int("LIVEFEED_MAX_CONNS_PER_IP", netlimit.DefaultPerIP), "maximum open TCP connections from one client address; 0 for no cap (env LIVEFEED_MAX_CONNS_PER_IP)")
 	pprofAddr := fs.String("pprof", envOr("LIVEFEED_PPROF", ""), "serve net/http/pprof on this address (e.g. 127.0.0.1:6060; off when empty) (env LIVEFEED_PPROF)")
 	logLevel := fs.String("log-level", envOr("LIVEFEED_LOG_LEVEL", "info"), "debug, info, warn or error (env LIVEFEED_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := env.err(); err != nil {
 		return err
 	}
 	var level slog.Level
@@ -221,31 +223,4 @@ func rateFlag(r float64) float64 {
 		return -1
 	}
 	return r
-}
-
-func envInt(key string, def int) int {
-	if v, ok := os.LookupEnv(key); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
-	}
-	return def
-}
-
-func envFloat(key string, def float64) float64 {
-	if v, ok := os.LookupEnv(key); ok {
-		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			return f
-		}
-	}
-	return def
-}
-
-func envDuration(key string, def time.Duration) time.Duration {
-	if v, ok := os.LookupEnv(key); ok {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-	}
-	return def
 }
