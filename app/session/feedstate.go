@@ -47,7 +47,7 @@ func (f *Feed) Apply(e protocol.Event) Applied {
 	switch e.Kind {
 	case protocol.KindPost:
 		if i < 0 {
-			f.Posts = append(f.Posts, protocol.Post{ID: e.ID, Feed: e.Feed, Author: e.Author, Text: e.Text, Created: e.Time, Pos: e.Pos})
+			f.Posts = append(f.Posts, protocol.PostOf(e))
 			if f.idx != nil {
 				f.idx[e.ID] = len(f.Posts) - 1
 			}
@@ -56,18 +56,14 @@ func (f *Feed) Apply(e protocol.Event) Applied {
 				f.idx, f.Begins = nil, false
 			}
 		}
-	case protocol.KindEdit:
+	case protocol.KindEdit, protocol.KindReact:
 		if i >= 0 {
-			f.Posts[i].Text, f.Posts[i].Edited = e.Text, e.Time
+			f.Posts[i].Apply(e)
 		}
 	case protocol.KindDelete:
 		if i >= 0 {
 			f.Posts = slices.Delete(f.Posts, i, i+1)
 			f.idx = nil
-		}
-	case protocol.KindReact:
-		if i >= 0 {
-			f.Posts[i].Reactions = toggle(f.Posts[i].Reactions, e.Emoji, e.Author, e.On)
 		}
 	case protocol.KindRemoved:
 		f.Posts, f.idx, f.Begins = nil, nil, true
@@ -133,33 +129,4 @@ func (f *Feed) index(id string) int {
 		return i
 	}
 	return -1
-}
-
-// toggle applies a reaction event: the server resolved whether u adds
-// (on) or takes back the reaction, so the count moves by one either way,
-// whether or not u is among the users the snapshot listed.
-func toggle(rs []protocol.Reaction, emoji string, u protocol.User, on bool) []protocol.Reaction {
-	rs = slices.Clone(rs)
-	ri := slices.IndexFunc(rs, func(r protocol.Reaction) bool { return r.Emoji == emoji })
-	if ri < 0 {
-		if !on {
-			return rs
-		}
-		rs = append(rs, protocol.Reaction{Emoji: emoji})
-		ri = len(rs) - 1
-	}
-	total := rs[ri].Total()
-	users := slices.DeleteFunc(slices.Clone(rs[ri].Users), func(x protocol.User) bool { return x.ID == u.ID })
-	if on {
-		users = append(users, u)
-		total++
-	} else {
-		total--
-	}
-	total = max(total, len(users))
-	if total == 0 {
-		return slices.Delete(rs, ri, ri+1)
-	}
-	rs[ri].Users, rs[ri].Count = users, total
-	return rs
 }

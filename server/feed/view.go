@@ -100,22 +100,18 @@ func (v *View) apply(e protocol.Event, t time.Time) {
 			v.removed--
 		}
 		if p == nil {
-			p = &post{Post: protocol.Post{ID: e.ID, Feed: e.Feed, Author: e.Author, Text: e.Text, Created: e.Time, Pos: e.Pos}}
+			p = &post{Post: protocol.PostOf(e)}
 			f.byID[e.ID] = p
 			f.Posts = append(f.Posts, p)
 		}
-	case protocol.KindEdit:
+	case protocol.KindEdit, protocol.KindReact:
 		if p != nil && !p.Deleted {
-			p.Text, p.Edited = e.Text, e.Time
+			p.Apply(e)
 		}
 	case protocol.KindDelete:
 		if p != nil && !p.Deleted {
 			p.Deleted = true
 			p.Text, p.Reactions = "", nil
-		}
-	case protocol.KindReact:
-		if p != nil && !p.Deleted {
-			p.Reactions = setReaction(p.Reactions, e.Emoji, e.Author, e.On)
 		}
 	}
 	// Forget op ids past the dedupe window, at most once an hour.
@@ -141,26 +137,6 @@ func (v *View) feedLocked(name string) *feedView {
 		v.feeds[name] = f
 	}
 	return f
-}
-
-func setReaction(rs []protocol.Reaction, emoji string, u protocol.User, on bool) []protocol.Reaction {
-	i := slices.IndexFunc(rs, func(r protocol.Reaction) bool { return r.Emoji == emoji })
-	if i < 0 {
-		if !on {
-			return rs
-		}
-		rs = append(rs, protocol.Reaction{Emoji: emoji})
-		i = len(rs) - 1
-	}
-	users := slices.DeleteFunc(rs[i].Users, func(x protocol.User) bool { return x.ID == u.ID })
-	if on {
-		users = append(users, u)
-	}
-	if len(users) == 0 {
-		return slices.Delete(rs, i, i+1)
-	}
-	rs[i].Users = users
-	return rs
 }
 
 // isNewFeed reports whether a post to feed would start it: it has no
