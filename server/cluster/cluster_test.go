@@ -14,6 +14,7 @@ import (
 	"livefeed/app/session"
 	"livefeed/server/eventlog"
 	"livefeed/server/hub"
+	"livefeed/server/internal/wait"
 	"livefeed/shared/protocol"
 )
 
@@ -147,7 +148,7 @@ func TestClientFailsOverToAnotherNode(t *testing.T) {
 	const feedName = "failover"
 	reader, rrec := startSession(t, readerLB.url(), tokR, feedName)
 	writer, _ := startSession(t, writerLB.url(), tokW, feedName)
-	waitFor(t, 10*time.Second, "both sessions live", func() bool {
+	wait.Until(t, 10*time.Second, "both sessions live", func() bool {
 		return reader.Status().State == session.StateLive && writer.Status().State == session.StateLive
 	})
 	t.Cleanup(func() {
@@ -197,7 +198,7 @@ func TestClientFailsOverToAnotherNode(t *testing.T) {
 		idx := slices.Index(h.nodesSnapshot(), victim)
 		// Wait until the reader is live and events flow on this node.
 		events, welcomes := rrec.snapshot()
-		waitFor(t, 10*time.Second, "the reader to receive events", func() bool {
+		wait.Until(t, 10*time.Second, "the reader to receive events", func() bool {
 			e, _ := rrec.snapshot()
 			return reader.Status().State == session.StateLive && len(e) > len(events)+2
 		})
@@ -211,7 +212,7 @@ func TestClientFailsOverToAnotherNode(t *testing.T) {
 		} else {
 			h.crashNode(victim)
 		}
-		waitFor(t, 15*time.Second, "the reader to be live on another node", func() bool {
+		wait.Until(t, 15*time.Second, "the reader to be live on another node", func() bool {
 			_, w := rrec.snapshot()
 			return len(w) > len(welcomes)
 		})
@@ -225,7 +226,7 @@ func TestClientFailsOverToAnotherNode(t *testing.T) {
 		}
 		// The first event applied after the new welcome.
 		var first time.Duration
-		waitFor(t, 10*time.Second, "a live event on the new node", func() bool {
+		wait.Until(t, 10*time.Second, "a live event on the new node", func() bool {
 			rrec.mu.Lock()
 			defer rrec.mu.Unlock()
 			for i := len(rrec.applied) - 1; i >= 0 && rrec.applied[i].After(w[len(welcomes)]); i-- {
@@ -248,20 +249,20 @@ func TestClientFailsOverToAnotherNode(t *testing.T) {
 	wnode := writerLB.current()
 	wevents, _ := rrec.snapshot()
 	h.crashNode(wnode)
-	waitFor(t, 15*time.Second, "posts after the writer's failover", func() bool {
+	wait.Until(t, 15*time.Second, "posts after the writer's failover", func() bool {
 		e, _ := rrec.snapshot()
 		return len(e) > len(wevents)+5
 	})
 	close(stop)
 	texts := <-posted
-	waitFor(t, 20*time.Second, "the writer's outbox to drain", func() bool { return len(writer.Pending()) == 0 })
+	wait.Until(t, 20*time.Second, "the writer's outbox to drain", func() bool { return len(writer.Pending()) == 0 })
 	if r := writer.Rejected(); len(r) != 0 {
 		t.Fatalf("rejected: %+v", r)
 	}
 	last := h.waitConverged()
 	_ = last
 	want := feedEvents(t, h.live()[0].Log, feedName)
-	waitFor(t, 20*time.Second, "the reader to catch up", func() bool {
+	wait.Until(t, 20*time.Second, "the reader to catch up", func() bool {
 		return reader.Feed(feedName).Pos == want[len(want)-1].Pos
 	})
 	got, _ := rrec.snapshot()
@@ -375,7 +376,7 @@ func TestNATSServerStopsMidStream(t *testing.T) {
 	// on the leader's node checks delivery through a node that must
 	// reconnect to NATS.
 	reader, rrec := startSession(t, h.node((leader+1)%3).wsURL(), tokR, "main")
-	waitFor(t, 10*time.Second, "the reader live", func() bool { return reader.Status().State == session.StateLive })
+	wait.Until(t, 10*time.Second, "the reader live", func() bool { return reader.Status().State == session.StateLive })
 	raw := dial(t, h.node(leader).wsURL(), tokR)
 	raw.hello(t, protocol.Sub{Feed: "main", Mode: protocol.ModeSnapshot})
 	expectType[protocol.Snapshot](t, raw)
@@ -413,7 +414,7 @@ func TestNATSServerStopsMidStream(t *testing.T) {
 			}
 		}
 	}()
-	waitFor(t, 20*time.Second, "a third of the posts", func() bool {
+	wait.Until(t, 20*time.Second, "a third of the posts", func() bool {
 		e, _ := rrec.snapshot()
 		return len(e) >= perWriter
 	})
@@ -466,7 +467,7 @@ func TestNATSServerStopsMidStream(t *testing.T) {
 			t.Errorf("%s is in the log %d times", op, seen[op])
 		}
 	}
-	waitFor(t, 20*time.Second, "the reader to catch up", func() bool {
+	wait.Until(t, 20*time.Second, "the reader to catch up", func() bool {
 		return reader.Feed("main").Pos == want[len(want)-1].Pos
 	})
 	got, _ := rrec.snapshot()

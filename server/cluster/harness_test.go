@@ -27,6 +27,7 @@ import (
 	"livefeed/server/eventlog"
 	"livefeed/server/feed"
 	"livefeed/server/internal/testnode"
+	"livefeed/server/internal/wait"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
@@ -201,7 +202,7 @@ func (h *harness) live() []*lfNode {
 func (h *harness) waitConverged() uint64 {
 	h.t.Helper()
 	var last uint64
-	waitFor(h.t, 20*time.Second, "every node to apply the whole log", func() bool {
+	wait.Until(h.t, 20*time.Second, "every node to apply the whole log", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_, l, err := h.live()[0].Log.Bounds(ctx)
@@ -583,18 +584,6 @@ func checkChain(t *testing.T, who string, got, want []protocol.Event) {
 			t.Fatalf("%s: event %d is %+v, the log has %+v", who, i, got[i], want[i])
 		}
 	}
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > timeout {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return time.Since(start)
 }
 
 // percentile returns the p-th percentile (0..100) of ds.

@@ -15,6 +15,7 @@ import (
 
 	"livefeed/server/gateway"
 	"livefeed/server/internal/testnode"
+	"livefeed/server/internal/wait"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
@@ -83,7 +84,7 @@ func TestResumeSeam(t *testing.T) {
 			}
 		}
 	}()
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // not a wait: lets some posts land while disconnected
 	c = testnode.Dial(t, tn, rtoken)
 	c.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: col.pos})
 	subscribed := false
@@ -512,15 +513,9 @@ func TestMetricsEndpoint(t *testing.T) {
 	testnode.Expect[protocol.Subscribed](c)
 	c.Act(protocol.TypePost, protocol.Action{Op: "m1", Feed: "main", Text: "counted"})
 	c.WS.Close(websocket.StatusNormalClosure, "")
-	time.Sleep(100 * time.Millisecond)
-	resp, err := http.Get(tn.Srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	body := string(b)
-	for _, want := range []string{
+	// The close is counted when the server's side of the connection ends:
+	// wait for it rather than for a while.
+	wants := []string{
 		"livefeed_accepts_total 1",
 		"livefeed_actions_total 1",
 		"livefeed_resumes_total 1",
@@ -529,11 +524,25 @@ func TestMetricsEndpoint(t *testing.T) {
 		"livefeed_log_append_seconds_count 1",
 		"livefeed_connections 0",
 		"go_goroutines",
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %q", want)
-		}
 	}
+	wait.For(t, 10*time.Second, 10*time.Millisecond, func() error {
+		resp, err := http.Get(tn.Srv.URL + "/metrics")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var missing []string
+		for _, want := range wants {
+			if !strings.Contains(string(b), want) {
+				missing = append(missing, want)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("/metrics lacks %q", missing)
+		}
+		return nil
+	})
 }
 
 // TestOverloadSendsClientsAway: over the connection cap or the accept rate,

@@ -14,6 +14,7 @@ import (
 
 	"livefeed/app/session"
 	"livefeed/server/internal/testnode"
+	"livefeed/server/internal/wait"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
@@ -85,17 +86,6 @@ func (rec *recorder) update(s *session.Session) func(session.Update) {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestSessionSurvivesRestart: a session keeps its feed through a server
 // restart; actions queued while the server is down are sent once when it is
 // back; the other session sees each exactly once.
@@ -118,7 +108,7 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	}
 	a, _ := newSession("Ada")
 	b, brec := newSession("Bob")
-	waitFor(t, "both live", func() bool {
+	wait.Until(t, 20*time.Second, "both live", func() bool {
 		return a.Status().State == session.StateLive && b.Status().State == session.StateLive
 	})
 	op, err := a.Post("main", "before restart")
@@ -131,7 +121,7 @@ func TestSessionSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.tn.Stop()
-	waitFor(t, "reconnecting", func() bool { return a.Status().State == session.StateReconnecting })
+	wait.Until(t, 20*time.Second, "reconnecting", func() bool { return a.Status().State == session.StateReconnecting })
 	var ops []string
 	for i := 0; i < 3; i++ {
 		op, err := a.Post("main", fmt.Sprintf("while down %d", i))
@@ -159,8 +149,8 @@ func TestSessionSurvivesRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "Bob to see all 4 posts", func() bool { return len(b.Feed("main").Posts) == 4 })
-	waitFor(t, "Ada's outbox to drain", func() bool { return len(a.Pending()) == 0 })
+	wait.Until(t, 20*time.Second, "Bob to see all 4 posts", func() bool { return len(b.Feed("main").Posts) == 4 })
+	wait.Until(t, 20*time.Second, "Ada's outbox to drain", func() bool { return len(a.Pending()) == 0 })
 	brec.mu.Lock()
 	defer brec.mu.Unlock()
 	seen := map[string]int{}
@@ -218,7 +208,7 @@ func TestSessionResendsAfterTemporaryError(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	go s.Run(ctx)
-	waitFor(t, "live", func() bool { return s.Status().State == session.StateLive })
+	wait.Until(t, 20*time.Second, "live", func() bool { return s.Status().State == session.StateLive })
 	var ops []string
 	for i := 0; i < 60; i++ { // over the burst of 40
 		op, err := s.Post("main", fmt.Sprintf("burst %d", i))
@@ -261,18 +251,18 @@ func TestSessionFollowsServerAppVersion(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); s.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	waitFor(t, "live on build-1", func() bool {
+	wait.Until(t, 20*time.Second, "live on build-1", func() bool {
 		st := s.Status()
 		return st.State == session.StateLive && st.AppVersion == "build-1"
 	})
 	r.tn.Stop()
-	waitFor(t, "reconnecting", func() bool { return s.Status().State == session.StateReconnecting })
+	wait.Until(t, 20*time.Second, "reconnecting", func() bool { return s.Status().State == session.StateReconnecting })
 	op, err := s.Post("main", "written between the builds")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.start(build("build-2"))
-	waitFor(t, "live on build-2", func() bool {
+	wait.Until(t, 20*time.Second, "live on build-2", func() bool {
 		st := s.Status()
 		return st.State == session.StateLive && st.AppVersion == "build-2"
 	})

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"livefeed/app/session"
+	"livefeed/server/internal/wait"
 	"livefeed/shared/protocol"
 )
 
@@ -41,9 +42,9 @@ func TestChaosKill9(t *testing.T) {
 	bo := session.Backoff{Base: 100 * time.Millisecond, Cap: time.Second}
 	clients := make([]*client, N)
 	for i := range clients {
-		clients[i] = startClient(t, clientOpts{url: srv.wsURL(), token: tokens[i], feeds: []string{"main"}, backoff: bo})
+		clients[i] = startClient(t, clientOpts{url: srv.WSURL(), token: tokens[i], feeds: []string{"main"}, backoff: bo})
 	}
-	waitFor(t, 60*time.Second, "all live", func() bool {
+	wait.Until(t, 60*time.Second, "all live", func() bool {
 		for _, c := range clients {
 			if c.s.Status().State != session.StateLive {
 				return false
@@ -68,8 +69,8 @@ func TestChaosKill9(t *testing.T) {
 	// Killing: 5 SIGKILLs at random moments, restarting at once each time.
 	for k := 0; k < kills; k++ {
 		time.Sleep(time.Duration(300+rand.Int64N(1200)) * time.Millisecond)
-		srv.signal(syscall.SIGKILL)
-		srv.start()
+		srv.Signal(syscall.SIGKILL)
+		srv.Start()
 	}
 	wg.Wait()
 	drained := func() bool {
@@ -89,7 +90,7 @@ func TestChaosKill9(t *testing.T) {
 					t.Errorf("client %d: %s, %d pending (first acked at %d), last error %q, feed at %d", i, st.State, len(p), p[0].AckedPos, st.LastError, c.s.Feed("main").Pos)
 				}
 			}
-			t.Fatalf("outboxes did not drain\n%s", srv.out.String())
+			t.Fatalf("outboxes did not drain\n%s", srv.Output())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -113,13 +114,17 @@ func TestChaosKill9(t *testing.T) {
 	if len(count) != N*perUser {
 		t.Errorf("%d distinct posts stored, want %d", len(count), N*perUser)
 	}
-	waitFor(t, 60*time.Second, "every client at the last position", func() bool {
+	wait.For(t, 60*time.Second, wait.Poll, func() error {
+		behind, lowest := 0, last
 		for _, c := range clients {
-			if c.s.Feed("main").Pos != last {
-				return false
+			if p := c.s.Feed("main").Pos; p != last {
+				behind, lowest = behind+1, min(lowest, p)
 			}
 		}
-		return true
+		if behind > 0 {
+			return fmt.Errorf("%d of %d clients not at the last position %d yet (the lowest at %d)", behind, len(clients), last, lowest)
+		}
+		return nil
 	})
 	rejected, resumes, dups := 0, 0, 0
 	for i, c := range clients {
@@ -148,7 +153,7 @@ func replayAll(t testing.TB, srv *server, token string) []protocol.Event {
 	subscribed := make(chan struct{})
 	var once sync.Once
 	s := session.New(session.Config{
-		URL: srv.wsURL(), Token: token, Feeds: []string{"main"}, InitialPos: map[string]uint64{"main": 0},
+		URL: srv.WSURL(), Token: token, Feeds: []string{"main"}, InitialPos: map[string]uint64{"main": 0},
 		OnUpdate: func(u session.Update) {
 			if u.Kind == session.UpdateFeed && u.Event != nil {
 				mu.Lock()

@@ -61,7 +61,7 @@ func descriptorFlood(t *testing.T, args []string) {
 	postOne := func(i int) error {
 		op := fmt.Sprintf("flood-%d", i)
 		body := fmt.Sprintf(`{"op":%q,"text":"post %d"}`, op, i)
-		req, _ := http.NewRequest("POST", srv.url()+"/api/feeds/main/posts", strings.NewReader(body))
+		req, _ := http.NewRequest("POST", srv.URL()+"/api/feeds/main/posts", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := client.Do(req)
 		if err != nil {
@@ -89,7 +89,7 @@ func descriptorFlood(t *testing.T, args []string) {
 	}()
 	refusedOrReset := 0
 	for i := range floodSockets {
-		c, err := attacker.Dial("tcp", srv.addr)
+		c, err := attacker.Dial("tcp", srv.Addr)
 		if err != nil {
 			refusedOrReset++
 			continue
@@ -105,7 +105,7 @@ func descriptorFlood(t *testing.T, args []string) {
 	// The legitimate client posts through the flood; the node stays ready.
 	for i := 1; i <= 20; i++ {
 		if err := postOne(i); err != nil {
-			t.Fatalf("post %d during the flood (%d attacking sockets open): %v\n%s", i, len(socks), err, srv.out)
+			t.Fatalf("post %d during the flood (%d attacking sockets open): %v\n%s", i, len(socks), err, srv.Output())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -135,7 +135,7 @@ func descriptorFlood(t *testing.T, args []string) {
 		socks = nil
 		time.Sleep(100 * time.Millisecond)
 	}
-	if c, err := trickle.Dial("tcp", srv.addr); err != nil {
+	if c, err := trickle.Dial("tcp", srv.Addr); err != nil {
 		t.Fatalf("dial for the trickled body: %v", err)
 	} else {
 		defer c.Close()
@@ -169,7 +169,7 @@ func descriptorFlood(t *testing.T, args []string) {
 	if code := readyz(t, client, srv); code != 200 {
 		t.Fatalf("/readyz after the flood: %d", code)
 	}
-	resp, err := client.Get(srv.url() + "/api/feeds/main")
+	resp, err := client.Get(srv.URL() + "/api/feeds/main")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func descriptorFlood(t *testing.T, args []string) {
 }
 
 func readyz(t *testing.T, c *http.Client, srv *server) int {
-	resp, err := c.Get(srv.url() + "/readyz")
+	resp, err := c.Get(srv.URL() + "/readyz")
 	if err != nil {
 		t.Fatalf("/readyz: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"livefeed/app/session"
 	"livefeed/server/internal/faultproxy"
 	"livefeed/server/internal/testnode"
+	"livefeed/server/internal/wait"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
@@ -48,7 +49,7 @@ func adaBehindProxy(t *testing.T, mod func(*node.Config)) (*testnode.Node, *faul
 		url: "ws://" + proxy.Addr() + "/ws", token: token, feeds: []string{"main"},
 		backoff: session.Backoff{Base: 50 * time.Millisecond, Cap: 200 * time.Millisecond},
 	})
-	waitFor(t, 10*time.Second, "live", func() bool { return c.s.Status().State == session.StateLive })
+	wait.Until(t, 10*time.Second, "live", func() bool { return c.s.Status().State == session.StateLive })
 	return tn, proxy, c, u
 }
 
@@ -67,7 +68,7 @@ func TestBlackHole(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		next()
 	}
-	waitFor(t, 5*time.Second, "first posts", func() bool { return c.count() == 5 })
+	wait.Until(t, 5*time.Second, "first posts", func() bool { return c.count() == 5 })
 
 	proxy.BlackHole(true)
 	start := time.Now()
@@ -75,7 +76,7 @@ func TestBlackHole(t *testing.T) {
 		next()
 	}
 	var clientNoticed, serverNoticed time.Duration
-	waitFor(t, 5*time.Second, "both sides to notice", func() bool {
+	wait.Until(t, 5*time.Second, "both sides to notice", func() bool {
 		if clientNoticed == 0 && c.s.Status().State != session.StateLive {
 			clientNoticed = time.Since(start)
 		}
@@ -94,9 +95,9 @@ func TestBlackHole(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	next()
 	proxy.BlackHole(false)
-	waitFor(t, 10*time.Second, "live again", func() bool { return c.s.Status().State == session.StateLive })
+	wait.Until(t, 10*time.Second, "live again", func() bool { return c.s.Status().State == session.StateLive })
 	next()
-	waitFor(t, 10*time.Second, "every post", func() bool { return c.count() >= len(want) })
+	wait.Until(t, 10*time.Second, "every post", func() bool { return c.count() >= len(want) })
 	time.Sleep(100 * time.Millisecond)
 	c.check(t, "client", want)
 	if st := c.s.Status().Stats; st.Reconnects < 1 || st.Resumes < 1 {
@@ -124,7 +125,7 @@ func TestThrottledClientConverges(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		fast = append(fast, startClient(t, clientOpts{url: tn.WSURL(), token: token, feeds: []string{"main"}, backoff: bo}))
 	}
-	waitFor(t, 10*time.Second, "all live", func() bool {
+	wait.Until(t, 10*time.Second, "all live", func() bool {
 		for _, c := range append(fast, slow) {
 			if c.s.Status().State != session.StateLive {
 				return false
@@ -149,7 +150,7 @@ func TestThrottledClientConverges(t *testing.T) {
 		}
 	}
 	for i, c := range fast {
-		waitFor(t, 20*time.Second, "fast client "+fmt.Sprint(i), func() bool { return c.count() >= len(want) })
+		wait.Until(t, 20*time.Second, "fast client "+fmt.Sprint(i), func() bool { return c.count() >= len(want) })
 		c.check(t, fmt.Sprint("fast client ", i), want)
 	}
 	cuts := tn.Gateway.Stats.SlowConsumers.Load()
@@ -165,7 +166,7 @@ func TestThrottledClientConverges(t *testing.T) {
 		t.Errorf("heap grew by %d MB", growth>>20)
 	}
 	proxy.SetBandwidth(0)
-	waitFor(t, 30*time.Second, "the throttled client to converge", func() bool { return slow.count() >= len(want) })
+	wait.Until(t, 30*time.Second, "the throttled client to converge", func() bool { return slow.count() >= len(want) })
 	time.Sleep(100 * time.Millisecond)
 	slow.check(t, "throttled client", want)
 }
@@ -179,7 +180,7 @@ func TestProbe(t *testing.T) {
 	tn, proxy, c, u := adaBehindProxy(t, nil)
 	live := func() bool { return c.s.Status().State == session.StateLive }
 	post(t, tn, u, "main", "op0", "before")
-	waitFor(t, 5*time.Second, "the first post", func() bool { return c.count() == 1 })
+	wait.Until(t, 5*time.Second, "the first post", func() bool { return c.count() == 1 })
 
 	// Healthy: probed three times, it stays on the same connection.
 	for range 3 {
@@ -195,7 +196,7 @@ func TestProbe(t *testing.T) {
 	post(t, tn, u, "main", "op1", "in the silence")
 	start := time.Now()
 	c.s.Probe()
-	noticed := waitFor(t, protocol.DeadAfter(protocol.HeartbeatInterval), "the probe to go unanswered", func() bool { return !live() })
+	noticed := wait.Until(t, protocol.DeadAfter(protocol.HeartbeatInterval), "the probe to go unanswered", func() bool { return !live() })
 	t.Logf("unanswered probe noticed after %v (ProbeTimeout %v, heartbeat deadline %v)",
 		time.Since(start).Round(time.Millisecond), protocol.ProbeTimeout, protocol.DeadAfter(protocol.HeartbeatInterval))
 	// Generous for a loaded machine, and still well under the 15 s
@@ -204,7 +205,7 @@ func TestProbe(t *testing.T) {
 		t.Fatalf("noticed after %v, want about %v", noticed, protocol.ProbeTimeout)
 	}
 	proxy.BlackHole(false)
-	waitFor(t, 10*time.Second, "live again", live)
-	waitFor(t, 5*time.Second, "the post written in the silence", func() bool { return c.count() == 2 })
+	wait.Until(t, 10*time.Second, "live again", live)
+	wait.Until(t, 5*time.Second, "the post written in the silence", func() bool { return c.count() == 2 })
 	c.check(t, "client", []string{"before", "in the silence"})
 }

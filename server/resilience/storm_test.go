@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"livefeed/app/session"
+	"livefeed/server/internal/wait"
 )
 
 // TestReconnectStorm: 2,000 clients on one feed; the server restarts
@@ -41,13 +42,13 @@ func TestReconnectStorm(t *testing.T) {
 	var restartAt time.Time
 	clients := make([]*client, N)
 	for i := range clients {
-		c := startClient(t, clientOpts{url: srv.wsURL(), token: tokens[i%len(tokens)], feeds: []string{"main"}})
+		c := startClient(t, clientOpts{url: srv.WSURL(), token: tokens[i%len(tokens)], feeds: []string{"main"}})
 		clients[i] = c
 		if i%200 == 199 {
 			time.Sleep(50 * time.Millisecond) // a gentler first wave
 		}
 	}
-	waitFor(t, 60*time.Second, "all clients live", func() bool {
+	wait.Until(t, 60*time.Second, "all clients live", func() bool {
 		for _, c := range clients {
 			if c.s.Status().State != session.StateLive {
 				return false
@@ -66,19 +67,26 @@ func TestReconnectStorm(t *testing.T) {
 	}
 	postN(20)
 	restartAt = time.Now()
-	srv.signal(syscall.SIGTERM)
+	srv.Signal(syscall.SIGTERM)
 	writeDone := make(chan struct{})
 	go func() { defer close(writeDone); postN(30) }() // retries until the server is back
-	srv.start()
+	srv.Start()
 	restarted := time.Since(restartAt)
 	<-writeDone
-	waitFor(t, 120*time.Second, "every client to have every event", func() bool {
+	wait.For(t, 120*time.Second, wait.Poll, func() error {
+		missing, notLive := 0, 0
 		for _, c := range clients {
-			if c.count() < len(want) || c.s.Status().State != session.StateLive {
-				return false
+			if c.count() < len(want) {
+				missing++
+			}
+			if c.s.Status().State != session.StateLive {
+				notLive++
 			}
 		}
-		return true
+		if missing+notLive > 0 {
+			return fmt.Errorf("of %d clients, %d miss events (want %d each) and %d are not live", len(clients), missing, len(want), notLive)
+		}
+		return nil
 	})
 	allBack := time.Since(restartAt)
 	serverPeak := metric(t, srv, "livefeed_accept_peak_per_100ms")
@@ -176,7 +184,7 @@ func TestReconnectStorm(t *testing.T) {
 
 // metric reads one value from the server's /metrics.
 func metric(t testing.TB, s *server, name string) int {
-	resp, err := http.Get(s.url() + "/metrics")
+	resp, err := http.Get(s.URL() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

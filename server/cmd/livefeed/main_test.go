@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,45 +23,13 @@ var binary string
 
 func TestMain(m *testing.M) { os.Exit(testnode.RunWithBinary(m, ".", &binary)) }
 
-type proc struct {
-	cmd  *exec.Cmd
-	addr string
-	out  *bytes.Buffer
-}
-
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+func freeAddr(t *testing.T) string { return testnode.FreeAddr(t) }
 
 // startServer runs "livefeed serve" (with extra flags) and waits until
-// /healthz answers.
-func startServer(t *testing.T, addr, data string, extra ...string) *proc {
+// it is ready.
+func startServer(t *testing.T, addr, data string, extra ...string) *testnode.Process {
 	t.Helper()
-	p := &proc{addr: addr, out: &bytes.Buffer{}}
-	p.cmd = exec.Command(binary, append([]string{"serve", "--addr", addr, "--data", data}, extra...)...)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return p
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("server did not become healthy:\n%s", p.out)
-	return nil
+	return testnode.StartProcess(t, binary, addr, data, nil, extra...)
 }
 
 func cli(t *testing.T, args ...string) (string, error) {
@@ -115,8 +82,7 @@ func TestDurabilityAcrossKill9(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	p.cmd.Wait()
+	p.Signal(syscall.SIGKILL)
 
 	startServer(t, addr, data)
 	resp, err := http.Get(server + "/api/feeds/main")
