@@ -6,6 +6,22 @@ import (
 	"livefeed/shared/protocol"
 )
 
+// Follow starts following a feed (subscribing at once when connected).
+func (s *Session) Follow(feed string) {
+	s.mu.Lock()
+	if slices.Contains(s.follow, feed) {
+		s.mu.Unlock()
+		return
+	}
+	s.addFeedLocked(feed)
+	sub := s.subFor(feed)
+	c := s.conn
+	s.mu.Unlock()
+	if c != nil {
+		s.write(c, protocol.Subscribe{Sub: sub})
+	}
+}
+
 // Unfollow stops following a feed: it is unsubscribed at once when
 // connected and no longer resumed. Its cached state and its pending actions
 // stay (they still go out on the next connection that follows it).

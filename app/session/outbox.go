@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/json"
+	"slices"
 
 	"livefeed/shared/protocol"
 )
@@ -58,4 +59,68 @@ func (o *outbox) find(op string) int {
 		}
 	}
 	return -1
+}
+
+// The outbox's rules, each in one place. An entry leaves the outbox when
+// the feed has applied its event: its own event arriving (before or after
+// its ack), or, once acknowledged, the feed reaching the ack's position
+// (dropSeen). An ack for a feed the session does not follow, or whose
+// event the feed applied already, removes it at once. A refusal moves it
+// to Rejected, kept until the user dismisses it.
+
+// add puts a new action at the end of the outbox.
+func (o *outbox) add(p Pending) { o.Pending = append(o.Pending, p) }
+
+// applied removes op's entry: the feed applied its event. It reports
+// whether there was one.
+func (o *outbox) applied(op string) bool {
+	i := o.find(op)
+	if i < 0 {
+		return false
+	}
+	o.Pending = slices.Delete(o.Pending, i, i+1)
+	return true
+}
+
+// acked records op's acknowledgement at pos: the entry stays, no longer
+// sent, until the feed reaches pos (waiting), or leaves now. It reports
+// whether there was an entry.
+func (o *outbox) acked(op string, pos uint64, waiting bool) bool {
+	i := o.find(op)
+	if i < 0 {
+		return false
+	}
+	if waiting {
+		o.Pending[i].AckedPos = pos
+	} else {
+		o.Pending = slices.Delete(o.Pending, i, i+1)
+	}
+	return true
+}
+
+// dropSeen removes the acknowledged entries of feed whose position the
+// feed has reached (pos); it reports whether it removed any.
+func (o *outbox) dropSeen(feed string, pos uint64) bool {
+	n := len(o.Pending)
+	o.Pending = slices.DeleteFunc(o.Pending, func(p Pending) bool {
+		return p.Action.Feed == feed && p.AckedPos != 0 && pos >= p.AckedPos
+	})
+	return len(o.Pending) != n
+}
+
+// reject moves op's entry to Rejected with the server's reason; it
+// reports whether there was one.
+func (o *outbox) reject(op string, e protocol.Error) bool {
+	i := o.find(op)
+	if i < 0 {
+		return false
+	}
+	o.Rejected = append(o.Rejected, Rejected{Pending: o.Pending[i], Error: e})
+	o.Pending = slices.Delete(o.Pending, i, i+1)
+	return true
+}
+
+// dismiss removes a rejected action.
+func (o *outbox) dismiss(op string) {
+	o.Rejected = slices.DeleteFunc(o.Rejected, func(r Rejected) bool { return r.Action.Op == op })
 }

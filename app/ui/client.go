@@ -20,16 +20,12 @@ type client struct {
 	user     protocol.User
 	sess     *session.Session
 	stop     context.CancelFunc
-	dropConn context.CancelFunc
 	listener func()
 	resets   map[string]bool
-	// applied holds the op ids of events the session applied, so that an
-	// outbox entry whose event arrived before its ack is not shown twice.
-	applied map[string]bool
 }
 
 // cl is the page's client.
-var cl = &client{resets: map[string]bool{}, applied: map[string]bool{}}
+var cl = &client{resets: map[string]bool{}}
 
 // session returns the running session, or nil when signed out.
 func (c *client) session() *session.Session {
@@ -100,20 +96,15 @@ func (c *client) start(u protocol.User, feed string) *session.Session {
 	return s
 }
 
-// run runs the session until ctx is done. dropConnection cancels one Run
-// (closing its connection at once); the loop starts the next.
+// run runs the session until ctx is done (Run returns when the session
+// needs a newer app; it is started again after a pause).
 func (c *client) run(ctx context.Context, s *session.Session) {
 	for ctx.Err() == nil {
-		rctx, cancel := context.WithCancel(ctx)
-		c.mu.Lock()
-		c.dropConn = cancel
-		c.mu.Unlock()
 		started := time.Now()
-		_ = s.Run(rctx)
-		if rctx.Err() == nil && time.Since(started) < time.Second {
+		_ = s.Run(ctx)
+		if ctx.Err() == nil && time.Since(started) < time.Second {
 			time.Sleep(time.Second) // never spin
 		}
-		cancel()
 	}
 }
 
@@ -122,10 +113,9 @@ func (c *client) stopLocked() {
 	if c.stop != nil {
 		c.stop()
 	}
-	c.sess, c.stop, c.dropConn = nil, nil, nil
+	c.sess, c.stop = nil, nil
 	c.user = protocol.User{}
 	clear(c.resets)
-	clear(c.applied)
 }
 
 // signOut ends the session (its cache and outbox stay stored under the
@@ -142,50 +132,17 @@ func (c *client) onUpdate(u session.Update) {
 		c.mu.Lock()
 		if u.Event == nil {
 			c.resets[u.Feed] = true
-		} else if u.Event.Op != "" {
-			c.applied[u.Event.Op] = true
 		}
 		c.mu.Unlock()
 	}
 	c.changed()
 }
 
-// unapplied returns the outbox entries whose events the feed has not
-// applied yet. The session drops an entry when its ack arrives, which may
-// be after its event: until then the entry and the event's effect would
-// both show. Op ids no longer in the outbox are forgotten.
-func (c *client) unapplied(pending []session.Pending) []session.Pending {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := pending[:0:0]
-	live := make(map[string]bool, len(pending))
-	for _, p := range pending {
-		live[p.Action.Op] = true
-		if !c.applied[p.Action.Op] {
-			out = append(out, p)
-		}
-	}
-	for op := range c.applied {
-		if !live[op] {
-			delete(c.applied, op)
-		}
-	}
-	return out
-}
-
-// setOnline follows the browser's online/offline events. Going offline also
-// drops the current connection: browsers keep an open WebSocket through an
-// offline spell, and actions must wait in the outbox rather than go into a
-// socket that may be dead.
+// setOnline follows the browser's online/offline events (the session
+// drops its connection when offline: see Session.SetOnline).
 func (c *client) setOnline(online bool) {
-	c.mu.Lock()
-	s, drop := c.sess, c.dropConn
-	c.mu.Unlock()
-	if s != nil {
+	if s := c.session(); s != nil {
 		s.SetOnline(online)
-		if !online && drop != nil {
-			drop()
-		}
 	}
 	c.changed()
 }

@@ -386,7 +386,7 @@ func (p *feedPage) sync(ctx app.Context) {
 	p.updateOnStatus(ctx, prev)
 	f := s.Feed(p.feed)
 	p.feedPos, p.feedSynced, p.cachedN = f.Pos, f.Synced, len(f.Posts)
-	pending := cl.unapplied(s.Pending())
+	pending := s.Pending()
 	// A browser cannot see why a WebSocket upgrade failed: while
 	// reconnecting keeps failing, ask the API whether the sign-in still
 	// holds (the server may have forgotten it).
