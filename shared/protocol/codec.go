@@ -291,6 +291,9 @@ func CheckText(s string) (string, *Error) {
 		if isControl(r) && r != '\t' && r != '\n' && r != '\r' {
 			return "", Errorf(CodeInvalidText, "text contains the control character U+%04X", r)
 		}
+		if isOverride(r) {
+			return "", Errorf(CodeInvalidText, "text contains the direction override U+%04X, which would reorder what follows it", r)
+		}
 	}
 	return t, nil
 }
@@ -299,7 +302,8 @@ func CheckText(s string) (string, *Error) {
 func isControl(r rune) bool { return r < 0x20 || r >= 0x7f && r < 0xa0 }
 
 // CheckName trims s and checks it is a display name of 1..MaxNameChars
-// code points without control characters. It returns the trimmed name.
+// code points without control characters, nor invisible or
+// direction-changing ones (invisible.go). It returns the trimmed name.
 func CheckName(s string) (string, *Error) {
 	if !utf8.ValidString(s) {
 		return "", Errorf(CodeBadUTF8, "name is not valid UTF-8")
@@ -316,6 +320,12 @@ func CheckName(s string) (string, *Error) {
 		if isControl(r) {
 			return "", Errorf(CodeInvalidName, "display name contains control characters")
 		}
+		if isHiddenInName(r) {
+			return "", Errorf(CodeInvalidName, "display name contains the invisible or direction-changing character U+%04X", r)
+		}
+	}
+	if !nameJoinerOK([]rune(t)) {
+		return "", Errorf(CodeInvalidName, "display name has a zero-width joiner that joins nothing")
 	}
 	return t, nil
 }

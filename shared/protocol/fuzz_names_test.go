@@ -26,8 +26,8 @@ func FuzzCheckText(f *testing.F) {
 			t.Fatalf("accepted %q (%d runes)", got, n)
 		}
 		for _, r := range got {
-			if isControl(r) && r != '\t' && r != '\n' && r != '\r' {
-				t.Fatalf("accepted control U+%04X", r)
+			if isControl(r) && r != '\t' && r != '\n' && r != '\r' || isOverride(r) {
+				t.Fatalf("accepted U+%04X", r)
 			}
 		}
 		if again, e := CheckText(got); e != nil || again != got {
@@ -37,7 +37,7 @@ func FuzzCheckText(f *testing.F) {
 }
 
 func FuzzCheckName(f *testing.F) {
-	for _, s := range []string{"Ada", " Bob ", strings.Repeat("n", MaxNameChars+1), "a\x07", "", "名前"} {
+	for _, s := range []string{"Ada", " Bob ", strings.Repeat("n", MaxNameChars+1), "a\x07", "", "名前", "Alice\u202e", "Al\u200bice", "👩\u200d💻", "\u200dAda"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -49,7 +49,8 @@ func FuzzCheckName(f *testing.F) {
 			return
 		}
 		n := utf8.RuneCountInString(got)
-		if n < 1 || n > MaxNameChars || strings.ContainsFunc(got, isControl) || got != strings.TrimSpace(got) {
+		if n < 1 || n > MaxNameChars || strings.ContainsFunc(got, isControl) || strings.ContainsFunc(got, isHiddenInName) ||
+			!nameJoinerOK([]rune(got)) || got != strings.TrimSpace(got) {
 			t.Fatalf("accepted %q", got)
 		}
 		if again, e := CheckName(got); e != nil || again != got {
