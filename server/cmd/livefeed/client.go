@@ -59,7 +59,7 @@ func post(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	token, err := session.SignIn(ctx, *server, *dname)
+	token, err := guestToken(ctx, *server, *dname)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var token string
 	for token == "" {
-		token, err = session.SignIn(ctx, *server, *dname)
+		token, err = guestToken(ctx, *server, *dname)
 		if err != nil {
 			fmt.Fprintln(stderr, "livefeed:", err, "(retrying)")
 			select {

@@ -32,12 +32,21 @@ func startServer(t *testing.T, addr, data string, extra ...string) *testnode.Pro
 	return testnode.StartProcess(t, binary, addr, data, nil, extra...)
 }
 
+// cli runs the binary with args, its guest sessions kept in a directory of
+// the test (not the user's config directory).
 func cli(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	return cliIn(t, t.TempDir(), args...)
+}
+
+// cliIn runs the binary with args, its guest sessions kept in dir.
+func cliIn(t *testing.T, dir string, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = append(os.Environ(), "LIVEFEED_CONFIG_DIR="+dir)
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
