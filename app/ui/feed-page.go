@@ -76,6 +76,9 @@ type feedPage struct {
 	// deleting holds the posts deleted by the user whose delete can still
 	// be undone, by post id.
 	deleting map[string]pendingDelete
+	// unfoldedPosts holds the long posts the reader unfolded, as
+	// "feed/post id" (fold.go).
+	unfoldedPosts map[string]bool
 
 	now             time.Time
 	updateAvailable bool

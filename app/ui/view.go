@@ -161,7 +161,8 @@ func relTime(ms int64, now time.Time) string {
 	case d < 45*time.Second:
 		return "just now"
 	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", max(1, int(d.Round(time.Minute)/time.Minute)))
+		// Rounded, but never "60 min ago" (from 59 min 30 s).
+		return fmt.Sprintf("%d min ago", min(59, max(1, int(d.Round(time.Minute)/time.Minute))))
 	case d < 24*time.Hour:
 		return fmt.Sprintf("%d h ago", int(d/time.Hour))
 	case d < 48*time.Hour:
