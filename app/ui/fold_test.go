@@ -37,22 +37,28 @@ func TestFoldableAtItsEdges(t *testing.T) {
 	}
 }
 
-// The page keeps what the reader unfolded by feed and post: the same post
-// id in another feed is another post.
-func TestPageKeepsFoldsByFeed(t *testing.T) {
+// The page keeps what the reader unfolded and which picker is open by
+// feed and post: the same post id in another feed is another post.
+func TestPageKeepsFoldsAndPickerByFeed(t *testing.T) {
 	p := newFeedPage()
 	p.feed = "a"
 	p.setUnfolded("p1", true)
-	if !p.unfolded("p1") || p.unfolded("p2") {
-		t.Fatalf("feed a: unfolded p1 %v, p2 %v", p.unfolded("p1"), p.unfolded("p2"))
+	p.setPicker("p2")
+	if !p.unfolded("p1") || p.unfolded("p2") || !p.pickerOpen("p2") || p.pickerOpen("p1") || p.pickerOpen("") {
+		t.Fatalf("feed a: unfolded p1 %v, picker %q", p.unfolded("p1"), p.pickerPost)
 	}
 	p.feed = "b"
-	if p.unfolded("p1") {
+	if p.unfolded("p1") || p.pickerOpen("p2") {
 		t.Errorf("feed b sees feed a's state")
 	}
+	p.setPicker("p3") // one open at a time
 	p.feed = "a"
+	if p.pickerOpen("p2") {
+		t.Errorf("two pickers open")
+	}
 	p.setUnfolded("p1", false)
-	if p.unfolded("p1") || len(p.unfoldedPosts) != 0 {
-		t.Errorf("folded back: %v", p.unfoldedPosts)
+	p.setPicker("")
+	if p.unfolded("p1") || len(p.unfoldedPosts) != 0 || p.pickerPost != "" {
+		t.Errorf("folded back and closed: %v %q", p.unfoldedPosts, p.pickerPost)
 	}
 }

@@ -65,10 +65,11 @@ func isEventSetter(name string) bool {
 }
 
 // recordingActor records what the cards ask for; like the page, it keeps
-// which long posts are unfolded, by post.
+// which long posts are unfolded and which picker is open, by post.
 type recordingActor struct {
-	calls  []string
-	unfold map[string]bool
+	calls    []string
+	unfold   map[string]bool
+	pickerID string
 }
 
 func (r *recordingActor) startEdit(id, text string)               { r.add("edit", id, text) }
@@ -81,6 +82,8 @@ func (r *recordingActor) react(ctx app.Context, id, emoji string) { r.add("react
 func (r *recordingActor) dismiss(ctx app.Context, op string)      { r.add("dismiss", op) }
 func (r *recordingActor) add(s ...string)                         { r.calls = append(r.calls, strings.Join(s, " ")) }
 func (r *recordingActor) unfolded(key string) bool                { return r.unfold[key] }
+func (r *recordingActor) pickerOpen(id string) bool               { return id != "" && r.pickerID == id }
+func (r *recordingActor) setPicker(id string)                     { r.pickerID = id }
 
 func (r *recordingActor) setUnfolded(key string, open bool) {
 	if r.unfold == nil {
@@ -171,7 +174,19 @@ func TestCardActsOnThePostItShowsAfterTheListShifts(t *testing.T) {
 				if !strings.Contains(textOf(card), want.Text) {
 					t.Fatalf("card %d shows %q, want %q", i, textOf(card), want.Text)
 				}
-				fire(t, h.ctx, card, "🎉")
+				// A post with no reactions shows none: 🎉 is in the
+				// picker, which opens for this post alone.
+				if n := len(buttonsNamed(card, "🎉")); n != 0 {
+					t.Fatalf("card %d: %d 🎉 buttons before any reaction", i, n)
+				}
+				press(t, e, h.ctx, card, "Add reaction")
+				if n := len(elementsWithRole(reflect.ValueOf(h), "toolbar")); n != 1 {
+					t.Fatalf("%d pickers open, want 1", n)
+				}
+				press(t, e, h.ctx, card, "React with 🎉")
+				if n := len(elementsWithRole(reflect.ValueOf(h), "toolbar")); n != 0 {
+					t.Fatalf("%d pickers open after choosing, want 0", n)
+				}
 				if foldable(want.Text) {
 					press(t, e, h.ctx, card, "Show more")
 					if len(buttonsNamed(card, "Show less")) != 1 {
@@ -206,17 +221,17 @@ func TestCardActsOnThePostItShowsAfterTheListShifts(t *testing.T) {
 	}
 }
 
-// The reader's state in a card (a long post unfolded) belongs to the post:
-// after a shift it is on the card that shows the post now, and acts on
-// that post.
-func TestUnfoldFollowsThePostWhenTheListShifts(t *testing.T) {
+// The reader's state in a card (a long post unfolded, the open picker)
+// belongs to the post: after a shift it is on the card that shows the post
+// now, and acts on that post.
+func TestOpenPickerAndUnfoldFollowThePostWhenTheListShifts(t *testing.T) {
 	for _, s := range listShifts() {
-		// The post opened is the first long one of the list before that
-		// stays and is not being deleted after.
+		// The post opened is the first of the list before that stays
+		// and is not being deleted after.
 		var target postView
 		for _, b := range s.before {
 			for _, a := range s.after {
-				if a.ID == b.ID && !a.Deleting && foldable(b.Text) && target.ID == "" {
+				if a.ID == b.ID && !a.Deleting && target.ID == "" {
 					target = b
 				}
 			}
@@ -232,18 +247,29 @@ func TestUnfoldFollowsThePostWhenTheListShifts(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.ConsumeAll()
-			press(t, e, h.ctx, cardShowing(t, h, target), "Show more")
+			before := cardShowing(t, h, target)
+			if foldable(target.Text) {
+				press(t, e, h.ctx, before, "Show more")
+			}
+			press(t, e, h.ctx, before, "Add reaction")
 			h.ctx.Dispatch(func(app.Context) { h.Posts = s.after })
 			e.ConsumeAll()
 
 			for _, card := range mountedArticles(t, h) {
 				mine := strings.Contains(textOf(card), target.Text) && len(buttonsNamed(card, "Undo")) == 0
-				if got := len(buttonsNamed(card, "Show less")); got != map[bool]int{true: 1}[mine] {
+				if got := len(buttonsNamed(card, "React with 🎉")); got != map[bool]int{true: 1}[mine] {
+					t.Errorf("card %q: %d open pickers", textOf(card), got)
+				}
+				if got := len(buttonsNamed(card, "Show less")); got != map[bool]int{true: 1}[mine && foldable(target.Text)] {
 					t.Errorf("card %q: %d Show less", textOf(card), got)
 				}
 			}
-			press(t, e, h.ctx, cardShowing(t, h, target), "Show less")
-			want := "unfold " + target.ID + "\nfold " + target.ID
+			card := cardShowing(t, h, target)
+			press(t, e, h.ctx, card, "React with 🎉")
+			want := "react " + target.ID + " 🎉"
+			if foldable(target.Text) {
+				want = "unfold " + target.ID + "\n" + want
+			}
 			if got := strings.Join(actor.calls, "\n"); got != want {
 				t.Errorf("actions reached:\n%s\nwant:\n%s", got, want)
 			}
@@ -394,6 +420,17 @@ func buttonsNamed(v reflect.Value, name string) []mountedNode {
 			label = l
 		}
 		if strings.HasPrefix(label, name) {
+			out = append(out, n)
+		}
+	})
+	return out
+}
+
+// elementsWithRole returns the mounted elements under v with that role.
+func elementsWithRole(v reflect.Value, role string) []mountedNode {
+	var out []mountedNode
+	walkNodes(v, func(n mountedNode) {
+		if attr(n.el, "role") == role {
 			out = append(out, n)
 		}
 	})

@@ -52,21 +52,27 @@ func TestBuildPosts(t *testing.T) {
 	if !got[3].Saving || !got[3].Own || got[2].Own {
 		t.Errorf("edit/own: %+v", got[3])
 	}
+	// Only the reactions the post has are shown (the others are in the
+	// picker): 👍 (Bob's, Ada's taken back) and 🎉 (Ada's, pending).
 	r := got[2].Reactions
-	if len(r) != len(protocol.Reactions) || r[0].Emoji != "👍" || r[0].Count != 1 || r[0].Mine || !r[0].Pending {
+	if len(r) != 2 {
+		t.Fatalf("reactions shown: %+v", r)
+	}
+	if r[0].Emoji != "👍" || r[0].Count != 1 || r[0].Mine || !r[0].Pending || strings.Join(r[0].Names, ",") != "Bob" {
 		t.Errorf("👍 after un-react: %+v", r[0])
 	}
-	for _, x := range r {
-		if x.Emoji == "🎉" && (x.Count != 1 || !x.Mine) {
-			t.Errorf("🎉: %+v", x)
-		}
+	if x := r[1]; x.Emoji != "🎉" || x.Count != 1 || !x.Mine || strings.Join(x.Names, ",") != "You" {
+		t.Errorf("🎉: %+v", x)
+	}
+	if len(got[3].Reactions) != 0 || len(got[1].Reactions) != 0 {
+		t.Errorf("posts without reactions show some: %+v %+v", got[3].Reactions, got[1].Reactions)
 	}
 }
 
 func TestPostCardRendersTextNotHTML(t *testing.T) {
 	evil := `<img src=x onerror="alert(1)"><script>alert(2)</script>`
 	v := postView{ID: "p1", Author: evil, AuthorID: "u1", Text: evil, Created: time.Now().UnixMilli(),
-		Reactions: reactionViews([]protocol.Reaction{{Emoji: "❤️", Users: []protocol.User{ada}}}, ada, nil)}
+		Reactions: reactionViews([]protocol.Reaction{{Emoji: "❤️", Users: []protocol.User{ada}}, {Emoji: "👍", Users: []protocol.User{bob}}}, ada, nil)}
 	html := app.HTMLString(newPostCard(nil, v, "just now", false, false, ""))
 	if strings.Contains(html, "<img") || strings.Contains(html, "<script") {
 		t.Fatalf("markup leaked:\n%s", html)
