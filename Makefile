@@ -85,7 +85,7 @@ e2e: build chromium e2e/node_modules
 FUZZTIME ?= 60s
 FUZZ_TARGETS := shared/protocol:FuzzDecode shared/protocol:FuzzCheckText shared/protocol:FuzzCheckName \
 	shared/protocol:FuzzValidFeed server/auth:FuzzVerify server/wsframe:FuzzFrame \
-	server/clientip:FuzzOf server/httpapi:FuzzAPIBodies
+	server/clientip:FuzzOf server/httpapi:FuzzAPIBodies app/ui:FuzzLinks
 
 fuzz:
 	@mkdir -p bin

@@ -76,6 +76,11 @@ type feedPage struct {
 	// deleting holds the posts deleted by the user whose delete can still
 	// be undone, by post id.
 	deleting map[string]pendingDelete
+	// unfoldedPosts holds the long posts the reader unfolded (fold.go)
+	// and pickerPost the post whose reaction picker is open
+	// (reaction-picker.go), each as "feed/post id".
+	unfoldedPosts map[string]bool
+	pickerPost    string
 
 	// The feed list: the feeds this person opened, as stored and as shown.
 	joined joinedFeeds

@@ -64,7 +64,13 @@ func isEventSetter(name string) bool {
 	return strings.HasPrefix(name, "On") && len(name) > 2
 }
 
-type recordingActor struct{ calls []string }
+// recordingActor records what the cards ask for; like the page, it keeps
+// which long posts are unfolded and which picker is open, by post.
+type recordingActor struct {
+	calls    []string
+	unfold   map[string]bool
+	pickerID string
+}
 
 func (r *recordingActor) startEdit(id, text string)               { r.add("edit", id, text) }
 func (r *recordingActor) setEditDraft(text string)                {}
@@ -76,6 +82,21 @@ func (r *recordingActor) react(ctx app.Context, id, emoji string) { r.add("react
 func (r *recordingActor) dismiss(ctx app.Context, op string)      { r.add("dismiss", op) }
 func (r *recordingActor) loadOlder(ctx app.Context)               { r.add("load older") }
 func (r *recordingActor) add(s ...string)                         { r.calls = append(r.calls, strings.Join(s, " ")) }
+func (r *recordingActor) unfolded(key string) bool                { return r.unfold[key] }
+func (r *recordingActor) pickerOpen(id string) bool               { return id != "" && r.pickerID == id }
+func (r *recordingActor) setPicker(id string)                     { r.pickerID = id }
+
+func (r *recordingActor) setUnfolded(key string, open bool) {
+	if r.unfold == nil {
+		r.unfold = map[string]bool{}
+	}
+	r.unfold[key] = open
+	if open {
+		r.add("unfold", key)
+	} else {
+		r.add("fold", key)
+	}
+}
 
 // listHarness mounts a post list whose posts the test replaces.
 type listHarness struct {
@@ -99,26 +120,39 @@ func testPost(id, text string, own bool, deleting bool) postView {
 		Reactions: reactionViews(nil, protocol.User{ID: "u-w"}, nil)}
 }
 
-func TestCardActsOnThePostItShowsAfterTheListShifts(t *testing.T) {
-	w1, w2 := testPost("p1", "W-one", true, false), testPost("p2", "W-two", true, false)
+// longText is a post text that folds behind "Show more".
+func longText(first string) string { return first + strings.Repeat("\nand on", foldLines) }
+
+// listShift is a change of the list under the cards: the posts before and
+// after.
+type listShift struct {
+	name          string
+	before, after []postView
+}
+
+// listShifts are the ways a list moves posts to other cards. W-two and
+// Y-nine are long (they fold); the others are short, so a long post moves
+// into a short one's card and back.
+func listShifts() []listShift {
+	w1, w2 := testPost("p1", "W-one", true, false), testPost("p2", longText("W-two"), true, false)
 	x3 := testPost("p3", "X-three", false, false)
-	y9, z17 := testPost("p9", "Y-nine", true, false), testPost("p17", "Z-seventeen", false, false)
-	shifts := []struct {
-		name          string
-		before, after []postView
-	}{
+	y9, z17 := testPost("p9", longText("Y-nine"), true, false), testPost("p17", "Z-seventeen", false, false)
+	return []listShift{
 		{"a post added on top", []postView{w2, w1}, []postView{x3, w2, w1}},
 		{"a post above deleted", []postView{x3, w2, w1}, []postView{w2, w1}},
 		{"a snapshot replacing the list", []postView{w1}, []postView{w2, w1}},
 		{"older posts appended below", []postView{w2}, []postView{x3, w2, w1}},
-		{"a post above being deleted (undo shown)", []postView{w2, w1}, []postView{testPost("p2", "W-two", true, true), w1}},
+		{"a post above being deleted (undo shown)", []postView{w2, w1}, []postView{testPost("p2", w2.Text, true, true), w1}},
 		// Posts far apart in the log sit in different blocks (list-layout.go).
 		{"blocks: a post added on top", []postView{y9, w1}, []postView{z17, y9, w1}},
 		{"blocks: a post above deleted", []postView{z17, y9, w1}, []postView{y9, w1}},
 		{"blocks: a snapshot replacing the list", []postView{z17}, []postView{y9, w1}},
 		{"blocks: a page of older posts", []postView{z17}, []postView{z17, y9, w1}},
 	}
-	for _, s := range shifts {
+}
+
+func TestCardActsOnThePostItShowsAfterTheListShifts(t *testing.T) {
+	for _, s := range listShifts() {
 		t.Run(s.name, func(t *testing.T) {
 			actor := &recordingActor{}
 			h := &listHarness{Actor: actor, Posts: s.before}
@@ -143,7 +177,27 @@ func TestCardActsOnThePostItShowsAfterTheListShifts(t *testing.T) {
 				if !strings.Contains(textOf(card), want.Text) {
 					t.Fatalf("card %d shows %q, want %q", i, textOf(card), want.Text)
 				}
-				fire(t, h.ctx, card, "🎉")
+				// A post with no reactions shows none: 🎉 is in the
+				// picker, which opens for this post alone.
+				if n := len(buttonsNamed(card, "🎉")); n != 0 {
+					t.Fatalf("card %d: %d 🎉 buttons before any reaction", i, n)
+				}
+				press(t, e, h.ctx, card, "Add reaction")
+				if n := len(elementsWithRole(reflect.ValueOf(h), "toolbar")); n != 1 {
+					t.Fatalf("%d pickers open, want 1", n)
+				}
+				press(t, e, h.ctx, card, "React with 🎉")
+				if n := len(elementsWithRole(reflect.ValueOf(h), "toolbar")); n != 0 {
+					t.Fatalf("%d pickers open after choosing, want 0", n)
+				}
+				if foldable(want.Text) {
+					press(t, e, h.ctx, card, "Show more")
+					if len(buttonsNamed(card, "Show less")) != 1 {
+						t.Errorf("card %d: no Show less after Show more", i)
+					}
+				} else if n := len(buttonsNamed(card, "Show more")); n != 0 {
+					t.Errorf("card %d: a short post has Show more", i)
+				}
 				if want.Own {
 					fire(t, h.ctx, card, "Edit")
 					fire(t, h.ctx, card, "Delete")
@@ -156,6 +210,9 @@ func TestCardActsOnThePostItShowsAfterTheListShifts(t *testing.T) {
 					continue
 				}
 				wantCalls = append(wantCalls, "react "+p.ID+" 🎉")
+				if foldable(p.Text) {
+					wantCalls = append(wantCalls, "unfold "+p.ID)
+				}
 				if p.Own {
 					wantCalls = append(wantCalls, "edit "+p.ID+" "+p.Text, "delete "+p.ID)
 				}
@@ -165,6 +222,77 @@ func TestCardActsOnThePostItShowsAfterTheListShifts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The reader's state in a card (a long post unfolded, the open picker)
+// belongs to the post: after a shift it is on the card that shows the post
+// now, and acts on that post.
+func TestOpenPickerAndUnfoldFollowThePostWhenTheListShifts(t *testing.T) {
+	for _, s := range listShifts() {
+		// The post opened is the first of the list before that stays
+		// and is not being deleted after.
+		var target postView
+		for _, b := range s.before {
+			for _, a := range s.after {
+				if a.ID == b.ID && !a.Deleting && target.ID == "" {
+					target = b
+				}
+			}
+		}
+		if target.ID == "" {
+			continue
+		}
+		t.Run(s.name, func(t *testing.T) {
+			actor := &recordingActor{}
+			h := &listHarness{Actor: actor, Posts: s.before}
+			e := app.NewTestEngine()
+			if err := e.Load(h); err != nil {
+				t.Fatal(err)
+			}
+			e.ConsumeAll()
+			before := cardShowing(t, h, target)
+			if foldable(target.Text) {
+				press(t, e, h.ctx, before, "Show more")
+			}
+			press(t, e, h.ctx, before, "Add reaction")
+			h.ctx.Dispatch(func(app.Context) { h.Posts = s.after })
+			e.ConsumeAll()
+
+			for _, card := range mountedArticles(t, h) {
+				mine := strings.Contains(textOf(card), target.Text) && len(buttonsNamed(card, "Undo")) == 0
+				if got := len(buttonsNamed(card, "React with 🎉")); got != map[bool]int{true: 1}[mine] {
+					t.Errorf("card %q: %d open pickers", textOf(card), got)
+				}
+				if got := len(buttonsNamed(card, "Show less")); got != map[bool]int{true: 1}[mine && foldable(target.Text)] {
+					t.Errorf("card %q: %d Show less", textOf(card), got)
+				}
+			}
+			card := cardShowing(t, h, target)
+			press(t, e, h.ctx, card, "React with 🎉")
+			want := "react " + target.ID + " 🎉"
+			if foldable(target.Text) {
+				want = "unfold " + target.ID + "\n" + want
+			}
+			if got := strings.Join(actor.calls, "\n"); got != want {
+				t.Errorf("actions reached:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// cardShowing is the one mounted card that shows post v.
+func cardShowing(t *testing.T, root app.UI, v postView) reflect.Value {
+	t.Helper()
+	var hit []reflect.Value
+	for _, card := range mountedArticles(t, root) {
+		if strings.Contains(textOf(card), v.Text) && len(buttonsNamed(card, "Undo")) == 0 {
+			hit = append(hit, card)
+		}
+	}
+	if len(hit) != 1 {
+		t.Fatalf("%d cards show %q", len(hit), v.Text)
+	}
+	return hit[0]
 }
 
 func TestDismissActsOnTheNoticeItShows(t *testing.T) {
@@ -258,6 +386,86 @@ func fire(t *testing.T, ctx app.Context, card reflect.Value, label string) {
 		t.Fatalf("%d %q buttons in %q", len(hit), label, textOf(card))
 	}
 	handlerOf(t, hit[0], "click")(ctx, app.Event{Value: app.Undefined()})
+}
+
+// press clicks the button under card whose accessible name (aria-label,
+// else its text) starts with name, as the browser would: the handler
+// go-app keeps runs in a dispatch from the button, which updates the
+// components it is in, then the engine renders.
+func press(t *testing.T, e app.TestEngine, ctx app.Context, card reflect.Value, name string) {
+	t.Helper()
+	hit := buttonsNamed(card, name)
+	if len(hit) != 1 {
+		t.Fatalf("%d %q buttons in %q", len(hit), name, textOf(card))
+	}
+	h := handlerOf(t, hit[0].el, "click")
+	withSource(ctx, hit[0].ui).Dispatch(func(ctx app.Context) { h(ctx, app.Event{Value: app.Undefined()}) })
+	e.ConsumeAll()
+}
+
+// mountedNode is a mounted HTML element: the UI go-app holds and its
+// htmlElement.
+type mountedNode struct {
+	ui app.UI
+	el reflect.Value
+}
+
+// buttonsNamed returns the mounted buttons under v whose aria-label (else
+// text) starts with name.
+func buttonsNamed(v reflect.Value, name string) []mountedNode {
+	var out []mountedNode
+	walkNodes(v, func(n mountedNode) {
+		if field(n.el, "tag").String() != "button" {
+			return
+		}
+		label := strings.TrimSpace(textOf(n.el))
+		if l := attr(n.el, "aria-label"); l != "" {
+			label = l
+		}
+		if strings.HasPrefix(label, name) {
+			out = append(out, n)
+		}
+	})
+	return out
+}
+
+// elementsWithRole returns the mounted elements under v with that role.
+func elementsWithRole(v reflect.Value, role string) []mountedNode {
+	var out []mountedNode
+	walkNodes(v, func(n mountedNode) {
+		if attr(n.el, "role") == role {
+			out = append(out, n)
+		}
+	})
+	return out
+}
+
+// attr is the value of an attribute of a mounted element.
+func attr(el reflect.Value, name string) string {
+	v := field(el, "attributes").MapIndex(reflect.ValueOf(name))
+	if !v.IsValid() {
+		return ""
+	}
+	return v.String()
+}
+
+// walkNodes calls f for every mounted HTML element under v (not v
+// itself), in document order.
+func walkNodes(v reflect.Value, f func(mountedNode)) {
+	for _, c := range childrenOf(v) {
+		if el := elementOf(c); el.IsValid() {
+			f(mountedNode{ui: c.Interface().(app.UI), el: el})
+		}
+		walkNodes(c, f)
+	}
+}
+
+// withSource is ctx as the context of the mounted element ui, which is
+// what go-app hands an event handler of ui.
+func withSource(ctx app.Context, ui app.UI) app.Context {
+	f := reflect.ValueOf(&ctx).Elem().FieldByName("sourceElement")
+	readable(f).Set(reflect.ValueOf(&ui).Elem())
+	return ctx
 }
 
 // handlerOf returns the Go handler mounted for event on an element.

@@ -18,16 +18,29 @@ type postActor interface {
 	deletePost(ctx app.Context, id string)
 	undoDelete(ctx app.Context, id string)
 	react(ctx app.Context, id, emoji string)
+	// unfolded reports whether the reader unfolded the long post key
+	// (foldKey) with "Show more"; setUnfolded records it (fold.go).
+	unfolded(key string) bool
+	setUnfolded(key string, open bool)
+	// pickerOpen reports whether the reaction picker of post id is open;
+	// setPicker opens it, or with "" closes the open one: one at a time
+	// (reaction-picker.go).
+	pickerOpen(id string) bool
+	setPicker(id string)
 }
 
-// postCard is one post: author, text, time, reactions and, for the
-// author, Edit and Delete.
+// postCard is one post: author, text (with its links, folded when long:
+// post-text.go), time, reactions (reaction-bar.go) and, for the author,
+// Edit and Delete.
 //
 // go-app reuses a card by its position when the list changes, and keeps
 // the event handlers of the first render (it compares handlers by their
 // code, not by what they captured; see handlers_test.go). So every handler
 // here is a method that reads the post from the card's fields when it
-// runs, never a closure over the post it was rendered with.
+// runs, never a closure over the post it was rendered with. What the
+// reader opened in a card (a long post unfolded, the reaction picker) is
+// the page's, by post id, read through Actor: it follows the post, not the
+// card.
 type postCard struct {
 	app.Compo
 
@@ -63,6 +76,8 @@ func (c *postCard) Render() app.UI {
 	if v.Own {
 		class += " post-own"
 	}
+	long := !c.Editing && foldable(v.Text)
+	folded := long && (c.Actor == nil || !c.Actor.unfolded(foldKey(v)))
 	return app.Article().Class(class).Aria("busy", v.Sending).Body(
 		app.Div().Class("post-head").Body(
 			newAvatar(v.AuthorID, v.Author, "md"),
@@ -100,16 +115,10 @@ func (c *postCard) Render() app.UI {
 			}),
 		),
 		app.If(c.Editing, func() app.UI { return c.renderEditor() }).
-			Else(func() app.UI {
-				// dir=auto: Arabic or Hebrew text reads right to left.
-				return app.P().ID(textID(v.ID)).Class("post-text").Dir("auto").Text(v.Text)
-			}),
+			Else(func() app.UI { return c.renderText(folded) }),
+		app.If(long, func() app.UI { return c.renderFold(folded) }),
 		app.If(v.ID != "", func() app.UI {
-			return app.Div().Class("reactions").Body(
-				app.Range(v.Reactions).Slice(func(i int) app.UI {
-					return newReactionButton(c.Actor, v.ID, v.Reactions[i])
-				}),
-			)
+			return newReactionBar(c.Actor, v.ID, v.Reactions, c.Actor != nil && c.Actor.pickerOpen(v.ID))
 		}),
 	)
 }
@@ -164,41 +173,6 @@ func (c *postCard) save(ctx app.Context) {
 	if msg := c.Actor.saveEdit(ctx); msg != "" {
 		app.Window().Call("alert", msg)
 	}
-}
-
-// reactionButton is one reaction of a post: its emoji, its count and
-// whether the user gave it. Like the card, it reads what it acts on from
-// its fields when clicked.
-type reactionButton struct {
-	app.Compo
-
-	Actor    postActor
-	PostID   string
-	Reaction reactionView
-}
-
-func newReactionButton(a postActor, postID string, r reactionView) *reactionButton {
-	return &reactionButton{Actor: a, PostID: postID, Reaction: r}
-}
-
-func (b *reactionButton) Render() app.UI {
-	r := b.Reaction
-	cls := "react"
-	if r.Count == 0 {
-		cls += " react-zero"
-	}
-	if r.Pending {
-		cls += " react-pending"
-	}
-	return app.Button().Class(cls).Type("button").Aria("pressed", r.Mine).OnClick(b.onClick).Body(
-		app.Span().Class("react-emoji").Text(r.Emoji),
-		app.Text(" "),
-		app.Span().Class("react-count").Text(itoa(r.Count)),
-	)
-}
-
-func (b *reactionButton) onClick(ctx app.Context, e app.Event) {
-	b.Actor.react(ctx, b.PostID, b.Reaction.Emoji)
 }
 
 // textID is the element id of a post's text (post ids are "p" and

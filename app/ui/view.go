@@ -38,12 +38,16 @@ type postView struct {
 	Reactions []reactionView
 }
 
-// reactionView is one reaction button.
+// reactionView is one reaction a post has (reaction-bar.go).
 type reactionView struct {
 	Emoji   string
 	Count   int
 	Mine    bool
 	Pending bool
+	// Names are the names of those who reacted that the feed lists (at
+	// most protocol.MaxReactionUsers; "You" first for the user); Count
+	// has them all.
+	Names []string
 }
 
 // buildPosts returns the posts to show, newest first: the user's pending
@@ -121,16 +125,20 @@ func buildPosts(f session.Feed, pending []session.Pending, me protocol.User, hid
 	return out
 }
 
-// reactionViews returns one button per allowed emoji, in display order, with
-// the user's pending toggles applied.
+// reactionViews returns the reactions a post has, in display order: those
+// someone gave (Count > 0) and those the user has a pending toggle of, with
+// the user's pending toggles applied. The other allowed emojis are in the
+// "Add reaction" picker.
 func reactionViews(rs []protocol.Reaction, me protocol.User, toggles map[string]int) []reactionView {
-	out := make([]reactionView, 0, len(protocol.Reactions))
+	var out []reactionView
 	for _, e := range protocol.Reactions {
 		v := reactionView{Emoji: e}
+		var users []protocol.User
 		for _, r := range rs {
 			if r.Emoji == e {
 				v.Count = r.Total()
 				v.Mine = slices.ContainsFunc(r.Users, func(u protocol.User) bool { return u.ID == me.ID })
+				users = r.Users
 			}
 		}
 		if n := toggles[e]; n > 0 {
@@ -144,9 +152,51 @@ func reactionViews(rs []protocol.Reaction, me protocol.User, toggles map[string]
 				v.Mine = !v.Mine
 			}
 		}
+		if v.Count <= 0 && !v.Pending {
+			continue
+		}
+		v.Names = reactionNames(users, me, v.Mine)
 		out = append(out, v)
 	}
 	return out
+}
+
+// reactionNames lists the names of users, the user's own as "You", first,
+// if mine; at most protocol.MaxReactionUsers.
+func reactionNames(users []protocol.User, me protocol.User, mine bool) []string {
+	var names []string
+	if mine {
+		names = append(names, "You")
+	}
+	for _, u := range users {
+		if len(names) == protocol.MaxReactionUsers {
+			break
+		}
+		if u.ID != me.ID {
+			names = append(names, u.Name)
+		}
+	}
+	return names
+}
+
+// reactedBy says who gave a reaction of count users, names listed:
+// "Ann", "Ann and Bob", "You, Ann and Bob", "Ann, Bob and 3 others", or
+// "3 people" when none is listed.
+func reactedBy(names []string, count int) string {
+	if len(names) == 0 {
+		if count <= 0 {
+			return ""
+		}
+		return plural(count, "person", "people")
+	}
+	parts := names
+	if others := count - len(names); others > 0 {
+		parts = append(slices.Clip(names), plural(others, "other", "others"))
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // relTime is a short relative time: "just now", "5 min ago", "3 h ago",
@@ -161,7 +211,8 @@ func relTime(ms int64, now time.Time) string {
 	case d < 45*time.Second:
 		return "just now"
 	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", max(1, int(d.Round(time.Minute)/time.Minute)))
+		// Rounded, but never "60 min ago" (from 59 min 30 s).
+		return fmt.Sprintf("%d min ago", min(59, max(1, int(d.Round(time.Minute)/time.Minute))))
 	case d < 24*time.Hour:
 		return fmt.Sprintf("%d h ago", int(d/time.Hour))
 	case d < 48*time.Hour:

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -51,21 +52,27 @@ func TestBuildPosts(t *testing.T) {
 	if !got[3].Saving || !got[3].Own || got[2].Own {
 		t.Errorf("edit/own: %+v", got[3])
 	}
+	// Only the reactions the post has are shown (the others are in the
+	// picker): 👍 (Bob's, Ada's taken back) and 🎉 (Ada's, pending).
 	r := got[2].Reactions
-	if len(r) != len(protocol.Reactions) || r[0].Emoji != "👍" || r[0].Count != 1 || r[0].Mine || !r[0].Pending {
+	if len(r) != 2 {
+		t.Fatalf("reactions shown: %+v", r)
+	}
+	if r[0].Emoji != "👍" || r[0].Count != 1 || r[0].Mine || !r[0].Pending || strings.Join(r[0].Names, ",") != "Bob" {
 		t.Errorf("👍 after un-react: %+v", r[0])
 	}
-	for _, x := range r {
-		if x.Emoji == "🎉" && (x.Count != 1 || !x.Mine) {
-			t.Errorf("🎉: %+v", x)
-		}
+	if x := r[1]; x.Emoji != "🎉" || x.Count != 1 || !x.Mine || strings.Join(x.Names, ",") != "You" {
+		t.Errorf("🎉: %+v", x)
+	}
+	if len(got[3].Reactions) != 0 || len(got[1].Reactions) != 0 {
+		t.Errorf("posts without reactions show some: %+v %+v", got[3].Reactions, got[1].Reactions)
 	}
 }
 
 func TestPostCardRendersTextNotHTML(t *testing.T) {
 	evil := `<img src=x onerror="alert(1)"><script>alert(2)</script>`
 	v := postView{ID: "p1", Author: evil, AuthorID: "u1", Text: evil, Created: time.Now().UnixMilli(),
-		Reactions: reactionViews([]protocol.Reaction{{Emoji: "❤️", Users: []protocol.User{ada}}}, ada, nil)}
+		Reactions: reactionViews([]protocol.Reaction{{Emoji: "❤️", Users: []protocol.User{ada}}, {Emoji: "👍", Users: []protocol.User{bob}}}, ada, nil)}
 	html := app.HTMLString(newPostCard(nil, v, "just now", false, false, ""))
 	if strings.Contains(html, "<img") || strings.Contains(html, "<script") {
 		t.Fatalf("markup leaked:\n%s", html)
@@ -142,6 +149,74 @@ func TestRelTime(t *testing.T) {
 	} {
 		if got := relTime(now.Add(-d).UnixMilli(), now); got != want {
 			t.Errorf("relTime(-%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// Relative times at their edges: "just now" becomes "1 min ago" at 45 s.
+func TestRelTimeEdges(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		ago  time.Duration
+		want string
+	}{
+		{0, "just now"}, {44 * time.Second, "just now"}, {45 * time.Second, "1 min ago"},
+		{89 * time.Second, "1 min ago"}, {90 * time.Second, "2 min ago"}, {59*time.Minute + 29*time.Second, "59 min ago"},
+		{59*time.Minute + 30*time.Second, "59 min ago"}, {time.Hour - time.Millisecond, "59 min ago"},
+		{time.Hour, "1 h ago"}, {24*time.Hour - time.Second, "23 h ago"}, {24 * time.Hour, "yesterday"},
+		{48 * time.Hour, "May 30"}, {400 * 24 * time.Hour, "Apr 27, 2024"},
+	} {
+		if got := relTime(now.Add(-c.ago).UnixMilli(), now); got != c.want {
+			t.Errorf("relTime(-%v) = %q, want %q", c.ago, got, c.want)
+		}
+	}
+}
+
+// clockHarness mounts a post list on a clock the test moves, as the page
+// does every 15 s (feedPage.tick passes p.now.Unix()/15).
+type clockHarness struct {
+	app.Compo
+
+	Posts []postView
+	Clock int64
+	ctx   app.Context
+}
+
+func (h *clockHarness) OnPreRender(ctx app.Context) { h.ctx = ctx }
+func (h *clockHarness) Render() app.UI {
+	return newPostList(&recordingActor{}, h.Posts, nil, "", "", h.Clock, true, historyState{Begins: true})
+}
+
+// The time of a card follows the page's clock: "just now" turns into
+// "1 min ago" when the clock passes 45 s, with no other change.
+func TestRelativeTimesFollowTheClock(t *testing.T) {
+	const clock = 1_000_000 // 15 s steps
+	created := time.Unix(clock*15, 0).UnixMilli()
+	p := testPost("p1", "hello", false, false)
+	p.Created = created
+	h := &clockHarness{Posts: []postView{p}, Clock: clock}
+	e := app.NewTestEngine()
+	if err := e.Load(h); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	timeText := func() string {
+		var s string
+		walkNodes(reflect.ValueOf(h), func(n mountedNode) {
+			if field(n.el, "tag").String() == "time" {
+				s = textOf(n.el)
+			}
+		})
+		return s
+	}
+	for _, step := range []struct {
+		clock int64
+		want  string
+	}{{clock, "just now"}, {clock + 2, "just now"}, {clock + 3, "1 min ago"}, {clock + 8, "2 min ago"}} {
+		h.ctx.Dispatch(func(app.Context) { h.Clock = step.clock })
+		e.ConsumeAll()
+		if got := timeText(); got != step.want {
+			t.Errorf("%d s after: %q, want %q", (step.clock-clock)*15, got, step.want)
 		}
 	}
 }

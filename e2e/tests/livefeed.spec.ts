@@ -31,10 +31,13 @@ test('two people collaborate live; user text stays text', async ({ browser }) =>
   await expect(article(b, hello)).toBeVisible();
   await expect(article(b, hello)).toContainText(nameA);
 
-  // B reacts, A sees the count change.
+  // B reacts, A sees the count change. No one has reacted yet, so 👍 is
+  // in the card's "Add reaction" picker, not pressed.
+  await article(b, hello).getByRole('button', { name: 'Add reaction' }).click();
+  const pick = article(b, hello).getByRole('button', { name: 'React with 👍' });
+  await expect(pick).toHaveAttribute('aria-pressed', 'false');
+  await pick.click();
   const like = article(b, hello).getByRole('button', { name: /^👍/ });
-  await expect(like).toHaveAttribute('aria-pressed', 'false');
-  await like.click();
   await expect(like).toHaveAttribute('aria-pressed', 'true');
   await expect(like).toHaveText(/👍\s*1/);
   const likeA = article(a, hello).getByRole('button', { name: /^👍/ });
@@ -275,8 +278,9 @@ test('a refused action shows its reason and can be dismissed', async ({ browser 
   // B reacts while offline; meanwhile A deletes the post.
   await ctxB.setOffline(true);
   await expect(status(b)).toHaveText(/^Offline/);
+  await article(b, 'soon gone').getByRole('button', { name: 'Add reaction' }).click();
+  await article(b, 'soon gone').getByRole('button', { name: 'React with 👍' }).click();
   const like = article(b, 'soon gone').getByRole('button', { name: /^👍/ });
-  await like.click();
   await expect(like).toHaveAttribute('aria-pressed', 'true');
   await article(a, 'soon gone').getByRole('button', { name: 'Delete' }).click();
   await expect(article(a, 'soon gone')).toHaveCount(0);
