@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -134,6 +135,7 @@ type Session struct {
 	kick     chan struct{}      // retry now / went online
 	probe    chan struct{}      // check the current connection (Probe)
 	stopConn context.CancelFunc // ends the current connection
+	closed   atomic.Bool        // Close was called (close.go); set with mu held
 }
 
 type result struct {
@@ -171,6 +173,7 @@ func New(cfg Config) *Session {
 		probe:    make(chan struct{}, 1),
 		status:   Status{State: StateConnecting},
 	}
+	s.cfg.Store = closableStore{st: cfg.Store, closed: &s.closed}
 	s.box.load(cfg.Store)
 	for _, f := range cfg.Feeds {
 		s.addFeedLocked(f)
@@ -288,6 +291,9 @@ func (s *Session) React(feed, id, emoji string) (string, error) {
 
 // do validates an action, stores it in the outbox and sends it if connected.
 func (s *Session) do(typ string, a protocol.Action) (string, error) {
+	if s.closed.Load() {
+		return "", ErrClosed
+	}
 	a.Op = NewOpID()
 	a = a.WithKind(typ)
 	if typ == protocol.TypePost || typ == protocol.TypeEdit {
@@ -409,6 +415,9 @@ func (s *Session) Run(ctx context.Context) error {
 	attempt := 0
 	defer s.flush()
 	for {
+		if s.closed.Load() {
+			return ErrClosed
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -429,6 +438,9 @@ func (s *Session) Run(ctx context.Context) error {
 		}
 		started := time.Now()
 		connected, window, err := s.connectOnce(ctx)
+		if s.closed.Load() {
+			return ErrClosed
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -596,7 +608,12 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 	defer stop()
 	s.mu.Lock()
 	s.stopConn = stop
+	closed := s.closed.Load()
 	s.mu.Unlock()
+	if closed { // Close came during the dial
+		go c.Close(protocol.CloseClientGoingAway, "closed")
+		return false, window, ErrClosed
+	}
 	// What the reader reads, in order: messages, then the error that ended
 	// the connection (one channel, so that a goaway written just before
 	// the close frame is handled before the close).
@@ -633,6 +650,10 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 
 	// Hello with every feed's position, then everything in the outbox.
 	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return false, window, ErrClosed
+	}
 	hello := protocol.Hello{Client: s.cfg.Client}
 	now := time.Now()
 	for _, name := range s.follow {
@@ -742,6 +763,9 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 }
 
 func (s *Session) write(c *websocket.Conn, m protocol.Message) error {
+	if s.closed.Load() {
+		return fmt.Errorf("session: write %s: %w", m.MsgType(), ErrClosed)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.Write(ctx, websocket.MessageText, protocol.MustEncode(m)); err != nil {
@@ -918,6 +942,9 @@ func (s *Session) dropSeenLocked(feed string) bool {
 func (s *Session) flush() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return
+	}
 	for name := range s.dirty {
 		f := s.feeds[name]
 		keep := *f
