@@ -85,6 +85,7 @@ type feedPage struct {
 	updateAvailable bool
 	updates         *updateWatch // update-check.go
 	lastCheck       time.Time
+	leave           leaveState // signing out (sign-out.go)
 
 	ctx       app.Context // the page's own, for work that outlives an element
 	scheduled *atomic.Bool
@@ -173,6 +174,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 		return nil
 	})
 	app.Window().Call("addEventListener", "pagehide", p.hideFn)
+	p.watchOtherTabs(ctx)
 	p.tick(ctx)
 	p.watchUpdates(ctx)
 
@@ -194,7 +196,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 	}
 	p.phase = phaseLoading
 	ctx.Async(func() {
-		res, err := fetchAPI(methodGet, "/api/session", nil)
+		res, err := whoAmI()
 		ctx.Dispatch(func(ctx app.Context) {
 			if err == nil && res.Status == statusOK {
 				if u, ok := decodeUser(res.Body); ok {
@@ -214,6 +216,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 func (p *feedPage) OnDismount() {
 	cl.setListener(nil)
 	p.unwatchUpdates()
+	p.unwatchOtherTabs()
 	if p.scrollFn != nil {
 		app.Window().Call("removeEventListener", "scroll", p.scrollFn)
 		p.scrollFn.Release()
@@ -306,7 +309,7 @@ func (p *feedPage) startSession(ctx app.Context, u protocol.User) {
 }
 
 func (p *feedPage) signedOut(ctx app.Context, msg string) {
-	p.sendDeletes(true) // into the outbox kept under the user's id
+	msg = p.leaving(msg) // sign-out.go: what was not sent is dropped, and said
 	cl.signOut()
 	clearCachedUser()
 	p.user, p.phase, p.joinErr = protocol.User{}, phaseSignIn, msg
@@ -344,11 +347,9 @@ func (p *feedPage) join(ctx app.Context, name string) {
 	})
 }
 
-// signOut ends the session on the server and here.
-func (p *feedPage) signOut(ctx app.Context) {
-	ctx.Async(func() { _, _ = fetchAPI(methodDelete, "/api/session", nil) })
-	p.signedOut(ctx, "")
-}
+// signOut is the header's Sign out: it asks first if changes are not sent
+// yet (sign-out.go).
+func (p *feedPage) signOut(ctx app.Context) { p.askSignOut(ctx) }
 
 // sync copies the session's state into the page.
 func (p *feedPage) sync(ctx app.Context) {
@@ -424,6 +425,7 @@ func (p *feedPage) sync(ctx app.Context) {
 	if p.editing != "" && !p.hasPost(p.editing) {
 		p.editing, p.editDraft = "", "" // deleted meanwhile
 	}
+	p.leaveWhenSent(ctx) // sign-out.go
 }
 
 // setStatus takes a new status from the session, remembering its last
@@ -697,6 +699,7 @@ func (p *feedPage) Render() app.UI {
 				)
 			}),
 		),
+		p.leaveDialog(), // sign-out.go
 	)
 }
 
