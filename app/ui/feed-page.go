@@ -341,7 +341,7 @@ func (p *feedPage) join(ctx app.Context, name string) {
 				saveCachedUser(u)
 				p.startSession(ctx, u)
 			default:
-				p.joinErr = res.apiError().Message
+				p.joinErr = apiErrorText(res) // messages.go
 			}
 		})
 	})
@@ -603,26 +603,6 @@ func (p *feedPage) dismiss(ctx app.Context, op string) {
 
 func (p *feedPage) retryNow(ctx app.Context) {
 	cl.retryNow()
-}
-
-func errText(err error) string {
-	if e, ok := protocol.AsError(err); ok {
-		return sentence(e.Message)
-	}
-	return sentence(err.Error())
-}
-
-// sentence capitalises a message and ends it with a full stop.
-func sentence(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return s
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "!") && !strings.HasSuffix(s, "?") {
-		s += "."
-	}
-	return s
 }
 
 // indicator describes the connection indicator.

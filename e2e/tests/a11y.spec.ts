@@ -1,11 +1,14 @@
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { type Page } from '@playwright/test';
-import { expect, feedName, join, openDetails, post, test } from '../fixtures';
+import { type APIRequest, type Page } from '@playwright/test';
+import { apiPosts, article, closeDetails, expect, feedName, join, openDetails, post, test } from '../fixtures';
 
 // Accessibility: no critical or serious axe-core violation on the sign-in
 // page, the feed (light and dark), the feed with the connection details
-// open, and the feed on a phone.
+// open, and the feed on a phone. Then (issue 11, item 9): errors in
+// people's words.
+
+const artifacts = path.resolve(__dirname, '..', 'artifacts');
 
 const found: string[] = [];
 
@@ -51,3 +54,13 @@ test('no critical or serious accessibility violations', async ({ browser }) => {
   for (const c of [ctxA, ctxB, phone]) await c.close();
   expect(found).toEqual([]);
 });
+
+test('errors are in people’s words', async ({ page }) => {
+  await page.goto(`/f/${feedName('words')}`);
+  await page.getByRole('button', { name: 'Join' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Please enter a display name.');
+  await page.getByRole('textbox', { name: 'Display name' }).fill('x'.repeat(60));
+  await page.getByRole('button', { name: 'Join' }).click();
+  await expect(page.getByRole('alert')).toHaveText('That name is too long: a display name can have at most 40 characters.');
+});
+
