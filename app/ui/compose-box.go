@@ -40,7 +40,7 @@ func (c *composeBox) Render() app.UI {
 			newAvatar(c.User.ID, c.User.Name, "md"),
 			app.Div().Class("compose-main").Body(
 				app.Label().For("compose-text").Class("sr-only").Text("Write a post"),
-				app.Textarea().ID("compose-text").Class("compose-text").
+				app.Textarea().ID(composeTextID).Class("compose-text").
 					Placeholder("What's happening?").Rows(3).
 					Aria("describedby", "compose-counter compose-error").
 					Aria("invalid", over || c.err != "").

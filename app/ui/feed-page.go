@@ -657,6 +657,7 @@ func scrollY() float64 {
 func (p *feedPage) Render() app.UI {
 	signedIn := p.phase == phaseFeed
 	return app.Div().Class("app").Body(
+		skipToCompose(signedIn), // skip-link.go
 		newAppHeader(p, p.feed, p.user, signedIn, p.indicator()),
 		app.Main().ID("main").Class("column").Body(
 			app.If(p.updateAvailable, func() app.UI { return newUpdateBanner(p) }),

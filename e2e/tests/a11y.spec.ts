@@ -5,8 +5,8 @@ import { apiPosts, article, closeDetails, expect, feedName, join, openDetails, p
 
 // Accessibility: no critical or serious axe-core violation on the sign-in
 // page, the feed (light and dark), the feed with the connection details
-// open, and the feed on a phone. Then (issue 11, item 9): errors in
-// people's words.
+// open, and the feed on a phone. Then (issue 11, item 9): the skip link,
+// tap targets on a phone, and errors in people's words.
 
 const artifacts = path.resolve(__dirname, '..', 'artifacts');
 
@@ -53,6 +53,89 @@ test('no critical or serious accessibility violations', async ({ browser }) => {
   await p.screenshot({ path: path.resolve(__dirname, '..', 'artifacts', 'phone.png'), fullPage: true });
   for (const c of [ctxA, ctxB, phone]) await c.close();
   expect(found).toEqual([]);
+});
+
+test('a skip link to the compose box is the first focusable element, shown when focused', async ({ browser }) => {
+  const ctx = await browser.newContext();
+  const a = await join(ctx, 'Ada', feedName('skip'));
+  await a.reload(); // the focus starts at the top of the document
+  await expect(a.getByRole('textbox', { name: 'Write a post' })).toBeVisible();
+  const skip = a.getByRole('link', { name: 'Skip to the compose box' });
+  const hidden = (await skip.boundingBox())!;
+  expect(hidden.y + hidden.height).toBeLessThanOrEqual(0); // off screen
+  await a.keyboard.press('Tab');
+  await expect(skip).toBeFocused();
+  const shown = (await skip.boundingBox())!;
+  expect(shown.y).toBeGreaterThanOrEqual(0);
+  expect(shown.height).toBeGreaterThanOrEqual(44);
+  await a.screenshot({ path: path.join(artifacts, 'skip-link.png'), clip: { x: 0, y: 0, width: 1100, height: 120 } });
+  await a.keyboard.press('Enter');
+  await expect(a.getByRole('textbox', { name: 'Write a post' })).toBeFocused();
+  await ctx.close();
+});
+
+/** An API client signed in as name (a bearer token, as bots use). */
+async function apiUser(playwright: { request: APIRequest }, name: string) {
+  const baseURL = process.env.LIVEFEED_URL;
+  const signIn = await playwright.request.newContext({ baseURL });
+  const res = await signIn.post('/api/session', { data: { name } });
+  expect(res.ok(), await res.text()).toBeTruthy();
+  const { token } = await res.json();
+  await signIn.dispose();
+  return playwright.request.newContext({ baseURL, extraHTTPHeaders: { Authorization: `Bearer ${token}` } });
+}
+
+/** The buttons and links outside posts smaller than 44 × 44 CSS pixels. */
+async function smallTargets(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('button, a[href], summary, [role="button"], input[type="submit"]')) {
+      if (el.closest('article')) continue; // the post card's own
+      const r = el.getBoundingClientRect();
+      if ((r.width === 0 && r.height === 0) || getComputedStyle(el).visibility === 'hidden') continue; // not shown
+      if (r.width < 44 || r.height < 44) {
+        const name = (el.getAttribute('aria-label') || el.textContent || '').trim();
+        out.push(`${el.tagName.toLowerCase()} "${name}" ${Math.round(r.width)}×${Math.round(r.height)}`);
+      }
+    }
+    return out;
+  });
+}
+
+test('tap targets: on a 390 × 844 phone every button and link outside the posts is at least 44 × 44', async ({ browser, playwright }) => {
+  const feed = feedName('tap');
+  const bob = await apiUser(playwright, 'Bob');
+  await apiPosts(bob, feed, Array.from({ length: 35 }, (_, i) => `Older post ${i + 1}`));
+
+  const signIn = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
+  await signIn.goto(`/f/${feed}`);
+  await expect(signIn.getByRole('button', { name: 'Join' })).toBeVisible();
+  expect(await smallTargets(signIn), 'sign-in page').toEqual([]);
+
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const p = await join(phone, 'Pat', feed);
+  await expect(article(p, 'Older post 35')).toBeVisible();
+  // The list shows 30 posts, then "Show older posts" (far below, until
+  // the reader comes near it: the check reads every element's box).
+  await expect(p.getByRole('button', { name: 'Show older posts' })).toHaveCount(1);
+  expect(await smallTargets(p), 'feed').toEqual([]);
+  await openDetails(p);
+  expect(await smallTargets(p), 'connection details open').toEqual([]);
+  await closeDetails(p);
+  // Scrolled down, a new post's pill.
+  await p.evaluate(() => window.scrollTo(0, 1500));
+  await apiPosts(bob, feed, ['While Pat scrolls']);
+  const pill = p.getByRole('button', { name: /1 new post$/ });
+  await expect(pill).toBeVisible();
+  expect(await smallTargets(p), 'scrolled, with the pill').toEqual([]);
+  // The taller top bar does not cover the pill.
+  await p.waitForFunction(() => document.getAnimations().filter((x) => (x.effect as KeyframeEffect)?.target?.closest?.('.pill')).length === 0);
+  const bar = (await p.locator('.topbar').boundingBox())!;
+  expect((await pill.boundingBox())!.y).toBeGreaterThanOrEqual(bar.y + bar.height);
+  await p.screenshot({ path: path.join(artifacts, 'phone-scrolled.png') });
+  await phone.close();
+  await signIn.context().close();
+  await bob.dispose();
 });
 
 test('errors are in people’s words', async ({ page }) => {
