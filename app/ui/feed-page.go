@@ -86,6 +86,7 @@ type feedPage struct {
 	updates         *updateWatch // update-check.go
 	lastCheck       time.Time
 	leave           leaveState // signing out (sign-out.go)
+	announce        announcer  // new posts, for screen readers (announce.go)
 
 	ctx       app.Context // the page's own, for work that outlives an element
 	scheduled *atomic.Bool
@@ -406,6 +407,7 @@ func (p *feedPage) sync(ctx app.Context) {
 			p.clearFreshLater(ctx)
 		}
 	}
+	p.noteArrivals(f.Posts, now) // announce.go
 	p.newCount = 0
 	for _, post := range f.Posts {
 		if !p.known[post.ID] {
@@ -510,7 +512,7 @@ func (p *feedPage) startEdit(id, text string) {
 	p.editing, p.editDraft = id, text
 }
 
-func (p *feedPage) setEditDraft(text string) { p.editDraft = text }
+func (p *feedPage) setEditDraft(text string) { p.editDraft = text; p.typing() }
 
 func (p *feedPage) cancelEdit() { p.editing, p.editDraft = "", "" }
 
@@ -680,7 +682,8 @@ func (p *feedPage) Render() app.UI {
 				)
 			}),
 		),
-		p.leaveDialog(), // sign-out.go
+		p.leaveDialog(),  // sign-out.go
+		p.announcement(), // announce.go
 	)
 }
 

@@ -6,7 +6,9 @@ import { apiPosts, article, closeDetails, expect, feedName, join, openDetails, p
 // Accessibility: no critical or serious axe-core violation on the sign-in
 // page, the feed (light and dark), the feed with the connection details
 // open, and the feed on a phone. Then (issue 11, item 9): the skip link,
-// tap targets on a phone, and errors in people's words.
+// tap targets on a phone, new posts announced politely and together, the
+// character counter speaking only near its limit, and errors in people's
+// words.
 
 const artifacts = path.resolve(__dirname, '..', 'artifacts');
 
@@ -136,6 +138,76 @@ test('tap targets: on a 390 × 844 phone every button and link outside the posts
   await phone.close();
   await signIn.context().close();
   await bob.dispose();
+});
+
+/** Records every text the new-posts live region takes. */
+async function recordAnnouncements(page: Page) {
+  await page.evaluate(() => {
+    const w = window as any;
+    const el = document.getElementById('announcer')!;
+    w.__said = [];
+    new MutationObserver(() => {
+      const t = (el.textContent ?? '').trim();
+      if (t) w.__said.push(t);
+    }).observe(el, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+test('new posts by others are announced politely, together, once; the pill does not announce again', async ({ browser, playwright }) => {
+  const feed = feedName('announce');
+  const bob = await apiUser(playwright, 'Bob');
+  await apiPosts(bob, feed, Array.from({ length: 12 }, (_, i) => `Already there ${i + 1}`));
+
+  const ctx = await browser.newContext();
+  const a = await join(ctx, 'Ada', feed);
+  await expect(article(a, 'Already there 12')).toBeVisible();
+  const region = a.locator('#announcer');
+  await expect(region).toHaveAttribute('aria-live', 'polite');
+  await expect(region).toHaveText(''); // the feed as it opens is not news
+  await recordAnnouncements(a);
+
+  await post(a, 'Ada’s own post'); // never announced to Ada
+  await apiPosts(bob, feed, ['Burst one', 'Burst two', 'Burst three']);
+  await expect(article(a, 'Burst three')).toBeVisible();
+  await expect(region).toHaveText('3 new posts from Bob');
+  expect(await a.evaluate(() => (window as any).__said)).toEqual(['3 new posts from Bob']);
+
+  // Scrolled away, a new post waits behind the pill: announced once, by
+  // the region; the pill is in no live region.
+  await a.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await apiPosts(bob, feed, ['While Ada reads below']);
+  const pill = a.getByRole('button', { name: /1 new post$/ });
+  await expect(pill).toBeVisible();
+  await expect(region).toHaveText('1 new post from Bob');
+  expect(await a.evaluate(() => (window as any).__said)).toEqual(['3 new posts from Bob', '1 new post from Bob']);
+  expect(await pill.evaluate((el) => el.closest('[aria-live]') === null)).toBe(true);
+  await ctx.close();
+  await bob.dispose();
+});
+
+test('the character counter speaks only near its limit, once per step', async ({ browser }) => {
+  const ctx = await browser.newContext();
+  const a = await join(ctx, 'Ada', feedName('counter'));
+  const box = a.getByRole('textbox', { name: 'Write a post' });
+  const counter = a.locator('#compose-counter');
+  const note = a.locator('#compose-counter-note');
+  await expect(counter).not.toHaveAttribute('aria-live', /.*/); // the visible counter is not a live region
+  await expect(note).toHaveAttribute('aria-live', 'polite');
+  await box.fill('x'.repeat(1000));
+  await expect(counter).toHaveText('1000 / 2000');
+  await expect(note).toHaveText('');
+  await box.fill('x'.repeat(1850));
+  await expect(note).toHaveText('150 characters left');
+  await box.fill('x'.repeat(1890)); // the same step: nothing new to say
+  await expect(counter).toHaveText('1890 / 2000');
+  await expect(note).toHaveText('150 characters left');
+  await box.fill('x'.repeat(1901));
+  await expect(note).toHaveText('99 characters left');
+  await box.fill('x'.repeat(2001));
+  await expect(note).toHaveText('1 character over the limit');
+  await box.fill('short again');
+  await expect(note).toHaveText('');
+  await ctx.close();
 });
 
 test('errors are in people’s words', async ({ page }) => {
