@@ -7,8 +7,8 @@ import { apiPosts, article, closeDetails, expect, feedName, join, openDetails, p
 // page, the feed (light and dark), the feed with the connection details
 // open, and the feed on a phone. Then (issue 11, item 9): the skip link,
 // tap targets on a phone, new posts announced politely and together, the
-// character counter speaking only near its limit, and errors in people's
-// words.
+// character counter speaking only near its limit, errors in people's
+// words, and the connection details' "Technical details" fold.
 
 const artifacts = path.resolve(__dirname, '..', 'artifacts');
 
@@ -122,7 +122,7 @@ test('tap targets: on a 390 × 844 phone every button and link outside the posts
   await expect(p.getByRole('button', { name: 'Show older posts' })).toHaveCount(1);
   expect(await smallTargets(p), 'feed').toEqual([]);
   await openDetails(p);
-  expect(await smallTargets(p), 'connection details open').toEqual([]);
+  expect(await smallTargets(p), 'connection details, technical details open').toEqual([]);
   await closeDetails(p);
   // Scrolled down, a new post's pill.
   await p.evaluate(() => window.scrollTo(0, 1500));
@@ -219,3 +219,49 @@ test('errors are in people’s words', async ({ page }) => {
   await expect(page.getByRole('alert')).toHaveText('That name is too long: a display name can have at most 40 characters.');
 });
 
+test('connection details: plain words first, developer terms folded under "Technical details"', async ({ browser }) => {
+  const feed = feedName('fold');
+  const ctx = await browser.newContext();
+  const a = await join(ctx, 'Ada', feed);
+  await post(a, 'A post to show in the details');
+  await a.getByRole('button', { name: 'Connection details', exact: true }).click();
+  const panel = a.getByRole('region', { name: 'Connection details' });
+  await expect(panel).toBeVisible();
+  await expect(panel).toContainText('Connected. Changes by everyone appear as they happen.');
+  for (const label of ['Connection', 'Last problem', 'Network', 'Waiting to send', 'Posts saved on this device']) {
+    await expect(panel.getByText(label, { exact: true })).toBeVisible();
+  }
+  const fold = panel.locator('details.diag-tech');
+  await expect(fold).not.toHaveAttribute('open', /.*/);
+  for (const term of ['Replayed', 'Duplicates', 'Gaps', 'Position', 'Last error']) {
+    await expect(panel.getByText(term, { exact: true })).toBeHidden();
+  }
+  const settle = () =>
+    a.waitForFunction(
+      () => document.getAnimations().filter((x) => (x.effect as KeyframeEffect)?.target?.closest?.('article, .diag')).length === 0,
+    );
+  await settle();
+  await a.screenshot({ path: path.join(artifacts, 'details-folded.png') });
+  const before = found.length;
+  await serious(a, 'connection details, folded');
+  await fold.locator('summary', { hasText: 'Technical details' }).click();
+  for (const term of ['Replayed', 'Duplicates', 'Gaps', 'Position', 'Last error']) {
+    await expect(panel.getByText(term, { exact: true })).toBeVisible();
+  }
+  await a.screenshot({ path: path.join(artifacts, 'details-technical.png') });
+  await a.emulateMedia({ colorScheme: 'dark' });
+  await a.waitForTimeout(300); // colour transitions
+  await a.screenshot({ path: path.join(artifacts, 'details-technical-dark.png') });
+  await serious(a, 'connection details, technical, dark');
+
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const p = await join(phone, 'Pat', feed);
+  await openDetails(p);
+  await p.waitForFunction(
+    () => document.getAnimations().filter((x) => (x.effect as KeyframeEffect)?.target?.closest?.('article, .diag')).length === 0,
+  );
+  await p.screenshot({ path: path.join(artifacts, 'details-technical-phone.png') });
+  await phone.close();
+  await ctx.close();
+  expect(found.slice(before)).toEqual([]);
+});
