@@ -35,6 +35,10 @@ type diagView struct {
 	Cached    string
 	Pending   string
 	Stats     []statView
+	// TechOpen: the "Technical details" fold is open. The page keeps it, so
+	// that it stays open when the panel is drawn anew (another button in
+	// the indicator moves it) or opened again.
+	TechOpen bool
 }
 
 // statView is one counter of session.Stats.
@@ -55,6 +59,8 @@ func (p *feedPage) diagnostics() diagView {
 		Feed:    "#" + p.feed,
 		Cached:  itoa(p.cachedN),
 		Pending: itoa(p.pendingN),
+
+		TechOpen: p.techOpen,
 	}
 	if v.State == "" {
 		v.State = string(session.StateConnecting)
@@ -156,6 +162,12 @@ func (p *feedPage) onDetailsKey(ctx app.Context, e app.Event) {
 
 func (p *feedPage) onCloseDetails(ctx app.Context, e app.Event) { p.closeDetails(ctx) }
 
+// onTechToggle follows the "Technical details" fold as the reader opens or
+// closes it.
+func (p *feedPage) onTechToggle(ctx app.Context, e app.Event) {
+	p.techOpen = ctx.JSSrc().Get("open").Bool()
+}
+
 // connectionDetails is the panel: a small card under the indicator.
 type connectionDetails struct {
 	app.Compo
@@ -198,7 +210,7 @@ func (d *connectionDetails) Render() app.UI {
 				diagRow("cached", "Posts saved on this device", v.Cached, "What this feed shows before it is connected"),
 			),
 			// Developer terms, for whoever troubleshoots: folded.
-			app.Details().Class("diag-tech").Body(
+			app.Details().Class("diag-tech").Open(v.TechOpen).OnToggle(d.Page.onTechToggle).Body(
 				app.Summary().Class("diag-tech-toggle").Text("Technical details"),
 				app.Dl().Class("diag-list").Body(
 					diagRow("attempt", "Attempt", v.Attempt, "Failed attempts since the connection was last healthy"),

@@ -114,7 +114,7 @@ func TestConnectionDetailsFoldDeveloperTerms(t *testing.T) {
 	}
 	html := app.HTMLString(newConnectionDetails(p, v))
 	fold := strings.Index(html, ">Technical details<")
-	if fold < 0 || !strings.Contains(html, `<details class="diag-tech"`) || !strings.Contains(html, "<summary") {
+	if fold < 0 || !strings.Contains(html, `class="diag-tech"`) || !strings.Contains(html, "<summary") {
 		t.Fatalf("no fold:\n%s", html)
 	}
 	for _, k := range []string{"summary", "state", "next-try", "problem", "browser", "pending", "cached"} {
@@ -129,6 +129,13 @@ func TestConnectionDetailsFoldDeveloperTerms(t *testing.T) {
 	}
 	if !strings.Contains(html, "connection refused") {
 		t.Error("the raw error is gone")
+	}
+	// The page keeps the fold open across redraws of the panel.
+	p.techOpen = true
+	html = app.HTMLString(newConnectionDetails(p, p.diagnostics()))
+	tag := html[strings.Index(html, "<details"):]
+	if tag = tag[:strings.Index(tag, ">")]; !strings.Contains(tag, " open") {
+		t.Errorf("the fold is not open: %s", tag)
 	}
 	for st, want := range map[session.State]string{
 		session.StateLive: "Connected.", session.StateConnecting: "Connecting", session.StateOffline: "Your device is offline.",

@@ -59,6 +59,7 @@ type feedPage struct {
 	// the session reported (kept after it reconnects) and the feed's
 	// position.
 	detailsOpen bool
+	techOpen    bool // its "Technical details" fold (connection-details.go)
 	lastErr     string
 	lastErrAt   time.Time
 	feedPos     uint64

@@ -249,6 +249,15 @@ test('connection details: plain words first, developer terms folded under "Techn
     await expect(panel.getByText(term, { exact: true })).toBeVisible();
   }
   await a.screenshot({ path: path.join(artifacts, 'details-technical.png') });
+  // The fold stays open when the indicator changes around the panel (its
+  // "Offline" hint comes before the toggle, and go-app draws the panel anew).
+  await ctx.setOffline(true);
+  await expect(a.getByRole('status').filter({ hasText: /^Offline/ })).toBeVisible();
+  await expect(panel).toContainText('Your device is offline.');
+  await expect(fold).toHaveAttribute('open', /.*/);
+  await expect(panel.getByText('Replayed', { exact: true })).toBeVisible();
+  await ctx.setOffline(false);
+  await expect(panel).toContainText('Connected.');
   await a.emulateMedia({ colorScheme: 'dark' });
   await a.waitForTimeout(300); // colour transitions
   await a.screenshot({ path: path.join(artifacts, 'details-technical-dark.png') });
