@@ -112,13 +112,19 @@ export async function waitForOfflineCache(page: Page) {
     .toBe('ready');
 }
 
-/** Opens the "Connection details" panel (if closed) and returns it. */
+/**
+ * Opens the "Connection details" panel (if closed) and its "Technical
+ * details" fold, where the session's counters are, and returns the panel.
+ */
 export async function openDetails(page: Page) {
   const toggle = page.getByRole('button', { name: 'Connection details', exact: true });
   if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
   await expect(toggle).toHaveAttribute('aria-expanded', 'true');
   const panel = page.getByRole('region', { name: 'Connection details' });
   await expect(panel).toBeVisible();
+  const fold = panel.locator('details.diag-tech');
+  if ((await fold.getAttribute('open')) === null) await fold.locator('summary').click();
+  await expect(fold).toHaveAttribute('open', '');
   return panel;
 }
 

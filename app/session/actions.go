@@ -32,6 +32,9 @@ func (s *Session) React(feed, id, emoji string) (string, error) {
 
 // do validates an action, stores it in the outbox and sends it if connected.
 func (s *Session) do(typ string, a protocol.Action) (string, error) {
+	if s.closed.Load() {
+		return "", ErrClosed
+	}
 	a.Op = protocol.NewOpID()
 	a = a.WithKind(typ)
 	if typ == protocol.TypePost || typ == protocol.TypeEdit {

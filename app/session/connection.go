@@ -26,7 +26,12 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 	defer stop()
 	s.mu.Lock()
 	s.stopConn = stop
+	closed := s.closed.Load()
 	s.mu.Unlock()
+	if closed { // Close came during the dial
+		go c.Close(protocol.CloseClientGoingAway, "closed")
+		return false, window, ErrClosed
+	}
 	// What the reader reads, in order: messages, then the error that ended
 	// the connection (one channel, so that a goaway written just before
 	// the close frame is handled before the close).
@@ -63,6 +68,10 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 
 	// Hello with every feed's position, then everything in the outbox.
 	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return false, window, ErrClosed
+	}
 	hello := protocol.Hello{Client: s.cfg.Client}
 	now := time.Now()
 	for _, name := range s.follow {
@@ -172,6 +181,9 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 }
 
 func (s *Session) write(c transport, m protocol.Message) error {
+	if s.closed.Load() {
+		return fmt.Errorf("session: write %s: %w", m.MsgType(), ErrClosed)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.Write(ctx, protocol.MustEncode(m)); err != nil {

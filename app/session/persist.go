@@ -16,6 +16,9 @@ const FlushInterval = 300 * time.Millisecond
 func (s *Session) flush() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return
+	}
 	for name := range s.dirty {
 		f := s.feeds[name]
 		keep := *f

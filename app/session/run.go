@@ -64,6 +64,9 @@ func (s *Session) Run(ctx context.Context) error {
 	attempt := 0
 	defer s.flush()
 	for {
+		if s.closed.Load() {
+			return ErrClosed
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -84,6 +87,9 @@ func (s *Session) Run(ctx context.Context) error {
 		}
 		started := time.Now()
 		connected, window, err := s.connectOnce(ctx)
+		if s.closed.Load() {
+			return ErrClosed
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

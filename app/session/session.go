@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"livefeed/shared/protocol"
@@ -62,7 +63,8 @@ type Session struct {
 	order    []string          // results' keys, oldest first
 	online   bool
 	conn     transport
-	dial     dialFunc // dialWebSocket(cfg); tests give a fake
+	dial     dialFunc    // dialWebSocket(cfg); tests give a fake
+	closed   atomic.Bool // Close was called (close.go); set with mu held
 	dirty    map[string]bool
 	subAt    map[string]time.Time // when each feed's subscription was sent
 	subbed   map[string]bool      // feeds caught up on the current connection
@@ -104,6 +106,7 @@ func New(cfg Config) *Session {
 		status:   Status{State: StateConnecting},
 	}
 	s.dial = dialWebSocket(cfg)
+	s.cfg.Store = closableStore{st: cfg.Store, closed: &s.closed}
 	s.box.load(cfg.Store)
 	for _, f := range cfg.Feeds {
 		s.addFeedLocked(f)

@@ -10,9 +10,9 @@ import (
 	"livefeed/shared/protocol"
 )
 
-// fakeServer is the other end of the session's fake transports: the test
+// fakeEnd is the other end of the session's fake transports: the test
 // reads what the session wrote and says what the server sends.
-type fakeServer struct {
+type fakeEnd struct {
 	t     *testing.T
 	mu    sync.Mutex
 	fail  error          // dials fail with it while set
@@ -81,11 +81,11 @@ func (c *fakeConn) nextAction(t *testing.T) protocol.Message {
 	}
 }
 
-func newFakeServer(t *testing.T) *fakeServer {
-	return &fakeServer{t: t, conns: make(chan *fakeConn, 8), user: protocol.User{ID: "u1", Name: "Ann"}}
+func newFakeEnd(t *testing.T) *fakeEnd {
+	return &fakeEnd{t: t, conns: make(chan *fakeConn, 8), user: protocol.User{ID: "u1", Name: "Ann"}}
 }
 
-func (f *fakeServer) dial(ctx context.Context) (transport, error) {
+func (f *fakeEnd) dial(ctx context.Context) (transport, error) {
 	f.mu.Lock()
 	f.dials++
 	err := f.fail
@@ -100,7 +100,7 @@ func (f *fakeServer) dial(ctx context.Context) (transport, error) {
 
 // accept waits for the session's next connection and answers its hello
 // with a welcome; it returns the connection and the hello.
-func (f *fakeServer) accept() (*fakeConn, protocol.Hello) {
+func (f *fakeEnd) accept() (*fakeConn, protocol.Hello) {
 	f.t.Helper()
 	var c *fakeConn
 	select {
@@ -117,7 +117,7 @@ func (f *fakeServer) accept() (*fakeConn, protocol.Hello) {
 }
 
 // running starts a session on the fake server until the test ends.
-func running(t *testing.T, f *fakeServer, feeds ...string) *Session {
+func runningOn(t *testing.T, f *fakeEnd, feeds ...string) *Session {
 	s := New(Config{Feeds: feeds, Backoff: Backoff{Base: time.Millisecond, Cap: 5 * time.Millisecond}})
 	s.dial = f.dial
 	ctx, cancel := context.WithCancel(context.Background())
@@ -143,9 +143,9 @@ func waitState(t *testing.T, s *Session, want State) {
 // applies its event; a reconnect between ack and event resends nothing
 // acknowledged.
 func TestOutboxLeavesOnItsEventOnce(t *testing.T) {
-	f := newFakeServer(t)
+	f := newFakeEnd(t)
 	f.fail = errors.New("offline")
-	s := running(t, f, "main")
+	s := runningOn(t, f, "main")
 	waitState(t, s, StateReconnecting)
 	op, err := s.Post("main", "  hello  ")
 	if err != nil {
@@ -209,8 +209,8 @@ func TestOutboxLeavesOnItsEventOnce(t *testing.T) {
 // TestRefusedActionIsRejected: a refusal that is not temporary moves the
 // entry to Rejected, with the server's reason, until dismissed.
 func TestRefusedActionIsRejected(t *testing.T) {
-	f := newFakeServer(t)
-	s := running(t, f, "main")
+	f := newFakeEnd(t)
+	s := runningOn(t, f, "main")
 	c, _ := f.accept()
 	c.send(protocol.Subscribed{Feed: "main", Pos: 3})
 	op, _ := s.Edit("main", "p1", "changed")
@@ -239,8 +239,8 @@ func TestRefusedActionIsRejected(t *testing.T) {
 // TestGapResumes: an event that does not continue the feed ends the
 // connection, and the next hello resumes from the last position applied.
 func TestGapResumes(t *testing.T) {
-	f := newFakeServer(t)
-	s := running(t, f, "main")
+	f := newFakeEnd(t)
+	s := runningOn(t, f, "main")
 	c, _ := f.accept()
 	c.send(protocol.Snapshot{Feed: "main", Pos: 10, Posts: []protocol.Post{}})
 	c.send(protocol.Event{Feed: "main", Pos: 15, Prev: 12, Kind: protocol.KindPost, ID: "p15", Text: "after a gap"})
@@ -256,9 +256,9 @@ func TestGapResumes(t *testing.T) {
 // TestBackoffWhileDialsFail: failed dials are retried (Reconnecting, the
 // attempt counted), offline stops dialing, online dials at once.
 func TestBackoffWhileDialsFail(t *testing.T) {
-	f := newFakeServer(t)
+	f := newFakeEnd(t)
 	f.fail = errors.New("refused")
-	s := running(t, f, "main")
+	s := runningOn(t, f, "main")
 	deadline := time.Now().Add(10 * time.Second)
 	for s.Status().Attempt < 3 {
 		if time.Now().After(deadline) {

@@ -40,7 +40,7 @@ func (h *appHeader) Render() app.UI {
 					app.Div().Class("me").Body(
 						newAvatar(h.User.ID, h.User.Name, "sm"),
 						app.Span().Class("me-name").Text(h.User.Name),
-						app.Button().Class("btn btn-ghost btn-sm").Type("button").Text("Sign out").
+						app.Button().ID(signOutID).Class("btn btn-ghost btn-sm").Type("button").Text("Sign out").
 							OnClick(h.onSignOut),
 					),
 				)

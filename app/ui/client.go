@@ -108,8 +108,12 @@ func (c *client) run(ctx context.Context, s *session.Session) {
 	}
 }
 
-// stopLocked ends the running session. Called with mu held.
+// stopLocked ends the running session for good (session.Close: when it
+// returns, the session sends and stores nothing more). Called with mu held.
 func (c *client) stopLocked() {
+	if c.sess != nil {
+		c.sess.Close()
+	}
 	if c.stop != nil {
 		c.stop()
 	}
@@ -118,12 +122,15 @@ func (c *client) stopLocked() {
 	clear(c.resets)
 }
 
-// signOut ends the session (its cache and outbox stay stored under the
-// user's id).
+// signOut ends the session, then removes everything Livefeed keeps in the
+// browser's storage: the cached feeds, the outbox (whatever it still
+// holds: the page asked first, see sign-out.go) and the cached sign-in
+// (forget.go).
 func (c *client) signOut() {
 	c.mu.Lock()
 	c.stopLocked()
 	c.mu.Unlock()
+	forgetAll()
 	c.changed()
 }
 

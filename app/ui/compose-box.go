@@ -7,7 +7,7 @@ import (
 )
 
 // counterFrom is how many characters a text must have before the counter
-// draws attention to itself.
+// draws attention to itself, and before its note speaks (counter.go).
 const counterFrom = protocol.MaxTextChars - 200
 
 // composeBox writes a new post. Ctrl+Enter (⌘+Enter) posts.
@@ -19,6 +19,8 @@ type composeBox struct {
 
 	draft string
 	err   string
+	band  int    // counterBand of the draft
+	note  string // what the counter's note last said (counterNote)
 }
 
 func newComposeBox(p *feedPage, u protocol.User) *composeBox {
@@ -40,7 +42,7 @@ func (c *composeBox) Render() app.UI {
 			newAvatar(c.User.ID, c.User.Name, "md"),
 			app.Div().Class("compose-main").Body(
 				app.Label().For("compose-text").Class("sr-only").Text("Write a post"),
-				app.Textarea().ID("compose-text").Class("compose-text").
+				app.Textarea().ID(composeTextID).Class("compose-text").
 					Placeholder("What's happening?").Rows(3).
 					Aria("describedby", "compose-counter compose-error").
 					Aria("invalid", over || c.err != "").
@@ -48,8 +50,9 @@ func (c *composeBox) Render() app.UI {
 					OnInput(c.onInput).
 					OnKeyDown(c.onKeyDown),
 				app.Div().Class("compose-foot").Body(
-					app.Span().ID("compose-counter").Class(counterClass).Aria("live", "polite").
+					app.Span().ID("compose-counter").Class(counterClass).
 						Text(itoa(n)+" / "+itoa(protocol.MaxTextChars)),
+					app.Span().ID("compose-counter-note").Class("sr-only").Aria("live", "polite").Text(c.note),
 					app.Span().Class("kbd-hint").Text("Ctrl+Enter to post"),
 					app.Button().Class("btn btn-primary").Type("submit").
 						Disabled(n == 0 || over).Text("Post"),
@@ -61,14 +64,24 @@ func (c *composeBox) Render() app.UI {
 }
 
 func (c *composeBox) onInput(ctx app.Context, e app.Event) {
-	c.draft = ctx.JSSrc().Get("value").String()
+	c.setDraft(ctx.JSSrc().Get("value").String())
 	c.err = ""
+	c.Page.typing() // announce.go: new posts wait until the typing stops
+}
+
+// setDraft changes the draft; the counter's note changes only when the
+// draft comes into another band (counter.go).
+func (c *composeBox) setDraft(s string) {
+	c.draft = s
+	if b := counterBand(textLen(s)); b != c.band {
+		c.band, c.note = b, counterNote(textLen(s))
+	}
 }
 
 func (c *composeBox) onKeyDown(ctx app.Context, e app.Event) {
 	if e.Get("key").String() == "Enter" && (e.Get("ctrlKey").Bool() || e.Get("metaKey").Bool()) {
 		e.PreventDefault()
-		c.draft = ctx.JSSrc().Get("value").String()
+		c.setDraft(ctx.JSSrc().Get("value").String())
 		c.submit(ctx)
 	}
 }
@@ -86,7 +99,8 @@ func (c *composeBox) submit(ctx app.Context) {
 		c.err = msg
 		return
 	}
-	c.draft, c.err = "", ""
+	c.setDraft("")
+	c.err = ""
 	// go-app drops an empty "value" attribute instead of setting it, so
 	// the textarea is cleared by hand.
 	setValue("compose-text", "")

@@ -15,9 +15,14 @@ const (
 	detailsPanelID  = "connection-details"
 )
 
-// diagView is what the connection details panel shows: the session's client
-// telemetry (session.Status) and the feed's position, formatted for reading.
+// diagView is what the connection details panel shows: first what the
+// connection is doing, in plain words (Summary, State, NextTry, Problem,
+// Browser, Pending, Cached), then, folded under "Technical details", the
+// session's client telemetry (session.Status) and the feed's position,
+// formatted for reading.
 type diagView struct {
+	Summary   string // one sentence about the connection
+	Problem   string // the last error in plain words (problemText); "None"
 	State     string
 	Attempt   string
 	NextTry   string
@@ -30,6 +35,10 @@ type diagView struct {
 	Cached    string
 	Pending   string
 	Stats     []statView
+	// TechOpen: the "Technical details" fold is open. The page keeps it, so
+	// that it stays open when the panel is drawn anew (another button in
+	// the indicator moves it) or opened again.
+	TechOpen bool
 }
 
 // statView is one counter of session.Stats.
@@ -41,6 +50,8 @@ type statView struct {
 func (p *feedPage) diagnostics() diagView {
 	st := p.status
 	v := diagView{
+		Summary: connectionSummary(st.State, p.online),
+		Problem: "None",
 		State:   string(st.State),
 		Attempt: "—",
 		NextTry: "—",
@@ -48,6 +59,8 @@ func (p *feedPage) diagnostics() diagView {
 		Feed:    "#" + p.feed,
 		Cached:  itoa(p.cachedN),
 		Pending: itoa(p.pendingN),
+
+		TechOpen: p.techOpen,
 	}
 	if v.State == "" {
 		v.State = string(session.StateConnecting)
@@ -69,6 +82,7 @@ func (p *feedPage) diagnostics() diagView {
 	v.LastError = "None"
 	if p.lastErr != "" {
 		v.LastError = p.lastErr
+		v.Problem = problemText(p.lastErr)
 		v.ErrorAt = clockTime(p.lastErrAt)
 	}
 	if p.feedSynced {
@@ -92,6 +106,21 @@ func (p *feedPage) diagnostics() diagView {
 		{"catch-up", "Last catch-up", catchUp, "Time from reconnecting to being caught up, last time"},
 	}
 	return v
+}
+
+// connectionSummary says what the connection state means for the person.
+func connectionSummary(st session.State, online bool) string {
+	switch {
+	case st == session.StateUpdateRequired:
+		return "This version of Livefeed is too old for the server. Update to go on."
+	case !online || st == session.StateOffline:
+		return "Your device is offline. You can keep writing: your changes are sent when it's back online."
+	case st == session.StateLive:
+		return "Connected. Changes by everyone appear as they happen."
+	case st == session.StateReconnecting:
+		return "The connection dropped. Livefeed reconnects by itself and keeps your changes until they are sent."
+	}
+	return "Connecting to Livefeed…"
 }
 
 // clockTime formats t as a local time of day.
@@ -133,6 +162,12 @@ func (p *feedPage) onDetailsKey(ctx app.Context, e app.Event) {
 
 func (p *feedPage) onCloseDetails(ctx app.Context, e app.Event) { p.closeDetails(ctx) }
 
+// onTechToggle follows the "Technical details" fold as the reader opens or
+// closes it.
+func (p *feedPage) onTechToggle(ctx app.Context, e app.Event) {
+	p.techOpen = ctx.JSSrc().Get("open").Bool()
+}
+
 // connectionDetails is the panel: a small card under the indicator.
 type connectionDetails struct {
 	app.Compo
@@ -157,41 +192,51 @@ func (d *connectionDetails) Render() app.UI {
 				app.Button().Class("diag-close").Type("button").Aria("label", "Close").Title("Close").Text("×").
 					OnClick(d.Page.onCloseDetails),
 			),
+			app.P().Class("diag-summary").DataSet("k", "summary").Text(v.Summary),
 			app.Dl().Class("diag-list").Body(
-				diagRow("state", "State", v.State, ""),
-				diagRow("attempt", "Attempt", v.Attempt, "Failed attempts since the connection was last healthy"),
-				diagRow("next-try", "Next try", v.NextTry, ""),
-				app.Div().Class("diag-row diag-row-error").Body(
-					app.Dt().Text("Last error"),
-					app.Dd().DataSet("k", "last-error").Body(
-						app.If(v.ErrorAt == "", func() app.UI {
-							return app.Text(v.LastError)
-						}).Else(func() app.UI {
-							return app.Span().Class("diag-error").Text(v.LastError)
-						}),
+				diagRow("state", "Connection", v.State, ""),
+				diagRow("next-try", "Next try", v.NextTry, "When Livefeed tries to connect again"),
+				app.Div().Class("diag-row").Body(
+					app.Dt().Text("Last problem"),
+					app.Dd().DataSet("k", "problem").Body(
+						app.Text(v.Problem),
 						app.If(v.ErrorAt != "", func() app.UI {
 							return app.Span().Class("diag-when").Text(" at " + v.ErrorAt)
 						}),
 					),
 				),
-				diagRow("browser", "Network", v.Browser, "What the browser reports (navigator.onLine)"),
+				diagRow("browser", "Network", v.Browser, "What your browser says about the network"),
+				diagRow("pending", "Waiting to send", v.Pending, "Your changes not yet received by Livefeed"),
+				diagRow("cached", "Posts saved on this device", v.Cached, "What this feed shows before it is connected"),
 			),
-			app.H3().Class("diag-sub").Text("Feed"),
-			app.Dl().Class("diag-list").Body(
-				diagRow("feed", "Name", v.Feed, ""),
-				diagRow("position", "Position", v.Position, "Log position of the last event applied"),
-				diagRow("cached", "Posts cached", v.Cached, ""),
-				diagRow("pending", "Waiting to send", v.Pending, ""),
-			),
-			app.H3().Class("diag-sub").Text("Since this page opened"),
-			app.Dl().Class("diag-stats").Body(
-				app.Range(v.Stats).Slice(func(i int) app.UI {
-					s := v.Stats[i]
-					return app.Div().Class("diag-stat").Title("%s", s.Help).Body(
-						app.Dt().Text(s.Label),
-						app.Dd().DataSet("k", s.Key).Text(s.Value),
-					)
-				}),
+			// Developer terms, for whoever troubleshoots: folded.
+			app.Details().Class("diag-tech").Open(v.TechOpen).OnToggle(d.Page.onTechToggle).Body(
+				app.Summary().Class("diag-tech-toggle").Text("Technical details"),
+				app.Dl().Class("diag-list").Body(
+					diagRow("attempt", "Attempt", v.Attempt, "Failed attempts since the connection was last healthy"),
+					app.Div().Class("diag-row diag-row-error").Body(
+						app.Dt().Text("Last error"),
+						app.Dd().DataSet("k", "last-error").Body(
+							app.If(v.ErrorAt == "", func() app.UI {
+								return app.Text(v.LastError)
+							}).Else(func() app.UI {
+								return app.Span().Class("diag-error").Text(v.LastError)
+							}),
+						),
+					),
+					diagRow("feed", "Feed", v.Feed, ""),
+					diagRow("position", "Position", v.Position, "Log position of the last event applied"),
+				),
+				app.H3().Class("diag-sub").Text("Since this page opened"),
+				app.Dl().Class("diag-stats").Body(
+					app.Range(v.Stats).Slice(func(i int) app.UI {
+						s := v.Stats[i]
+						return app.Div().Class("diag-stat").Title("%s", s.Help).Body(
+							app.Dt().Text(s.Label),
+							app.Dd().DataSet("k", s.Key).Text(s.Value),
+						)
+					}),
+				),
 			),
 		)
 }

@@ -98,3 +98,54 @@ func TestFmtDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionDetailsFoldDeveloperTerms: plain words first; the
+// session's counters, the raw error and the log position under
+// "Technical details".
+func TestConnectionDetailsFoldDeveloperTerms(t *testing.T) {
+	p := newFeedPage()
+	p.now = time.Now()
+	p.setStatus(session.Status{State: session.StateReconnecting, Attempt: 2, NextTry: p.now.Add(5 * time.Second),
+		LastError: "session: dial: failed to WebSocket dial: connection refused"}, p.now)
+	p.detailsOpen = true
+	v := p.diagnostics()
+	if v.Problem != "Livefeed could not be reached." || !strings.HasPrefix(v.Summary, "The connection dropped.") {
+		t.Errorf("plain words: %q / %q", v.Problem, v.Summary)
+	}
+	html := app.HTMLString(newConnectionDetails(p, v))
+	fold := strings.Index(html, ">Technical details<")
+	if fold < 0 || !strings.Contains(html, `class="diag-tech"`) || !strings.Contains(html, "<summary") {
+		t.Fatalf("no fold:\n%s", html)
+	}
+	for _, k := range []string{"summary", "state", "next-try", "problem", "browser", "pending", "cached"} {
+		if i := strings.Index(html, `data-k="`+k+`"`); i < 0 || i > fold {
+			t.Errorf("%s is not above the fold", k)
+		}
+	}
+	for _, k := range []string{"attempt", "last-error", "feed", "position", "connects", "reconnects", "replayed", "duplicates", "gaps", "catch-up"} {
+		if i := strings.Index(html, `data-k="`+k+`"`); i < fold {
+			t.Errorf("%s is not in the fold", k)
+		}
+	}
+	if !strings.Contains(html, "connection refused") {
+		t.Error("the raw error is gone")
+	}
+	// The page keeps the fold open across redraws of the panel.
+	p.techOpen = true
+	html = app.HTMLString(newConnectionDetails(p, p.diagnostics()))
+	tag := html[strings.Index(html, "<details"):]
+	if tag = tag[:strings.Index(tag, ">")]; !strings.Contains(tag, " open") {
+		t.Errorf("the fold is not open: %s", tag)
+	}
+	for st, want := range map[session.State]string{
+		session.StateLive: "Connected.", session.StateConnecting: "Connecting", session.StateOffline: "Your device is offline.",
+		session.StateUpdateRequired: "This version of Livefeed is too old",
+	} {
+		if got := connectionSummary(st, true); !strings.HasPrefix(got, want) {
+			t.Errorf("%s: %q", st, got)
+		}
+	}
+	if got := connectionSummary(session.StateLive, false); !strings.HasPrefix(got, "Your device is offline.") {
+		t.Errorf("browser offline: %q", got)
+	}
+}

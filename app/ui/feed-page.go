@@ -59,6 +59,7 @@ type feedPage struct {
 	// the session reported (kept after it reconnects) and the feed's
 	// position.
 	detailsOpen bool
+	techOpen    bool // its "Technical details" fold (connection-details.go)
 	lastErr     string
 	lastErrAt   time.Time
 	feedPos     uint64
@@ -94,6 +95,8 @@ type feedPage struct {
 	updateAvailable bool
 	updates         *updateWatch // update-check.go
 	lastCheck       time.Time
+	leave           leaveState // signing out (sign-out.go)
+	announce        announcer  // new posts, for screen readers (announce.go)
 
 	ctx       app.Context // the page's own, for work that outlives an element
 	scheduled *atomic.Bool
@@ -192,6 +195,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 		return nil
 	})
 	app.Window().Call("addEventListener", "pagehide", p.hideFn)
+	p.watchOtherTabs(ctx)
 	p.tick(ctx)
 	p.watchUpdates(ctx)
 
@@ -214,7 +218,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 	}
 	p.phase = phaseLoading
 	ctx.Async(func() {
-		res, err := fetchAPI(methodGet, "/api/session", nil)
+		res, err := whoAmI()
 		ctx.Dispatch(func(ctx app.Context) {
 			if err == nil && res.Status == statusOK {
 				if u, ok := decodeUser(res.Body); ok {
@@ -234,6 +238,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 func (p *feedPage) OnDismount() {
 	cl.setListener(nil)
 	p.unwatchUpdates()
+	p.unwatchOtherTabs()
 	if p.scrollFn != nil {
 		app.Window().Call("removeEventListener", "scroll", p.scrollFn)
 		p.scrollFn.Release()
@@ -327,7 +332,7 @@ func (p *feedPage) startSession(ctx app.Context, u protocol.User) {
 }
 
 func (p *feedPage) signedOut(ctx app.Context, msg string) {
-	p.sendDeletes(true) // into the outbox kept under the user's id
+	msg = p.leaving(msg) // sign-out.go: what was not sent is dropped, and said
 	cl.signOut()
 	clearCachedUser()
 	p.user, p.phase, p.joinErr = protocol.User{}, phaseSignIn, msg
@@ -360,17 +365,15 @@ func (p *feedPage) join(ctx app.Context, name string) {
 				saveCachedUser(u)
 				p.startSession(ctx, u)
 			default:
-				p.joinErr = res.apiError().Message
+				p.joinErr = apiErrorText(res) // messages.go
 			}
 		})
 	})
 }
 
-// signOut ends the session on the server and here.
-func (p *feedPage) signOut(ctx app.Context) {
-	ctx.Async(func() { _, _ = fetchAPI(methodDelete, "/api/session", nil) })
-	p.signedOut(ctx, "")
-}
+// signOut is the header's Sign out: it asks first if changes are not sent
+// yet (sign-out.go).
+func (p *feedPage) signOut(ctx app.Context) { p.askSignOut(ctx) }
 
 // sync copies the session's state into the page.
 func (p *feedPage) sync(ctx app.Context) {
@@ -427,6 +430,7 @@ func (p *feedPage) sync(ctx app.Context) {
 			p.clearFreshLater(ctx)
 		}
 	}
+	p.noteArrivals(f.Posts, now) // announce.go
 	p.newCount = 0
 	for _, post := range f.Posts {
 		if !p.known[post.ID] {
@@ -447,6 +451,7 @@ func (p *feedPage) sync(ctx app.Context) {
 	if p.editing != "" && !p.hasPost(p.editing) {
 		p.editing, p.editDraft = "", "" // deleted meanwhile
 	}
+	p.leaveWhenSent(ctx) // sign-out.go
 }
 
 // setStatus takes a new status from the session, remembering its last
@@ -531,7 +536,7 @@ func (p *feedPage) startEdit(id, text string) {
 	p.editing, p.editDraft = id, text
 }
 
-func (p *feedPage) setEditDraft(text string) { p.editDraft = text }
+func (p *feedPage) setEditDraft(text string) { p.editDraft = text; p.typing() }
 
 func (p *feedPage) cancelEdit() { p.editing, p.editDraft = "", "" }
 
@@ -626,26 +631,6 @@ func (p *feedPage) retryNow(ctx app.Context) {
 	cl.retryNow()
 }
 
-func errText(err error) string {
-	if e, ok := protocol.AsError(err); ok {
-		return sentence(e.Message)
-	}
-	return sentence(err.Error())
-}
-
-// sentence capitalises a message and ends it with a full stop.
-func sentence(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return s
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "!") && !strings.HasSuffix(s, "?") {
-		s += "."
-	}
-	return s
-}
-
 // indicator describes the connection indicator.
 func (p *feedPage) indicator() connectionView {
 	v := connectionView{Pending: p.pendingN, DetailsOpen: p.detailsOpen}
@@ -698,11 +683,14 @@ func scrollY() float64 {
 func (p *feedPage) Render() app.UI {
 	signedIn := p.phase == phaseFeed
 	return app.Div().Class("app").Body(
+		skipToCompose(signedIn), // skip-link.go
 		newAppHeader(p, p.feed, p.user, signedIn, p.indicator()),
 		app.Div().Class("app-body").Body(
 			app.If(signedIn, func() app.UI { return newFeedNav(p, p.feeds) }),
 			p.renderMain(signedIn),
 		),
+		p.leaveDialog(),  // sign-out.go
+		p.announcement(), // announce.go
 	)
 }
 

@@ -45,7 +45,7 @@ func (p *feedPage) loadOlder(ctx app.Context) {
 			case err != nil:
 				p.history.Err = "Couldn't load older posts: Livefeed can't be reached. Check your connection and try again."
 			case res.Status != statusOK:
-				p.history.Err = sentence(res.apiError().Message)
+				p.history.Err = "Couldn't load older posts. " + apiErrorText(res)
 			case json.Unmarshal(res.Body, &h) != nil || h.Feed != feed:
 				p.history.Err = "The server sent an unexpected answer. Please try again."
 			default:

@@ -18,7 +18,7 @@ type rejectedView struct {
 func rejectedViews(rs []session.Rejected) []rejectedView {
 	out := make([]rejectedView, 0, len(rs))
 	for _, r := range rs {
-		v := rejectedView{Op: r.Action.Op, Text: r.Action.Text, Reason: sentence(r.Error.Message)}
+		v := rejectedView{Op: r.Action.Op, Text: r.Action.Text, Reason: errorMessage(&r.Error)}
 		switch r.Type {
 		case protocol.TypePost:
 			v.What = "Your post was not published"
@@ -77,8 +77,8 @@ func (n *rejectedNotice) Render() app.UI {
 	it := n.Item
 	return app.Div().Class("notice").Role("alert").Body(
 		app.Div().Class("notice-body").Body(
-			app.Strong().Text(it.What),
-			app.Span().Text(": "+it.Reason),
+			app.Strong().Text(it.What+"."),
+			app.Span().Text(" "+it.Reason),
 			app.If(it.Text != "", func() app.UI {
 				return app.Blockquote().Class("notice-text").Text(it.Text)
 			}),

@@ -12,7 +12,8 @@ import (
 
 // localStore is the session's Store over the browser's localStorage. Keys
 // are prefixed with the signed-in user's id, so that two people sharing a
-// browser never send each other's outbox.
+// browser never send each other's outbox. Signing out removes them all
+// (forget.go).
 //
 // localStorage rather than IndexedDB: the session reads its cache and outbox
 // synchronously when it starts (so a reload paints the cached feed in the
@@ -105,10 +106,13 @@ func loadCachedUser() (protocol.User, bool) {
 	return u, true
 }
 
+// saveCachedUser keeps the signed-in user. A sign-out the server had not
+// heard of (forget.go) is over: the new sign-in replaced its cookie.
 func saveCachedUser(u protocol.User) {
 	if b, err := json.Marshal(u); err == nil {
 		_ = localStore{}.Set(keyUser, b)
 	}
+	serverSignedOut()
 }
 
 func clearCachedUser() { _ = localStore{}.Delete(keyUser) }
