@@ -685,13 +685,22 @@ func (p *feedPage) Render() app.UI {
 	return app.Div().Class("app").Body(
 		skipToCompose(signedIn), // skip-link.go
 		newAppHeader(p, p.feed, p.user, signedIn, p.indicator()),
-		app.Div().Class("app-body").Body(
+		app.Div().Class(appBodyClass(signedIn)).Body(
 			app.If(signedIn, func() app.UI { return newFeedNav(p, p.feeds) }),
 			p.renderMain(signedIn),
 		),
 		p.leaveDialog(),  // sign-out.go
 		p.announcement(), // announce.go
 	)
+}
+
+// appBodyClass lays the feed list beside the feed (wide screens) only when
+// there is a list: the sign-in page is one column.
+func appBodyClass(signedIn bool) string {
+	if signedIn {
+		return "app-body app-body-nav"
+	}
+	return "app-body"
 }
 
 func (p *feedPage) renderMain(signedIn bool) app.UI {
