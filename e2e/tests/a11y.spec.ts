@@ -43,6 +43,10 @@ test('no critical or serious accessibility violations', async ({ browser }) => {
   );
   await serious(a, 'feed, light');
   await a.emulateMedia({ colorScheme: 'dark' });
+  // Buttons fade their colours (0.15 s, .btn's transition): check the
+  // theme as it settles, not a frame of the fade (axe once caught the feed
+  // list's "Open feed" half-way).
+  await a.waitForTimeout(300);
   await serious(a, 'feed, dark');
   await a.emulateMedia({ colorScheme: 'light' });
   await openDetails(a);
