@@ -85,6 +85,7 @@ type feedPage struct {
 	updateAvailable bool
 	updates         *updateWatch // update-check.go
 	lastCheck       time.Time
+	news            whatsNew // what is new to the reader: whats-new.go
 
 	ctx       app.Context // the page's own, for work that outlives an element
 	scheduled *atomic.Bool
@@ -175,6 +176,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 	app.Window().Call("addEventListener", "pagehide", p.hideFn)
 	p.tick(ctx)
 	p.watchUpdates(ctx)
+	p.watchWhatsNew(ctx)
 
 	if cl.session() != nil {
 		p.user = cl.currentUser()
@@ -214,6 +216,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 func (p *feedPage) OnDismount() {
 	cl.setListener(nil)
 	p.unwatchUpdates()
+	p.unwatchWhatsNew()
 	if p.scrollFn != nil {
 		app.Window().Call("removeEventListener", "scroll", p.scrollFn)
 		p.scrollFn.Release()
@@ -412,6 +415,7 @@ func (p *feedPage) sync(ctx app.Context) {
 		}
 	}
 	p.posts = buildPosts(f, pending, p.user, func(id string) bool { return !p.known[id] }, p.deletingIn(p.feed))
+	p.seeWhatsNew(ctx, f, reset)
 	p.history = p.historyOf(f.Begins, s.HistoryWaiting(p.feed))
 	p.presence = s.Presence(p.feed)
 	p.rejected = s.Rejected()
@@ -477,6 +481,7 @@ func (p *feedPage) clearFreshLater(ctx app.Context) {
 
 func (p *feedPage) setAtTop(ctx app.Context, top bool) {
 	p.atTop = top
+	p.seenAtTop()
 	if top && p.newCount > 0 && p.editing == "" {
 		p.sync(ctx) // reveals what was held back
 	}
@@ -690,6 +695,7 @@ func (p *feedPage) Render() app.UI {
 			app.If(signedIn, func() app.UI {
 				return app.Div().Class("feed").Body(
 					newFeedIntro(p.feed, p.presence, p.status.State == session.StateLive && p.online),
+					newMentionToggle(p, p.mentionView()),
 					newRejectedList(p, rejectedViews(p.rejected)),
 					newComposeBox(p, p.user),
 					newNewPostsPill(p, p.newCount),
