@@ -97,6 +97,7 @@ type feedPage struct {
 	lastCheck       time.Time
 	leave           leaveState // signing out (sign-out.go)
 	announce        announcer  // new posts, for screen readers (announce.go)
+	news            whatsNew   // what is new to the reader: whats-new.go
 
 	ctx       app.Context // the page's own, for work that outlives an element
 	scheduled *atomic.Bool
@@ -198,6 +199,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 	p.watchOtherTabs(ctx)
 	p.tick(ctx)
 	p.watchUpdates(ctx)
+	p.watchWhatsNew(ctx)
 
 	if cl.session() != nil {
 		p.user = cl.currentUser()
@@ -239,6 +241,7 @@ func (p *feedPage) OnDismount() {
 	cl.setListener(nil)
 	p.unwatchUpdates()
 	p.unwatchOtherTabs()
+	p.unwatchWhatsNew()
 	if p.scrollFn != nil {
 		app.Window().Call("removeEventListener", "scroll", p.scrollFn)
 		p.scrollFn.Release()
@@ -438,6 +441,7 @@ func (p *feedPage) sync(ctx app.Context) {
 		}
 	}
 	p.posts = buildPosts(f, pending, p.user, func(id string) bool { return !p.known[id] }, p.deletingIn(p.feed))
+	p.seeWhatsNew(ctx, f, reset)
 	p.history = p.historyOf(f.Begins, s.HistoryWaiting(p.feed))
 	p.feeds = p.feedItems(s)
 	p.presence = s.Presence(p.feed)
@@ -505,6 +509,7 @@ func (p *feedPage) clearFreshLater(ctx app.Context) {
 
 func (p *feedPage) setAtTop(ctx app.Context, top bool) {
 	p.atTop = top
+	p.seenAtTop()
 	if top && p.newCount > 0 && p.editing == "" {
 		p.sync(ctx) // reveals what was held back
 	}

@@ -70,8 +70,19 @@ func (b *postBlock) Render() app.UI {
 			if editing {
 				draft = b.Cards.EditDraft
 			}
-			return newPostCard(b.Actor, v, relTime(v.Created, now),
-				v.ID != "" && slices.Contains(b.Cards.Fresh, v.ID), editing, draft)
+			// Two nodes per post (IfSlice flattens into the block): its
+			// divider slot (seen-divider.go), then its card. The divider
+			// coming or going shifts no card, and the card is not told,
+			// so it does not render again either.
+			divider := v.DividerAbove
+			v.DividerAbove = false
+			return app.IfSlice(true, func() []app.UI {
+				return []app.UI{
+					dividerSlot(divider),
+					newPostCard(b.Actor, v, relTime(v.Created, now),
+						v.ID != "" && slices.Contains(b.Cards.Fresh, v.ID), editing, draft),
+				}
+			})
 		}),
 	)
 }

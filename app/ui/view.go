@@ -36,6 +36,9 @@ type postView struct {
 	// delete is not sent until the undo window ends).
 	Deleting  bool
 	Reactions []reactionView
+	// DividerAbove: the divider "New since you left" sits above this post
+	// (seen-divider.go); set on one post at most.
+	DividerAbove bool
 }
 
 // reactionView is one reaction a post has (reaction-bar.go).
