@@ -148,7 +148,7 @@ func (h *Hub) Join(feed string, s Sink, u protocol.User) {
 		f.local.add(u)
 		f.all.add(u)
 		f.changed = true
-		h.announceLocked(feed, f)
+		h.announceLocked(f)
 	}
 }
 
@@ -187,7 +187,7 @@ func (h *Hub) Leave(feed string, s Sink) {
 		f.local.remove(m.user.ID)
 		f.all.remove(m.user.ID)
 		f.changed = true
-		h.announceLocked(feed, f)
+		h.announceLocked(f)
 	}
 }
 
@@ -213,7 +213,9 @@ func (f *feedSubs) presence(feed string) protocol.Presence {
 	return protocol.Presence{Feed: feed, Online: f.all.first(protocol.MaxPresenceList), Count: n}
 }
 
-func (h *Hub) announceLocked(_ string, f *feedSubs) { f.dirty = true }
+// announceLocked marks f's presence for the next announcement (see
+// announce); h.mu is held.
+func (h *Hub) announceLocked(f *feedSubs) { f.dirty = true }
 
 // Run announces presence changes every PresenceInterval until ctx is done.
 // A cluster hub also shares this node's presence and follows the other
