@@ -3,7 +3,7 @@
 // Actions go to the feed service; events come from the hub as frames made
 // once per event and are written straight to each socket that takes them,
 // or into a bounded per-connection send queue drained by a writer goroutine
-// that runs only while the queue is not empty (conn.go, sock.go).
+// that runs only while the queue is not empty (write.go, sock.go).
 package gateway
 
 import (
@@ -24,7 +24,6 @@ import (
 	"livefeed/server/hub"
 	"livefeed/server/internal/tokenbucket"
 	"livefeed/server/origin"
-	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
 
@@ -296,44 +295,6 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}()
 		cn.run()
 	}()
-}
-
-// keepalive runs once the gateway has had a connection, until Shutdown:
-// every tick (a tenth of the heartbeat interval, at most 1 s) it advances
-// the gateway's clock and gives each connection a heartbeat when nothing
-// was written to it for 0.9 interval (so a client never hears nothing for
-// more than an interval) and a ping every interval (see conn.keepalive).
-// One goroutine for all connections instead of a pinger per connection;
-// the heartbeat is encoded once per tick.
-func (g *Gateway) keepalive() {
-	t := time.NewTicker(min(g.cfg.HeartbeatInterval/10, time.Second))
-	defer t.Stop()
-	var conns []*conn
-	for {
-		select {
-		case <-g.stop:
-			return
-		case now := <-t.C:
-			g.clock.Store(now.UnixNano())
-			g.mu.Lock()
-			for c := range g.conns {
-				conns = append(conns, c)
-			}
-			g.mu.Unlock()
-			var hb []byte
-			heartbeat := func() []byte {
-				if hb == nil {
-					hb = wsframe.Text(protocol.MustEncode(protocol.Heartbeat{Time: now.UnixMilli()}))
-				}
-				return hb
-			}
-			for _, c := range conns {
-				c.keepalive(now, heartbeat)
-			}
-			clear(conns)
-			conns = conns[:0]
-		}
-	}
 }
 
 // takeAcceptLocked applies the accept-rate limit.
