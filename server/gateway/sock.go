@@ -1,15 +1,10 @@
 package gateway
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
-	"io"
 	"net"
-	"net/http"
 	"sync"
 	"syscall"
-	"time"
 )
 
 // sock is the hijacked TCP connection of a WebSocket; every byte the server
@@ -86,48 +81,4 @@ func (s *sock) rawWrite(fd uintptr) bool {
 		s.wn += m
 	}
 	return true
-}
-
-// Buffer sizes of a WebSocket: client messages are small (at most
-// protocol.MaxFrameBytes, usually a few hundred bytes; larger payloads are
-// read around the buffer), and coder/websocket writes only control frames
-// (at most 2+125 bytes, each flushed in one Write).
-const (
-	readBufferSize  = 1024
-	writeBufferSize = 256
-)
-
-// hijackWriter hands coder/websocket a sock and small buffers of its own
-// when it hijacks the connection, instead of net/http's 4 KiB ones (which
-// are freed with the rest of net/http's connection state when the handler
-// returns).
-type hijackWriter struct {
-	http.ResponseWriter
-	s *sock
-}
-
-func (h *hijackWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
-
-func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	nc, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	// The request's read deadline (httpapi.RequestReadTimeout) does not
-	// apply to the WebSocket: its liveness is the heartbeat's.
-	nc.SetDeadline(time.Time{})
-	h.s = newSock(nc)
-	var r *bufio.Reader
-	if n := brw.Reader.Buffered(); n > 0 {
-		// The client sent frames right behind its request: keep them in
-		// the new reader's buffer (the library resets the reader onto
-		// the connection after taking what is buffered).
-		early, _ := brw.Reader.Peek(n)
-		early = bytes.Clone(early)
-		r = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(early), nc), max(readBufferSize, n))
-		r.Peek(n)
-	} else {
-		r = bufio.NewReaderSize(nc, readBufferSize)
-	}
-	return h.s, bufio.NewReadWriter(r, bufio.NewWriterSize(h.s, writeBufferSize)), nil
 }
