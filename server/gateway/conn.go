@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"math/rand/v2"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,8 +47,6 @@ type conn struct {
 	room     chan struct{} // closed when the writer takes frames (made by a waiting send)
 	// and these not.
 	writers      sync.WaitGroup
-	bufs         net.Buffers  // the writer's writev argument
-	inWrite      atomic.Bool  // the writer is in a blocking write
 	stopWatchCtx func() bool  // unregisters the close-on-cancel of a write in flight
 	lastWrite    atomic.Int64 // the gateway's clock (Unix ns) at the last write
 
@@ -103,7 +100,7 @@ func newConn(g *Gateway, ws *websocket.Conn, s *sock, u protocol.User, addr stri
 	// A cancellation of c.ctx ends a blocking write in flight (its
 	// deadline is WriteTimeout otherwise).
 	c.stopWatchCtx = context.AfterFunc(ctx, func() {
-		if c.inWrite.Load() {
+		if c.sock.inWrite.Load() {
 			c.ws.CloseNow()
 		}
 	})
@@ -197,7 +194,7 @@ func (c *conn) writeClose() {
 	}
 	if c.final != nil && !c.broken {
 		c.sock.wmu.Lock()
-		c.writeBlocking([][]byte{wsframe.Text(c.final)}, time.Second)
+		c.sock.writeBlocking([][]byte{wsframe.Text(c.final)}, time.Second)
 		c.sock.wmu.Unlock()
 	}
 	c.ws.Close(websocket.StatusCode(c.closeCode), c.closeWhy)

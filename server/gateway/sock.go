@@ -4,8 +4,63 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
+
+// The write path: every way a byte reaches a client's socket is in this
+// file (and send(2) itself in send_linux.go, send_other.go elsewhere).
+//
+//   - writeDirect: a frame written straight to the socket by whoever sends
+//     it (the hub's fan-out, a reply, keepalive), when no writer runs and
+//     the queue is empty; it never waits (wmu by TryLock, send(2) with
+//     MSG_DONTWAIT as a raw system call).
+//   - writeBlocking: a batch of frames with one writev, by the connection's
+//     writer goroutine (write.go) or its close (conn.writeClose), waiting at
+//     most WriteTimeout (1 s for the final message before a close).
+//   - Write: coder/websocket's own writes, control frames only (ping, pong,
+//     close; and the refusal of a wrong protocol version in ServeHTTP).
+//
+// Invariants:
+//
+//  1. wmu is held for every write to the socket, and from a frame written
+//     in part until its rest is written: frames never interleave, with each
+//     other or with coder/websocket's control frames.
+//  2. Frames reach the socket in the order the send queue took them: a
+//     direct write only when no writer runs and the queue is empty;
+//     otherwise into the queue, which the single writer drains in order. The
+//     rest of a frame written in part is the head of the queue, and the
+//     writer inherits wmu with it (conn.holdsW) and writes it first.
+//  3. Only the writer (and a close) waits for the socket, and never with
+//     qmu held; a cancelled connection ends a write in flight (inWrite:
+//     newConn's AfterFunc closes the socket, which takes no lock here).
+//  4. After a write fails (conn.broken) nothing more goes out through the
+//     queue or writeDirect; only coder/websocket's close frame may still be
+//     tried.
+//
+// Lock order: a lock may be taken while those before it are held, never
+// the other way round.
+//
+//	conn.mu → Hub.mu → subscription.mu → conn.qmu → sock.wmu
+//
+//   - conn.mu → Hub.mu: conn.run leaves each subscription (Hub.Leave) under
+//     conn.mu; subscribe and unsubscribe release conn.mu before Hub.Join
+//     and Hub.Leave. conn.mu → subscription.mu: subscription.leave, in run.
+//   - Hub.mu → subscription.mu: the hub's presence announcement calls every
+//     sink's Deliver with Hub.mu held for writing. The fan-out's sweeps call
+//     Deliver with no hub lock held.
+//   - subscription.mu → qmu: Deliver and catchUp send (trySend) with
+//     subscription.mu held, and a cut-off (cutSlow, closeWith) takes qmu.
+//   - qmu → wmu by TryLock only (writeDirect): whoever holds qmu never
+//     waits for wmu. So the writer may take qmu while it holds wmu, the
+//     one it inherited with the rest of a frame, without a deadlock; every
+//     blocking wmu.Lock is taken with qmu released.
+//   - coder/websocket's own write lock → wmu (Write). No one calls into
+//     coder/websocket with wmu held.
+//
+// Nothing here takes the gateway's mu (Gateway.mu): keepalive and Shutdown
+// copy the connections and release it before they touch one.
 
 // sock is the hijacked TCP connection of a WebSocket; every byte the server
 // sends goes through it. Data messages are written as complete frames made
@@ -25,6 +80,9 @@ type sock struct {
 	wn      int
 	werr    error
 	writeFn func(fd uintptr) bool
+
+	bufs    net.Buffers // writeBlocking's writev argument, under wmu
+	inWrite atomic.Bool // writeBlocking waits for the socket
 }
 
 func newSock(nc net.Conn) *sock {
@@ -46,8 +104,33 @@ func (s *sock) Write(p []byte) (int, error) {
 	return s.Conn.Write(p)
 }
 
-// errWouldBlock: the socket's send buffer is full.
-var errWouldBlock = errors.New("gateway: socket send buffer full")
+var (
+	// errWouldBlock: the socket's send buffer is full.
+	errWouldBlock = errors.New("gateway: socket send buffer full")
+	// errBusy: another write holds the socket (wmu), or it has no file
+	// descriptor to write to without waiting.
+	errBusy = errors.New("gateway: socket busy")
+)
+
+// writeDirect writes frame straight to the socket, without waiting, if no
+// one else holds wmu. It returns how much was written and
+//
+//   - nil: all of frame (wmu is released);
+//   - errBusy: nothing, wmu is held elsewhere (or there is no descriptor);
+//   - errWouldBlock: the kernel's send buffer filled after n bytes. If n > 0,
+//     wmu stays locked: the caller owns it, and its writer must write the
+//     rest of frame before anything else, then unlock it;
+//   - any other error: the connection is broken (wmu is released).
+func (s *sock) writeDirect(frame []byte) (n int, err error) {
+	if s.raw == nil || !s.wmu.TryLock() {
+		return 0, errBusy
+	}
+	n, err = s.tryWrite(frame)
+	if err != errWouldBlock || n == 0 {
+		s.wmu.Unlock()
+	}
+	return n, err
+}
 
 // tryWrite writes p without waiting; wmu is held. It returns how much was
 // written and errWouldBlock when the kernel's send buffer filled up first.
@@ -81,4 +164,17 @@ func (s *sock) rawWrite(fd uintptr) bool {
 		s.wn += m
 	}
 	return true
+}
+
+// writeBlocking writes frames with one writev, waiting up to timeout for
+// the socket to take them; wmu is held.
+func (s *sock) writeBlocking(frames [][]byte, timeout time.Duration) error {
+	s.inWrite.Store(true)
+	defer s.inWrite.Store(false)
+	s.SetWriteDeadline(time.Now().Add(timeout))
+	s.bufs = frames // a field: a local net.Buffers would escape on every call
+	_, err := s.bufs.WriteTo(s.Conn)
+	s.bufs = nil
+	s.SetWriteDeadline(time.Time{})
+	return err
 }

@@ -28,30 +28,27 @@ func (c *conn) enqueueLocked(frame []byte, n int) bool {
 	if c.closeReq || c.broken {
 		return true // closing or broken: the rest is not sent
 	}
-	if !c.writing && len(c.queue) == 0 && c.sock.raw != nil && c.sock.wmu.TryLock() {
-		w, err := c.sock.tryWrite(frame)
-		switch {
-		case err == nil:
-			c.sock.wmu.Unlock()
+	if !c.writing && len(c.queue) == 0 {
+		// Nothing waits: the frame may go straight out (sock.go).
+		w, err := c.sock.writeDirect(frame)
+		switch err {
+		case nil:
 			if n > 0 {
 				c.lastWrite.Store(c.g.clock.Load())
 			}
 			return true
-		case err != errWouldBlock:
-			c.sock.wmu.Unlock()
+		case errBusy: // coder/websocket writes a control frame: queue it
+		case errWouldBlock:
+			c.g.Stats.SocketFull.Add(1)
+			// Part of the frame is out: nothing else may reach the
+			// socket before its rest, so the writer inherits wmu.
+			c.holdsW = w > 0
+			frame = frame[w:]
+		default:
 			c.broken = true
 			c.cancel()
 			return true
 		}
-		c.g.Stats.SocketFull.Add(1)
-		if w > 0 {
-			// Part of the frame is out: nothing else may reach the
-			// socket before its rest, so the writer inherits wmu.
-			c.holdsW = true
-		} else {
-			c.sock.wmu.Unlock()
-		}
-		frame = frame[w:]
 	}
 	if c.queued > 0 && c.queued+n > c.g.cfg.SendQueue {
 		return false
@@ -127,7 +124,7 @@ func (c *conn) writeLoop() {
 			}
 			c.qmu.Unlock()
 			if rest != nil {
-				c.writeBlocking([][]byte{rest}, time.Second)
+				c.sock.writeBlocking([][]byte{rest}, time.Second)
 				c.sock.wmu.Unlock()
 			}
 			c.writeClose() // c.writing stays set: no writer after this one
@@ -152,7 +149,7 @@ func (c *conn) writeLoop() {
 		if !held {
 			c.sock.wmu.Lock()
 		}
-		err := c.writeBlocking(batch, c.g.cfg.WriteTimeout)
+		err := c.sock.writeBlocking(batch, c.g.cfg.WriteTimeout)
 		c.sock.wmu.Unlock()
 		clear(batch)
 		c.qmu.Lock()
@@ -167,17 +164,4 @@ func (c *conn) writeLoop() {
 		}
 		c.qmu.Unlock()
 	}
-}
-
-// writeBlocking writes frames with one writev, waiting up to timeout for
-// the socket to take them; sock.wmu is held.
-func (c *conn) writeBlocking(frames [][]byte, timeout time.Duration) error {
-	c.inWrite.Store(true)
-	defer c.inWrite.Store(false)
-	c.sock.SetWriteDeadline(time.Now().Add(timeout))
-	c.bufs = frames // a field: a local net.Buffers would escape on every call
-	_, err := c.bufs.WriteTo(c.sock.Conn)
-	c.bufs = nil
-	c.sock.SetWriteDeadline(time.Time{})
-	return err
 }
