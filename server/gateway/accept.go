@@ -35,6 +35,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Subprotocols: []string{protocol.Subprotocol},
 		// Checked above, scheme included (the library compares hosts).
 		InsecureSkipVerify: true,
+		// No permessage-deflate, whatever the client offers (the
+		// library's default, stated): compressing a session's
+		// secrets next to text an attacker chooses leaks them
+		// (CRIME, BREACH), and the frames the send path writes are
+		// made once per event, uncompressed (package wsframe).
+		// TestUpgradeNegotiatesNoExtension holds it.
+		CompressionMode: websocket.CompressionDisabled,
 		OnPongReceived: func(context.Context, []byte) {
 			if lc != nil {
 				lc.pongs.Add(1)
