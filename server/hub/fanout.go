@@ -30,6 +30,7 @@ type fanout struct {
 	pending Frames        // published, not yet taken into the window
 	bytes   int           // frames held: pending and the window
 	running bool          // a sweep goroutine runs
+	waiting int           // Publish calls waiting for room
 	arrived atomic.Uint64 // events published (changed under mu)
 
 	win Frames // the sweep's: events not yet delivered to every subscriber
@@ -45,7 +46,9 @@ func newFanout(f *feedSubs) *fanout {
 func (fo *fanout) publish(h *Hub, pos uint64, msg []byte) {
 	fo.mu.Lock()
 	for fo.running && fo.bytes >= MaxFanoutWindow {
+		fo.waiting++
 		fo.room.Wait()
+		fo.waiting--
 	}
 	n := len(fo.pending.buf)
 	fo.pending.add(pos, msg)

@@ -190,16 +190,17 @@ func TestFanoutWindowLimit(t *testing.T) {
 		close(published)
 	}()
 	// The first event is taken into the window and the sweep blocks in
-	// the stuck sink; the rest fill the window up to the limit.
+	// the stuck sink; the rest fill the window up to the limit, where
+	// Publish waits. Then every event published so far is in the channel.
+	fo := h.feeds["main"].fan
+	waitUntil(t, 10*time.Second, "Publish to wait for room in the window", func() bool {
+		fo.mu.Lock()
+		defer fo.mu.Unlock()
+		return fo.waiting > 0
+	})
 	var last uint64
-	for {
-		select {
-		case p := <-published:
-			last = p
-			continue
-		case <-time.After(300 * time.Millisecond):
-		}
-		break
+	for len(published) > 0 {
+		last = <-published
 	}
 	held := int(last) * frameLen
 	if held < MaxFanoutWindow || held > MaxFanoutWindow+frameLen {
@@ -214,5 +215,4 @@ func TestFanoutWindowLimit(t *testing.T) {
 		t.Fatalf("published %d of 200", last)
 	}
 	checkRun(t, "the subscriber", stuck.positions(), 1, 200) // Deliver checked each frame's content
-
 }
