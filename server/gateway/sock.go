@@ -42,16 +42,23 @@ import (
 // Lock order: a lock may be taken while those before it are held, never
 // the other way round.
 //
-//	conn.mu → Hub.mu → subscription.mu → conn.qmu → sock.wmu
+//	conn.mu → subscription.mu → conn.qmu → sock.wmu
+//	conn.mu → the hub's presence.mu → Hub.mu
 //
-//   - conn.mu → Hub.mu: conn.run leaves each subscription (Hub.Leave) under
+//   - conn.mu → subscription.mu: subscription.leave, in conn.run. conn.mu →
+//     the hub's locks: conn.run leaves each subscription (Hub.Leave) under
 //     conn.mu; subscribe and unsubscribe release conn.mu before Hub.Join
-//     and Hub.Leave. conn.mu → subscription.mu: subscription.leave, in run.
-//   - Hub.mu → subscription.mu: the hub's presence announcement calls every
-//     sink's Deliver with Hub.mu held for writing. The fan-out's sweeps call
-//     Deliver with no hub lock held.
-//   - subscription.mu → qmu: Deliver and catchUp send (trySend) with
-//     subscription.mu held, and a cut-off (cutSlow, closeWith) takes qmu.
+//     and Hub.Leave, which take presence.mu, then Hub.mu for the
+//     subscriber list.
+//   - The hub holds none of its locks (Hub.mu, a feed's fanout.mu,
+//     presence.mu) while it calls a sink: a feed's sweep calls Deliver, and
+//     the presence announcement DeliverPresence, with no lock held. So the
+//     hub's locks are never held while a subscription's or a connection's
+//     is taken. catchUp reads Hub.Presence with no lock of the connection
+//     held.
+//   - subscription.mu → qmu: Deliver, DeliverPresence and catchUp send
+//     (trySend) with subscription.mu held, and a cut-off (cutSlow,
+//     closeWith) takes qmu.
 //   - qmu → wmu by TryLock only (writeDirect): whoever holds qmu never
 //     waits for wmu. So the writer may take qmu while it holds wmu, the
 //     one it inherited with the rest of a frame, without a deadlock; every

@@ -52,6 +52,8 @@ type subscription struct {
 	last     uint64 // the newest position sent, or buffered while catching
 }
 
+var _ hub.Sink = (*subscription)(nil)
+
 type buffered struct {
 	pos   uint64
 	frame []byte
@@ -63,12 +65,6 @@ func (s *subscription) Deliver(fs *hub.Frames) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.left || fs.Len() == 0 {
-		return
-	}
-	if fs.Pos(0) == 0 {
-		if !s.catching { // else the current presence is sent after catch-up
-			s.c.trySend(fs.From(0), 1)
-		}
 		return
 	}
 	i, n := fs.Take(&s.last), fs.Len()
@@ -85,6 +81,17 @@ func (s *subscription) Deliver(fs *hub.Frames) {
 	}
 	for ; i < n; i++ {
 		s.buf = append(s.buf, buffered{fs.Pos(i), fs.Frame(i)})
+	}
+}
+
+// DeliverPresence implements hub.Sink: who is online goes out with one
+// write, unless the subscription is catching up (then the current presence
+// is sent after catch-up).
+func (s *subscription) DeliverPresence(frame []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.left && !s.catching {
+		s.c.trySend(frame, 1)
 	}
 }
 

@@ -83,11 +83,10 @@ type sink struct {
 	n    int
 }
 
-func (s *sink) Deliver(fs *Frames) {
-	if fs.Pos(0) != 0 {
-		return
-	}
-	msg, ok := wsframe.Payload(fs.Frame(0))
+func (s *sink) Deliver(*Frames) {}
+
+func (s *sink) DeliverPresence(frame []byte) {
+	msg, ok := wsframe.Payload(frame)
 	if !ok {
 		panic("not a text frame")
 	}

@@ -49,6 +49,8 @@ func (s *recSink) Deliver(fs *Frames) {
 	s.runs++
 }
 
+func (s *recSink) DeliverPresence([]byte) {}
+
 func (s *recSink) positions() []uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -8,8 +8,8 @@ import (
 
 // Frames is a run of one feed's messages, each a WebSocket frame (see
 // package wsframe), back to back in one buffer: a subscriber that lacks the
-// last k of them gets all k with one write. Positions ascend; a message
-// outside the log (presence) has position 0 and is alone in its run.
+// last k of them gets all k with one write. Positions (log positions,
+// above 0) ascend.
 //
 // A sink must not keep a *Frames after Deliver returns; the byte slices
 // Frame and From return stay valid and unchanged for as long as anyone
