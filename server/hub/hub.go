@@ -61,17 +61,15 @@ func (h *Hub) snapshot(f *feedSubs) []Sink {
 	return f.list
 }
 
-// sinksOf returns the sinks of feed as snapshot does (none if nobody here
+// appendSinks appends the sinks of feed to buf (none if nobody here
 // follows it).
-func (h *Hub) sinksOf(feed string) []Sink {
+func (h *Hub) appendSinks(buf []Sink, feed string) []Sink {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	f := h.feeds[feed]
-	if f == nil {
-		return nil
+	if f := h.feeds[feed]; f != nil {
+		buf = append(buf, f.list...)
 	}
-	f.shared.Store(true)
-	return f.list
+	return buf
 }
 
 // Hub holds the subscribers of every feed on this node.
@@ -89,6 +87,8 @@ type Hub struct {
 	pres   *presence
 	cl     *cluster       // nil: presence is this node's only
 	sweeps sync.WaitGroup // running fan-outs
+
+	announcing []Sink // announce's copy of a feed's subscribers
 }
 
 // New returns an empty hub whose presence is this node's only (one node,

@@ -169,12 +169,21 @@ func (h *Hub) Run(ctx context.Context) {
 // announce sends the presence of every feed whose presence changed to the
 // feed's subscribers on this node, each message framed once. It holds no
 // lock while it calls them: Publish, the fan-out, Join and Leave go on
-// meanwhile.
+// meanwhile. It runs in Run's goroutine only (and in tests).
 func (h *Hub) announce(now time.Time) {
 	for _, m := range h.pres.due(now) {
 		frame := wsframe.Text(protocol.MustEncode(m))
-		for _, s := range h.sinksOf(m.Feed) {
+		// A copy of the subscriber list, in a buffer kept from one
+		// announcement to the next, rather than the list itself as a
+		// sweep takes it: a list handed out is copied by the next Join
+		// or Leave, a new list per announcement when presence changes
+		// at each (BenchmarkPresenceChange, 10,000 users: 383 KB and
+		// 408 µs per op with the list, 22 KB and 145–157 µs with the
+		// copy; 22 KB and 125 µs when announce held Hub.mu).
+		h.announcing = h.appendSinks(h.announcing[:0], m.Feed)
+		for _, s := range h.announcing {
 			s.DeliverPresence(frame)
 		}
+		clear(h.announcing) // keep no departed subscriber alive
 	}
 }
