@@ -10,7 +10,12 @@ import (
 // MaxFanoutWindow is how many bytes of frames a feed's fan-out may hold:
 // events published but not yet written to every subscriber. At the limit,
 // Publish waits (and with it the log follower) until a sweep over the
-// subscribers frees room, as a fan-out made inside Publish would.
+// subscribers frees room, as a fan-out made inside Publish would. The
+// follower applies the records of every feed, so while it waits the other
+// feeds' events wait too: this is the one way left for a feed's backlog to
+// hold up another (TestFanoutWindowLimit holds the wait). A sink's Deliver
+// never blocks, so a window fills only when a pass over the subscribers
+// takes longer than 4 MiB of the feed's events take to arrive.
 const MaxFanoutWindow = 4 << 20
 
 // fanout writes one feed's events to its subscribers. Publish appends an
