@@ -3,20 +3,16 @@
 // Actions go to the feed service; events come from the hub as frames made
 // once per event and are written straight to each socket that takes them,
 // or into a bounded per-connection send queue drained by a writer goroutine
-// that runs only while the queue is not empty (conn.go, sock.go).
+// that runs only while the queue is not empty (write.go, sock.go).
 package gateway
 
 import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"livefeed/server/auth"
 	"livefeed/server/clientip"
@@ -24,7 +20,6 @@ import (
 	"livefeed/server/hub"
 	"livefeed/server/internal/tokenbucket"
 	"livefeed/server/origin"
-	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
 
@@ -194,151 +189,6 @@ func (g *Gateway) Conns() int { return int(g.n.Load()) }
 func (g *Gateway) countClose(code int) {
 	v, _ := g.Stats.Closed.LoadOrStore(code, new(atomic.Int64))
 	v.(*atomic.Int64).Add(1)
-}
-
-// ServeHTTP upgrades an authenticated request to a WebSocket. A missing or
-// invalid session gets HTTP 401 before any upgrade; a foreign Origin gets
-// HTTP 403 (from the WebSocket library).
-func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	u, err := g.cfg.Signer.FromRequest(r)
-	if err != nil {
-		http.Error(w, "unauthorized: sign in first (missing or invalid session)", http.StatusUnauthorized)
-		return
-	}
-	if err := g.origins.Check(r, g.cfg.ClientIP.Proto(r)); err != nil {
-		http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
-		return
-	}
-	hw := &hijackWriter{ResponseWriter: w}
-	// lc is set before the connection's reader starts; OnPongReceived is
-	// called by the reader (or, nil, by the close of a refused one).
-	var lc *conn
-	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
-		Subprotocols: []string{protocol.Subprotocol},
-		// Checked above, scheme included (the library compares hosts).
-		InsecureSkipVerify: true,
-		OnPongReceived: func(context.Context, []byte) {
-			if lc != nil {
-				lc.pongs.Add(1)
-			}
-		},
-	})
-	if err != nil {
-		g.lg.Debug("websocket accept failed", "err", err)
-		return
-	}
-	g.Stats.Accepted.Add(1)
-	if tc, ok := hw.s.Conn.(*net.TCPConn); ok {
-		tc.SetWriteBuffer(g.cfg.SocketSendBuffer)
-	}
-	if c.Subprotocol() != protocol.Subprotocol {
-		e := protocol.Errorf(protocol.CodeUnsupportedVer, "this server speaks %s; please update the app", protocol.Subprotocol)
-		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
-		c.Write(ctx, websocket.MessageText, protocol.MustEncode(e))
-		cancel()
-		c.Close(protocol.CloseUnsupportedVersion, "unsupported protocol version; update the client")
-		g.countClose(protocol.CloseUnsupportedVersion)
-		return
-	}
-	cn := newConn(g, c, hw.s, u, g.cfg.ClientIP.Of(r))
-	lc = cn
-	g.mu.Lock()
-	if b := time.Now().UnixMilli() / 100; b != g.bucket {
-		g.bucket, g.bucketN = b, 0
-	}
-	g.bucketN++
-	if g.bucketN > g.Stats.AcceptPeak.Load() {
-		g.Stats.AcceptPeak.Store(g.bucketN)
-	}
-	over := g.down || g.cfg.MaxConns > 0 && len(g.conns) >= g.cfg.MaxConns || !g.takeAcceptLocked()
-	userFull := !over && g.perUser[u.ID] >= MaxConnsPerUser
-	reason := "overloaded"
-	if g.down {
-		reason = "restart"
-	}
-	if !over && !userFull {
-		g.conns[cn] = struct{}{}
-		g.perUser[u.ID]++
-		g.n.Add(1)
-		g.keepaliveOnce.Do(func() { go g.keepalive() })
-	}
-	g.mu.Unlock()
-	if userFull {
-		g.Stats.Refused.Add(1)
-		e := protocol.RateLimited(g.cfg.RestartWindow, "more than %d connections for this user; close some tabs", MaxConnsPerUser)
-		cn.refuse(protocol.CloseOverloaded, "too many connections for this user", protocol.MustEncode(e))
-		g.countClose(protocol.CloseOverloaded)
-		return
-	}
-	if over {
-		g.Stats.Refused.Add(1)
-		code := protocol.CloseOverloaded
-		if reason == "restart" {
-			code = protocol.CloseRestart
-		}
-		cn.goAway(reason, code, g.cfg.RestartWindow)
-		g.countClose(code)
-		return
-	}
-	// The connection runs in a goroutine of its own and the handler
-	// returns: net/http then drops what it kept for the request (its
-	// connection state, 4 KiB buffers, the headers) and the handler's deep
-	// stack; the WebSocket keeps the small buffers it got at the hijack.
-	go func() {
-		defer func() {
-			g.mu.Lock()
-			delete(g.conns, cn)
-			if g.perUser[u.ID]--; g.perUser[u.ID] <= 0 {
-				delete(g.perUser, u.ID)
-			}
-			g.n.Add(-1)
-			g.mu.Unlock()
-		}()
-		cn.run()
-	}()
-}
-
-// keepalive runs once the gateway has had a connection, until Shutdown:
-// every tick (a tenth of the heartbeat interval, at most 1 s) it advances
-// the gateway's clock and gives each connection a heartbeat when nothing
-// was written to it for 0.9 interval (so a client never hears nothing for
-// more than an interval) and a ping every interval (see conn.keepalive).
-// One goroutine for all connections instead of a pinger per connection;
-// the heartbeat is encoded once per tick.
-func (g *Gateway) keepalive() {
-	t := time.NewTicker(min(g.cfg.HeartbeatInterval/10, time.Second))
-	defer t.Stop()
-	var conns []*conn
-	for {
-		select {
-		case <-g.stop:
-			return
-		case now := <-t.C:
-			g.clock.Store(now.UnixNano())
-			g.mu.Lock()
-			for c := range g.conns {
-				conns = append(conns, c)
-			}
-			g.mu.Unlock()
-			var hb []byte
-			heartbeat := func() []byte {
-				if hb == nil {
-					hb = wsframe.Text(protocol.MustEncode(protocol.Heartbeat{Time: now.UnixMilli()}))
-				}
-				return hb
-			}
-			for _, c := range conns {
-				c.keepalive(now, heartbeat)
-			}
-			clear(conns)
-			conns = conns[:0]
-		}
-	}
-}
-
-// takeAcceptLocked applies the accept-rate limit.
-func (g *Gateway) takeAcceptLocked() bool {
-	return g.cfg.AcceptRate <= 0 || g.accepts.Take(time.Now(), g.cfg.AcceptRate, float64(g.cfg.AcceptBurst)) == 0
 }
 
 // Shutdown tells every client to come back within the restart window and

@@ -28,9 +28,9 @@ import (
 
 // benchServer is a gateway over an in-memory log, served on loopback.
 type benchServer struct {
-	hub   *hub.Hub
-	srv   *httptest.Server
-	token string
+	hub    *hub.Hub
+	srv    *httptest.Server
+	signer *auth.Signer
 }
 
 func newBenchServer(b *testing.B) *benchServer {
@@ -50,11 +50,11 @@ func newBenchServer(b *testing.B) *benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, token, err := signer.Issue("bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	g := gateway.New(gateway.Config{Service: svc, Hub: h, Signer: signer, Logger: lg})
+	// The raw clients answer no pings: with the default interval a slow
+	// run (a loaded machine, 1,000 dials) had its connections closed as
+	// dead and waited for their events for ever. Nor do heartbeats
+	// (text frames) come in among the events.
+	g := gateway.New(gateway.Config{Service: svc, Hub: h, Signer: signer, Logger: lg, HeartbeatInterval: time.Hour})
 	srv := httptest.NewUnstartedServer(g)
 	srv.Start()
 	b.Cleanup(func() {
@@ -64,13 +64,19 @@ func newBenchServer(b *testing.B) *benchServer {
 		srv.CloseClientConnections()
 		srv.Close()
 	})
-	return &benchServer{hub: h, srv: srv, token: token}
+	return &benchServer{hub: h, srv: srv, signer: signer}
 }
 
-// dial opens a raw WebSocket (no library, so the client side costs little),
-// says hello with a live subscription to feed and reads until subscribed.
+// dial opens a raw WebSocket (no library, so the client side costs little)
+// for a user of its own (a user may have gateway.MaxConnsPerUser
+// connections), says hello with a live subscription to feed and reads
+// until subscribed and the presence that follows it.
 func (s *benchServer) dial(b *testing.B, feed string) (net.Conn, *bufio.Reader) {
 	b.Helper()
+	_, token, err := s.signer.Issue("bench")
+	if err != nil {
+		b.Fatal(err)
+	}
 	addr := strings.TrimPrefix(s.srv.URL, "http://")
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -78,17 +84,23 @@ func (s *benchServer) dial(b *testing.B, feed string) (net.Conn, *bufio.Reader) 
 	}
 	key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
 	fmt.Fprintf(nc, "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"+
-		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: %s\r\nAuthorization: Bearer %s\r\n\r\n", addr, key, protocol.Subprotocol, s.token)
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: %s\r\nAuthorization: Bearer %s\r\n\r\n", addr, key, protocol.Subprotocol, token)
 	br := bufio.NewReaderSize(nc, 512)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
 		b.Fatalf("upgrade: %v %v", resp, err)
 	}
 	writeMasked(nc, []byte(`{"type":"hello","data":{"subs":[{"feed":"`+feed+`","mode":"live"}]}}`))
+	subscribed := false
 	for {
-		msg := readFrame(b, br)
-		if strings.Contains(string(msg), `"type":"subscribed"`) {
+		msg := string(readFrame(b, br))
+		switch {
+		case strings.Contains(msg, `"type":"subscribed"`):
+			subscribed = true
+		case subscribed && strings.Contains(msg, `"type":"presence"`):
 			return nc, br
+		case strings.Contains(msg, `"type":"error"`):
+			b.Fatalf("dial: %s", msg)
 		}
 	}
 }
@@ -131,7 +143,7 @@ func BenchmarkFanout(b *testing.B) {
 		for _, size := range []int{100, 1000} {
 			b.Run(fmt.Sprintf("subs=%d/text=%dB", n, size), func(b *testing.B) {
 				s := newBenchServer(b)
-				var got atomic.Int64
+				var got, gone atomic.Int64
 				for range n {
 					nc, br := s.dial(b, "main")
 					defer nc.Close()
@@ -139,6 +151,7 @@ func BenchmarkFanout(b *testing.B) {
 						var h [2]byte
 						for {
 							if _, err := io.ReadFull(br, h[:]); err != nil {
+								gone.Add(1)
 								return
 							}
 							l := int(h[1] & 0x7f)
@@ -154,7 +167,6 @@ func BenchmarkFanout(b *testing.B) {
 						}
 					}()
 				}
-				time.Sleep(700 * time.Millisecond) // presence announcements
 				ev := protocol.Event{Feed: "main", Kind: protocol.KindPost, Author: protocol.User{ID: "u1", Name: "Ada"}, Text: strings.Repeat("x", size)}
 				got.Store(0)
 				b.ReportAllocs()
@@ -164,6 +176,9 @@ func BenchmarkFanout(b *testing.B) {
 					ev.Pos, ev.Prev, ev.ID = pos, pos-1, fmt.Sprint("p", pos)
 					s.hub.Publish("main", pos, protocol.MustEncode(ev))
 					for got.Load() < int64(pos)*int64(n) {
+						if gone.Load() > 0 {
+							b.Fatalf("%d clients disconnected", gone.Load())
+						}
 						runtime.Gosched()
 					}
 				}

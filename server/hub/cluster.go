@@ -90,6 +90,7 @@ func NewCluster(cfg ClusterConfig) *Hub {
 	rand.Read(b[:])
 	h := New()
 	h.cl = &cluster{
+		p:      h.pres,
 		nc:     cfg.Conn,
 		node:   cfg.Node + "-" + hex.EncodeToString(b[:]),
 		prefix: cfg.Subject + ".",
@@ -142,7 +143,7 @@ type remoteUsers struct {
 func (r remoteUsers) unlisted() int { return max(0, r.count-len(r.users)) }
 
 // dropRemote forgets what node announced for the feed.
-func (f *feedSubs) dropRemote(node string) {
+func (f *feedPresence) dropRemote(node string) {
 	for id := range f.remote[node].users {
 		f.all.remove(id)
 	}
@@ -151,7 +152,7 @@ func (f *feedSubs) dropRemote(node string) {
 }
 
 // setRemote replaces what node announced for the feed with users.
-func (f *feedSubs) setRemote(node string, online []protocol.User, r remoteUsers) {
+func (f *feedPresence) setRemote(node string, online []protocol.User, r remoteUsers) {
 	old := f.remote[node]
 	r.users = make(map[string]protocol.User, len(online))
 	for _, u := range online {
@@ -176,10 +177,12 @@ func (f *feedSubs) setRemote(node string, online []protocol.User, r remoteUsers)
 	f.remote[node] = r
 }
 
-// cluster is the cluster side of a hub. Apart from wake, its methods run
-// only in the hub's Run goroutine, so its own fields need no lock; the
-// hub's feeds are read and changed under h.mu.
+// cluster is the cluster side of a hub's presence. Apart from wake, its
+// methods run only in the hub's Run goroutine, so its own fields need no
+// lock; the presence it shares is read and changed under p.mu, which is
+// released before a message goes to NATS.
 type cluster struct {
+	p      *presence
 	nc     *nats.Conn
 	node   string
 	prefix string
@@ -211,7 +214,7 @@ type out struct {
 }
 
 // localOut returns the announcement of f's local users.
-func localOut(feed string, f *feedSubs, want bool) out {
+func localOut(feed string, f *feedPresence, want bool) out {
 	return out{feed: feed, users: f.local.first(MaxSharedUsers), count: f.local.len(), want: want}
 }
 
@@ -248,21 +251,21 @@ func (c *cluster) publish(o out) {
 // this node (announcing ours and asking the others for theirs), and stops
 // following feeds that have none any more (telling the others ours are
 // gone).
-func (c *cluster) follow(h *Hub) {
+func (c *cluster) follow() {
 	var start []out
 	var stop []string
-	h.mu.RLock()
-	for name, f := range h.feeds {
+	c.p.mu.Lock()
+	for name, f := range c.p.feeds {
 		if _, ok := c.subs[name]; !ok {
 			start = append(start, localOut(name, f, true))
 		}
 	}
 	for name := range c.subs {
-		if _, ok := h.feeds[name]; !ok {
+		if _, ok := c.p.feeds[name]; !ok {
 			stop = append(stop, name)
 		}
 	}
-	h.mu.RUnlock()
+	c.p.mu.Unlock()
 	for _, name := range stop {
 		c.subs[name].Unsubscribe()
 		delete(c.subs, name)
@@ -285,14 +288,14 @@ func (c *cluster) follow(h *Hub) {
 // tick expires what other nodes announced too long ago, shares local
 // changes (all of them every PresenceBeat) and keeps the followed feeds in
 // step with the local ones.
-func (c *cluster) tick(h *Hub, now time.Time) {
+func (c *cluster) tick(now time.Time) {
 	full := now.Sub(c.lastBeat) >= PresenceBeat-PresenceInterval/2
 	if full {
 		c.lastBeat = now
 	}
 	var outs []out
-	h.mu.Lock()
-	for name, f := range h.feeds {
+	c.p.mu.Lock()
+	for name, f := range c.p.feeds {
 		for node, r := range f.remote {
 			if now.After(r.expires) {
 				f.dropRemote(node)
@@ -303,15 +306,15 @@ func (c *cluster) tick(h *Hub, now time.Time) {
 			outs = append(outs, localOut(name, f, false))
 		}
 	}
-	h.mu.Unlock()
+	c.p.mu.Unlock()
 	for _, o := range outs {
 		c.publish(o)
 	}
-	c.follow(h)
+	c.follow()
 }
 
 // receive applies another node's announcement.
-func (c *cluster) receive(h *Hub, m *nats.Msg, now time.Time) {
+func (c *cluster) receive(m *nats.Msg, now time.Time) {
 	feed, ok := strings.CutPrefix(m.Subject, c.prefix)
 	if !ok {
 		return
@@ -322,18 +325,18 @@ func (c *cluster) receive(h *Hub, m *nats.Msg, now time.Time) {
 	if sum == c.own[feed] {
 		return // our own
 	}
-	h.mu.Lock()
-	if f := h.feeds[feed]; f != nil {
+	c.p.mu.Lock()
+	if f := c.p.feeds[feed]; f != nil {
 		for node, r := range f.remote {
 			if r.sum == sum {
 				r.expires = now.Add(r.ttl)
 				f.remote[node] = r
-				h.mu.Unlock()
+				c.p.mu.Unlock()
 				return
 			}
 		}
 	}
-	h.mu.Unlock()
+	c.p.mu.Unlock()
 	var b beat
 	if err := json.Unmarshal(m.Data, &b); err != nil || b.Node == "" {
 		c.lg.Debug("ignoring a bad presence message", "subject", m.Subject, "err", err)
@@ -347,10 +350,10 @@ func (c *cluster) receive(h *Hub, m *nats.Msg, now time.Time) {
 		ttl = PresenceExpiry
 	}
 	var reply *out
-	h.mu.Lock()
-	f := h.feeds[feed]
+	c.p.mu.Lock()
+	f := c.p.feeds[feed]
 	if f == nil {
-		h.mu.Unlock()
+		c.p.mu.Unlock()
 		return // nobody follows it here (any more)
 	}
 	if len(b.Online) == 0 {
@@ -368,7 +371,7 @@ func (c *cluster) receive(h *Hub, m *nats.Msg, now time.Time) {
 		o := localOut(feed, f, false)
 		reply = &o
 	}
-	h.mu.Unlock()
+	c.p.mu.Unlock()
 	if reply != nil {
 		c.publish(*reply)
 	}
@@ -376,7 +379,7 @@ func (c *cluster) receive(h *Hub, m *nats.Msg, now time.Time) {
 
 // leave tells the other nodes this node's users are gone and stops
 // following presence.
-func (c *cluster) leave(h *Hub) {
+func (c *cluster) leave() {
 	for name, sub := range c.subs {
 		sub.Unsubscribe()
 		delete(c.subs, name)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -83,11 +84,10 @@ type sink struct {
 	n    int
 }
 
-func (s *sink) Deliver(fs *Frames) {
-	if fs.Pos(0) != 0 {
-		return
-	}
-	msg, ok := wsframe.Payload(fs.Frame(0))
+func (s *sink) Deliver(*Frames) {}
+
+func (s *sink) DeliverPresence(frame []byte) {
+	msg, ok := wsframe.Payload(frame)
 	if !ok {
 		panic("not a text frame")
 	}
@@ -171,17 +171,39 @@ func TestClusterPresenceAppearsAndLeaves(t *testing.T) {
 	// one of her subscriptions remains.
 	sa2 := &sink{}
 	a.Join("main", sa2, bob)
-	time.Sleep(2 * PresenceInterval)
+	waitUntil(t, 5*time.Second, "node b to hear of Bob on node a", func() bool {
+		users, _, ok := heard(b, a, "main")
+		_, bob := users[bob.ID]
+		return ok && bob
+	})
 	if got := names(b.Presence("main")); !slices.Equal(got, []string{"Bob", "Cyd"}) {
 		t.Fatalf("Bob on two nodes: %v", got)
 	}
 	a.Leave("main", sa2)
 	b.Leave("main", sb)
 	b.Join("main", sb, bob)
-	time.Sleep(2 * PresenceInterval)
-	if got := names(a.Presence("main")); !slices.Equal(got, []string{"Bob", "Cyd"}) {
-		t.Fatalf("Bob after moving: %v", got)
+	moved := time.Now()
+	waitUntil(t, 5*time.Second, "node a to hear from node b since Bob moved, and show him once", func() bool {
+		users, at, ok := heard(a, b, "main")
+		_, bob := users[bob.ID]
+		return ok && bob && at.After(moved) && slices.Equal(names(a.Presence("main")), []string{"Bob", "Cyd"})
+	})
+}
+
+// heard returns the users node from last announced to h for feed, and when
+// h received that announcement (or its latest repeat).
+func heard(h, from *testHub, feed string) (users map[string]protocol.User, at time.Time, ok bool) {
+	h.pres.mu.Lock()
+	defer h.pres.mu.Unlock()
+	f := h.pres.feeds[feed]
+	if f == nil {
+		return nil, time.Time{}, false
 	}
+	r, ok := f.remote[from.NodeID()]
+	if !ok {
+		return nil, time.Time{}, false
+	}
+	return maps.Clone(r.users), r.expires.Add(-r.ttl), true
 }
 
 func TestClusterPresenceExpiresWhenNodeDies(t *testing.T) {
@@ -194,8 +216,13 @@ func TestClusterPresenceExpiresWhenNodeDies(t *testing.T) {
 	waitUntil(t, 5*time.Second, "Ada on node b", func() bool {
 		return slices.Equal(sb.online(), []string{"Ada", "Bob"})
 	})
-	// Several beats later she is still there (the beats keep her).
-	time.Sleep(PresenceExpiry + PresenceInterval)
+	// Several beats later she is still there (the beats keep her): node
+	// b hears from node a after her first announcement would have expired.
+	later := time.Now().Add(PresenceExpiry + PresenceInterval)
+	waitUntil(t, PresenceExpiry+PresenceInterval+5*time.Second, "node b to hear node a's beats past an expiry", func() bool {
+		_, at, ok := heard(b, a, "main")
+		return ok && at.After(later)
+	})
 	if got := names(b.Presence("main")); !slices.Equal(got, []string{"Ada", "Bob"}) {
 		t.Fatalf("after some beats: %v", got)
 	}

@@ -1,36 +1,27 @@
-// Package hub fans events out to the subscribers of each feed. An event is
-// encoded once by the feed service and framed once here, and the same bytes
-// are offered to every subscriber; a subscriber's Deliver never blocks (each
-// connection has a bounded queue and is cut off when it overflows). Each
-// feed's fan-out runs in a goroutine of its own while it has events to
-// deliver, and writes the events that piled up during a pass over the
-// subscribers together (see fanout.go).
-//
-// Presence (who is online in a feed) is kept per node; a hub made with
-// NewCluster also shares it with the other nodes of a cluster over NATS
-// (see cluster.go), so that a user on one node is shown online to users on
-// every node.
 package hub
 
 import (
-	"context"
-	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
-
-	"github.com/nats-io/nats.go"
 
 	"livefeed/shared/protocol"
 )
 
-// Sink receives a feed's messages. Deliver must not block.
+// Sink receives a feed's messages. Its methods must not block: they are
+// called by the feed's fan-out and by the presence announcements, which
+// visit every subscriber in turn.
 type Sink interface {
 	// Deliver offers a run of messages as WebSocket frames made once and
 	// shared by every subscriber; the sink sends those it has not sent
 	// yet (positions above the last it sent), and must not modify them
-	// or keep fs. A run of presence is one frame at position 0.
+	// or keep fs.
 	Deliver(fs *Frames)
+	// DeliverPresence offers who is online in the feed: a text frame of
+	// a protocol.Presence, made once and shared by every subscriber,
+	// which the sink sends (or drops) and must not modify. Presence is
+	// outside the log: it has no position, and each one supersedes the
+	// last.
+	DeliverPresence(frame []byte)
 }
 
 type member struct {
@@ -38,25 +29,16 @@ type member struct {
 	idx  int // in feedSubs.list
 }
 
+// feedSubs is a feed's subscribers on this node and its fan-out.
 type feedSubs struct {
 	sinks  map[Sink]member
 	list   []Sink      // the sinks, in the order a fan-out visits them
 	shared atomic.Bool // list was handed to a fan-out: copy before changing it
 	fan    *fanout
-	online map[string]int // user id -> number of subscriptions on this node
-	local  *roster        // the users subscribed on this node
-	all    *roster        // local and remote users, each once
-	dirty  bool           // presence changed since the last announcement
-
-	// Cluster presence (NewCluster only).
-	remote  map[string]remoteUsers // node id -> users online there
-	changed bool                   // local presence changed since last shared
-	last    protocol.Presence      // the presence last announced
-	lastAt  time.Time              // when it was announced
 }
 
 func newFeedSubs() *feedSubs {
-	f := &feedSubs{sinks: map[Sink]member{}, online: map[string]int{}, local: newRoster(), all: newRoster(), remote: map[string]remoteUsers{}}
+	f := &feedSubs{sinks: map[Sink]member{}}
 	f.fan = newFanout(f)
 	return f
 }
@@ -79,29 +61,39 @@ func (h *Hub) snapshot(f *feedSubs) []Sink {
 	return f.list
 }
 
-// PresenceInterval is how often changes of who is online are announced
-// (batched, so that a thousand joins cost one message per subscriber).
-const PresenceInterval = 500 * time.Millisecond
-
-// PresenceCountInterval is how often, at most, a feed's presence is
-// announced when only its count changed: in a feed of more than
-// protocol.MaxPresenceList users, people coming and going beyond the
-// listed ones. Such a feed has many subscribers, each of whom gets every
-// announcement, and a count a second or two old is as good as a fresh one;
-// a change of the listed users is announced at the next PresenceInterval.
-const PresenceCountInterval = 2 * time.Second
+// appendSinks appends the sinks of feed to buf (none if nobody here
+// follows it).
+func (h *Hub) appendSinks(buf []Sink, feed string) []Sink {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if f := h.feeds[feed]; f != nil {
+		buf = append(buf, f.list...)
+	}
+	return buf
+}
 
 // Hub holds the subscribers of every feed on this node.
+//
+// Locks: mu guards the feeds and their subscriber lists, which the fan-out
+// reads (Publish, a sweep's snapshot); each feed's fan-out has its own
+// (fanout.mu), and presence its own (presence.mu). Join and Leave change a
+// feed's subscribers and its presence together: they take presence.mu
+// first, then mu for the list alone, so that the fan-out never waits for
+// presence work (a cluster announcement of thousands of users is diffed
+// under presence.mu). None of these locks is held while a sink is called.
 type Hub struct {
 	mu     sync.RWMutex
 	feeds  map[string]*feedSubs
+	pres   *presence
 	cl     *cluster       // nil: presence is this node's only
 	sweeps sync.WaitGroup // running fan-outs
+
+	announcing []Sink // announce's copy of a feed's subscribers
 }
 
 // New returns an empty hub whose presence is this node's only (one node,
 // e.g. the embedded log).
-func New() *Hub { return &Hub{feeds: map[string]*feedSubs{}} }
+func New() *Hub { return &Hub{feeds: map[string]*feedSubs{}, pres: newPresence()} }
 
 // Publish implements feed.Publisher: it frames msg once for every
 // subscriber of feed and hands it to the feed's fan-out (see fanout), which
@@ -123,11 +115,12 @@ func (h *Hub) Publish(feed string, pos uint64, msg []byte) {
 // benchmarks call it between publishing and checking).
 func (h *Hub) Wait() { h.sweeps.Wait() }
 
-// Join adds a subscriber of feed for user u and announces presence if u
-// was not online in the feed yet.
+// Join adds a subscriber of feed for user u; presence announces u at its
+// next tick if u was not online in the feed yet.
 func (h *Hub) Join(feed string, s Sink, u protocol.User) {
+	h.pres.mu.Lock()
+	defer h.pres.mu.Unlock()
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	f := h.feeds[feed]
 	if f == nil {
 		f = newFeedSubs()
@@ -139,29 +132,29 @@ func (h *Hub) Join(feed string, s Sink, u protocol.User) {
 	if m, ok := f.sinks[s]; ok {
 		m.user = u // the same sink again: not listed twice
 		f.sinks[s] = m
+		h.mu.Unlock()
 		return
 	}
 	f.ownList()
 	f.sinks[s] = member{user: u, idx: len(f.list)}
 	f.list = append(f.list, s)
-	if f.online[u.ID]++; f.online[u.ID] == 1 {
-		f.local.add(u)
-		f.all.add(u)
-		f.changed = true
-		h.announceLocked(feed, f)
-	}
+	h.mu.Unlock()
+	h.pres.joinLocked(feed, u)
 }
 
 // Leave removes a subscriber.
 func (h *Hub) Leave(feed string, s Sink) {
+	h.pres.mu.Lock()
+	defer h.pres.mu.Unlock()
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	f := h.feeds[feed]
 	if f == nil {
+		h.mu.Unlock()
 		return
 	}
 	m, ok := f.sinks[s]
 	if !ok {
+		h.mu.Unlock()
 		return
 	}
 	delete(f.sinks, s)
@@ -176,101 +169,18 @@ func (h *Hub) Leave(feed string, s Sink) {
 	}
 	f.list[last] = nil
 	f.list = f.list[:last]
-	if len(f.sinks) == 0 {
+	gone := len(f.sinks) == 0
+	if gone {
 		// Nobody here follows the feed any more; the cluster side
 		// tells the other nodes at its next tick.
 		delete(h.feeds, feed)
+	}
+	h.mu.Unlock()
+	if gone {
+		h.pres.dropLocked(feed)
 		return
 	}
-	if f.online[m.user.ID]--; f.online[m.user.ID] <= 0 {
-		delete(f.online, m.user.ID)
-		f.local.remove(m.user.ID)
-		f.all.remove(m.user.ID)
-		f.changed = true
-		h.announceLocked(feed, f)
-	}
-}
-
-// Presence returns who is online in feed: the number of distinct users
-// subscribed on this node and, for a cluster hub, those other nodes
-// reported, and the first protocol.MaxPresenceList of them by name.
-func (h *Hub) Presence(feed string) protocol.Presence {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if f := h.feeds[feed]; f != nil {
-		return f.presence(feed)
-	}
-	return protocol.Presence{Feed: feed, Online: []protocol.User{}}
-}
-
-// presence returns the feed's presence message. It costs
-// O(MaxPresenceList + other nodes), whatever the number of users.
-func (f *feedSubs) presence(feed string) protocol.Presence {
-	n := f.all.len()
-	for _, r := range f.remote {
-		n += r.unlisted()
-	}
-	return protocol.Presence{Feed: feed, Online: f.all.first(protocol.MaxPresenceList), Count: n}
-}
-
-func (h *Hub) announceLocked(_ string, f *feedSubs) { f.dirty = true }
-
-// Run announces presence changes every PresenceInterval until ctx is done.
-// A cluster hub also shares this node's presence and follows the other
-// nodes' (see NewCluster); when ctx is done it tells them this node's users
-// are gone before it returns.
-func (h *Hub) Run(ctx context.Context) {
-	t := time.NewTicker(PresenceInterval)
-	defer t.Stop()
-	var in <-chan *nats.Msg
-	var wake <-chan struct{}
-	if h.cl != nil {
-		in, wake = h.cl.in, h.cl.wakec
-		defer h.cl.leave(h)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-wake:
-			h.cl.follow(h)
-		case m := <-in:
-			h.cl.receive(h, m, time.Now())
-		case now := <-t.C:
-			if h.cl != nil {
-				h.cl.tick(h, now)
-			}
-			h.announce(now)
-		}
-	}
-}
-
-// announce sends the presence of every feed whose presence changed to the
-// feed's subscribers on this node (a change of the count alone waits until
-// PresenceCountInterval after the last announcement).
-func (h *Hub) announce(now time.Time) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for name, f := range h.feeds {
-		if !f.dirty {
-			continue
-		}
-		p := f.presence(name)
-		sameList := slices.Equal(p.Online, f.last.Online)
-		if sameList && p.Count != f.last.Count && now.Sub(f.lastAt) < PresenceCountInterval {
-			continue // stays dirty: announced at a later tick
-		}
-		f.dirty = false
-		if sameList && p.Count == f.last.Count {
-			continue // e.g. a user who moved between nodes
-		}
-		f.last, f.lastAt = p, now
-		var fs Frames
-		fs.add(0, protocol.MustEncode(p))
-		for _, s := range f.list {
-			s.Deliver(&fs)
-		}
-	}
+	h.pres.leaveLocked(feed, m.user.ID)
 }
 
 // Subscribers returns the number of subscriptions on this node.

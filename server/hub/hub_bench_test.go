@@ -33,6 +33,8 @@ func (s *queueSink) Deliver(fs *Frames) {
 	}
 }
 
+func (s *queueSink) DeliverPresence([]byte) {}
+
 // countSink counts the events it is offered and the runs they came in.
 type countSink struct {
 	mu           sync.Mutex
@@ -50,6 +52,8 @@ func (s *countSink) Deliver(fs *Frames) {
 	s.events += int64(fs.Len() - i)
 	s.runs++
 }
+
+func (s *countSink) DeliverPresence([]byte) {}
 
 // joinN subscribes n new sinks to feed "main", as 100 users.
 func joinN[S Sink](h *Hub, n int, mk func() S) []S {

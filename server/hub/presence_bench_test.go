@@ -16,7 +16,9 @@ import (
 // bytesSink counts the presence bytes it is offered.
 type bytesSink struct{ n, bytes int64 }
 
-func (s *bytesSink) Deliver(fs *Frames) { s.n++; s.bytes += int64(len(fs.From(0))) }
+func (s *bytesSink) Deliver(*Frames) {}
+
+func (s *bytesSink) DeliverPresence(frame []byte) { s.n++; s.bytes += int64(len(frame)) }
 
 // BenchmarkPresenceChange is one change of who is online in a feed of n
 // users, each with one subscription: a user leaves and comes back, and the
@@ -107,12 +109,12 @@ func BenchmarkClusterReceive(b *testing.B) {
 				h := NewCluster(ClusterConfig{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 				h.Join("main", &bytesSink{}, protocol.User{ID: "local", Name: "Local"})
 				now := time.Now()
-				h.cl.receive(h, c.next(1), now)
+				h.cl.receive(c.next(1), now)
 				b.ReportAllocs()
 				b.SetBytes(int64(len(ms[0].Data)))
 				i := 0
 				for b.Loop() {
-					h.cl.receive(h, c.next(i), now)
+					h.cl.receive(c.next(i), now)
 					i++
 				}
 				if p := h.Presence("main"); p.Count != n+1 {
