@@ -723,6 +723,7 @@ func (p *feedPage) renderMain(signedIn bool) app.UI {
 		app.If(signedIn, func() app.UI {
 			return app.Div().Class("feed").Body(
 				newFeedIntro(p.feed, p.presence, p.status.State == session.StateLive && p.online),
+				newMentionToggle(p, p.mentionView()),
 				newRejectedList(p, rejectedViews(p.rejected)),
 				newComposeBox(p, p.user),
 				newNewPostsPill(p, p.newCount),

@@ -4,17 +4,16 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"livefeed/app/session"
-	"livefeed/shared/protocol"
 )
 
 // The page's side of the feed list (feed-nav.go): which feeds it holds,
 // what the session follows, and the unread counts.
 
-// loadFeedList reads the user's feed list, with the default feed and the
-// one shown on it (if there is room).
+// loadFeedList reads the user's feed list, with the one shown on it (if
+// there is room). Only feeds the person opened are listed (and followed):
+// the main feed too only once opened.
 func (p *feedPage) loadFeedList() {
 	p.joined = loadJoined(newLocalStore(p.user.ID).Get)
-	_ = p.joined.add(protocol.DefaultFeed)
 	_ = p.joined.add(p.feed)
 	p.saveFeedList()
 }

@@ -14,7 +14,8 @@ test('the feed list: open by name, unread counts, switch without a reload, leave
   const ann = await join(ctxA, 'Ann', home);
   const nav = ann.getByRole('navigation', { name: 'Feeds' });
   await expect(nav.getByRole('link', { name: `#${home}` })).toHaveAttribute('aria-current', 'page');
-  await expect(nav.getByRole('link', { name: '#main' })).toBeVisible();
+  // Only feeds the person opened are listed (and followed).
+  await expect(nav.getByRole('link')).toHaveCount(1);
 
   // A bad name gets the rule, and nothing opens.
   const field = nav.getByRole('textbox', { name: 'Feed name' });
@@ -64,7 +65,7 @@ test('the feed list: open by name, unread counts, switch without a reload, leave
 test('on a phone the feed list is a menu', async ({ browser }) => {
   for (const colorScheme of ['light', 'dark'] as const) {
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme });
-    const page = await join(ctx, 'Pia', feedName('phone'));
+    const page = await join(ctx, 'Pia', 'main');
     const nav = page.getByRole('navigation', { name: 'Feeds' });
     const toggle = nav.getByRole('button', { name: /^Feeds/ });
     await expect(toggle).toHaveAttribute('aria-expanded', 'false');
@@ -74,6 +75,13 @@ test('on a phone the feed list is a menu', async ({ browser }) => {
     await expect(nav.getByRole('link', { name: '#main' })).toBeVisible();
     const box = await nav.getByRole('link', { name: '#main' }).boundingBox();
     expect(box!.height).toBeGreaterThanOrEqual(44);
+    // Open another feed from the menu: it closes, and lists both.
+    const other = feedName('phone');
+    await nav.getByRole('textbox', { name: 'Feed name' }).fill(other);
+    await nav.getByRole('button', { name: 'Open feed' }).click();
+    await expect(page).toHaveURL(new RegExp(`/f/${other}$`));
+    await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+    await toggle.click();
     await page.screenshot({ path: shot(`feeds-phone-${colorScheme}.png`) });
     await nav.getByRole('link', { name: '#main' }).click();
     await expect(page).toHaveURL(/\/$/);
