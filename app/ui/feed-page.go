@@ -417,6 +417,11 @@ func (p *feedPage) sync(ctx app.Context) {
 		}
 		p.baseline = true
 	} else {
+		// Where the reader is now, not as the last scroll event said: a
+		// post may arrive before the event of the scroll just made.
+		if app.IsClient {
+			p.atTop = scrollY() < topSlack
+		}
 		reveal := p.atTop && p.editing == ""
 		freshened := false
 		for _, post := range f.Posts {
