@@ -54,12 +54,17 @@ func (s *Service) apply(r eventlog.Record) {
 	if last := s.view.FeedLast(r.Feed); ev.Prev != last {
 		s.lg.Warn("record's prev differs from the view", "seq", r.Seq, "prev", ev.Prev, "view", last)
 	}
-	s.view.apply(ev, r.Time)
+	// Into the ring before the view: a catch-up that sees the feed at this
+	// position must find its event in memory too (else, between the two,
+	// it found no event after a position the feed had passed, and sent
+	// history_gone). A catch-up that finds it in the ring first sends it
+	// and drops the live copy, which is at or below its position.
 	msg := protocol.MustEncode(ev)
 	s.recentMu.Lock()
 	s.recent[ev.Pos%RecentEvents] = recentEvent{ev, msg}
 	s.recentLast = ev.Pos
 	s.recentMu.Unlock()
+	s.view.apply(ev, r.Time)
 	// Wake the actions waiting for this record (their acks, and the next
 	// append of the feed) before handing it to the fan-out: they need not
 	// wait for it, and Publish may wait when a feed's fan-out is full.
