@@ -59,6 +59,12 @@ func (s *Session) SetOnline(online bool) {
 // client's protocol version.
 var ErrUpdateRequired = errors.New("session: the server needs a newer client (protocol version mismatch)")
 
+// ErrSignedOut is returned by Run when the server ended the session
+// (protocol.CodeSignedOut: a sign-out here or elsewhere, "sign out
+// everywhere", expiry): reconnecting with the same token cannot succeed,
+// so Run stops instead of looping; the app shows its sign-in.
+var ErrSignedOut = errors.New("session: signed out (the server ended this session)")
+
 // Run connects and keeps reconnecting until ctx is done.
 func (s *Session) Run(ctx context.Context) error {
 	attempt := 0
@@ -96,6 +102,10 @@ func (s *Session) Run(ctx context.Context) error {
 		if errors.Is(err, ErrUpdateRequired) {
 			s.setStatus(func(st *Status) { st.State, st.LastError = StateUpdateRequired, err.Error() })
 			<-ctx.Done()
+			return err
+		}
+		if errors.Is(err, ErrSignedOut) {
+			s.setStatus(func(st *Status) { st.State, st.LastError, st.NextTry = StateSignedOut, err.Error(), time.Time{} })
 			return err
 		}
 		if connected && time.Since(started) >= s.cfg.Backoff.HealthyAfter {

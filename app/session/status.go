@@ -19,6 +19,9 @@ const (
 	StateReconnecting   State = "Reconnecting"
 	StateOffline        State = "Offline"
 	StateUpdateRequired State = "Update required"
+	// StateSignedOut: the server ended the session (ErrSignedOut); the
+	// session no longer connects.
+	StateSignedOut State = "Signed out"
 )
 
 // Status is a snapshot of the session's connection and counters.

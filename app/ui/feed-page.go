@@ -302,7 +302,7 @@ func (p *feedPage) verified(ctx app.Context, res apiResponse, err error) {
 		return // offline or server trouble: keep the cached session
 	}
 	if res.Status == statusUnauthorized {
-		p.signedOut(ctx, "Your session has ended. Join again to continue.")
+		p.signedOut(ctx, sessionEndedMsg)
 		return
 	}
 	if u, ok := decodeUser(res.Body); ok && u != p.user {
@@ -389,6 +389,10 @@ func (p *feedPage) sync(ctx app.Context) {
 	p.now = now
 	prev := p.status.State
 	p.setStatus(s.Status(), now)
+	if p.status.State == session.StateSignedOut {
+		p.signedOut(ctx, sessionEndedMsg) // the server ended it: no reconnecting
+		return
+	}
 	p.online = navigatorOnline()
 	if u := p.status.User; u.ID != "" && u != p.user {
 		p.user = u

@@ -141,6 +141,10 @@ func whoAmI() (apiResponse, error) {
 // signed out (or found the session ended).
 const signedOutElsewhereMsg = "You were signed out in another tab."
 
+// sessionEndedMsg is what the sign-in page says when the server ended the
+// session (signed out on another device, "sign out everywhere", expiry).
+const sessionEndedMsg = "Your session has ended. Join again to continue."
+
 // watchOtherTabs signs this page out when another tab of the same browser
 // signs out: it removes the cached sign-in (keyUser), and the browser tells
 // the other tabs with a storage event (never the tab that made the change).

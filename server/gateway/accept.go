@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -11,18 +12,24 @@ import (
 
 	"github.com/coder/websocket"
 
+	"livefeed/server/auth"
 	"livefeed/shared/protocol"
 )
 
-// ServeHTTP upgrades an authenticated request to a WebSocket. A missing or
-// invalid session gets HTTP 401 before any upgrade; a foreign Origin gets
-// HTTP 403 (from the WebSocket library).
+// ServeHTTP upgrades an authenticated request to a WebSocket. A missing,
+// invalid or revoked session gets HTTP 401 before any upgrade (503 when
+// the sessions cannot be read); a foreign Origin gets HTTP 403.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	u, err := g.cfg.Signer.FromRequest(r)
-	if err != nil {
-		http.Error(w, "unauthorized: sign in first (missing or invalid session)", http.StatusUnauthorized)
+	sess, err := g.cfg.Auth.Identify(r)
+	if errors.Is(err, auth.ErrInvalid) {
+		http.Error(w, "unauthorized: sign in first (missing, invalid or revoked session)", http.StatusUnauthorized)
+		return
+	} else if err != nil {
+		g.lg.Warn("session lookup failed", "err", err)
+		http.Error(w, "sessions unavailable; try again", http.StatusServiceUnavailable)
 		return
 	}
+	u := sess.User
 	if err := g.origins.Check(r, g.cfg.ClientIP.Proto(r)); err != nil {
 		http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
 		return
@@ -65,7 +72,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.countClose(protocol.CloseUnsupportedVersion)
 		return
 	}
-	cn := newConn(g, c, hw.s, u, g.cfg.ClientIP.Of(r))
+	cn := newConn(g, c, hw.s, u, sess.ID, g.cfg.ClientIP.Of(r))
 	lc = cn
 	g.mu.Lock()
 	if b := time.Now().UnixMilli() / 100; b != g.bucket {

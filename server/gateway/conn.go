@@ -33,6 +33,7 @@ type conn struct {
 	ws   *websocket.Conn
 	sock *sock
 	user protocol.User
+	sid  string // the session's id (auth.Session.ID): revoke.go
 
 	// The send queue and its writer (write.go): these under qmu,
 	qmu      sync.Mutex
@@ -79,12 +80,13 @@ type conn struct {
 	probes     tokenbucket.Bucket // ProbeRate, ProbeBurst
 }
 
-// newConn returns the connection of user u from client address addr.
-func newConn(g *Gateway, ws *websocket.Conn, s *sock, u protocol.User, addr string) *conn {
+// newConn returns the connection of user u (session sid) from client
+// address addr.
+func newConn(g *Gateway, ws *websocket.Conn, s *sock, u protocol.User, sid, addr string) *conn {
 	ctx, cancel := context.WithCancel(feed.WithClient(context.Background(), addr))
 	now := time.Now()
 	c := &conn{
-		g: g, ws: ws, sock: s, user: u,
+		g: g, ws: ws, sock: s, user: u, sid: sid,
 		ctx: ctx, cancel: cancel,
 		done:       make(chan struct{}),
 		closing:    make(chan struct{}),

@@ -65,8 +65,11 @@ const (
 type Config struct {
 	Service *feed.Service
 	Hub     *hub.Hub
-	Signer  *auth.Signer
-	Logger  *slog.Logger
+	// Auth authenticates upgrades (auth.Sessions.Identify); the
+	// connections of a session it says was revoked are closed with
+	// protocol.CloseSignedOut.
+	Auth   *auth.Sessions
+	Logger *slog.Logger
 	// Node names this server in Welcome.
 	Node string
 	// AppVersion is the version of the web app this server serves, sent
@@ -140,6 +143,7 @@ type Stats struct {
 	Accepted      atomic.Int64 // WebSocket upgrades
 	Refused       atomic.Int64 // upgrades sent away: shutting down, over MaxConns or AcceptRate
 	SlowConsumers atomic.Int64 // connections cut because their queue overflowed
+	Revoked       atomic.Int64 // connections closed because their session was revoked
 	// SocketFull counts sends that found a socket's kernel send buffer
 	// full: they were queued for the connection's writer goroutine.
 	SocketFull atomic.Int64
@@ -180,6 +184,9 @@ func New(cfg Config) *Gateway {
 		actions: tokenbucket.NewKeyed(ActionRate, ActionBurst),
 		origins: origin.Policy{Patterns: cfg.OriginPatterns}}
 	g.clock.Store(time.Now().UnixNano())
+	if cfg.Auth != nil {
+		cfg.Auth.OnRevoke(g.revoked)
+	}
 	return g
 }
 

@@ -101,6 +101,8 @@ type Node struct {
 	Hub     *hub.Hub
 	Gateway *gateway.Gateway
 	Log     eventlog.Log
+	// Auth is the sessions (and accounts), in the bucket beside the log.
+	Auth *auth.Sessions
 
 	cfg     Config
 	ns      *server.Server
@@ -171,6 +173,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return fail(err)
 	}
 	n.Log = js
+	kv, err := eventlog.OpenKV(ctx, n.nc, eventlog.KVConfig{Replicas: replicas})
+	if err != nil {
+		return fail(err)
+	}
+	n.Auth, err = auth.OpenSessions(ctx, kv, signer, lg)
+	if err != nil {
+		return fail(err)
+	}
 	if n.ns == nil {
 		n.Hub = hub.NewCluster(hub.ClusterConfig{Conn: n.nc, Node: cfg.Name, Logger: lg})
 	} else {
@@ -185,7 +195,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return fail(err)
 	}
 	n.Gateway = gateway.New(gateway.Config{
-		Service: n.Service, Hub: n.Hub, Signer: signer, Logger: lg, Node: cfg.Name, AppVersion: cfg.AppVersion,
+		Service: n.Service, Hub: n.Hub, Auth: n.Auth, Logger: lg, Node: cfg.Name, AppVersion: cfg.AppVersion,
 		OriginPatterns: cfg.OriginPatterns, HeartbeatInterval: cfg.HeartbeatInterval, HelloTimeout: cfg.HelloTimeout,
 		RestartWindow: cfg.RestartWindow, MaxConns: cfg.MaxConns, SendQueue: cfg.SendQueue,
 		AcceptRate: cfg.AcceptRate, ClientIP: cfg.ClientIP,
@@ -196,7 +206,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		public = n.Metrics
 	}
 	n.Handler = httpapi.New(httpapi.Config{
-		Service: n.Service, Signer: signer, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
+		Service: n.Service, Auth: n.Auth, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
 		Metrics:  public,
 		PostRate: cfg.PostRate, OriginPatterns: cfg.OriginPatterns,
 		SignInRate: cfg.SignInRate, ClientIP: cfg.ClientIP, Hosts: cfg.Hosts, AdminToken: cfg.AdminToken,
@@ -244,6 +254,9 @@ func (n *Node) Shutdown(ctx context.Context) error {
 }
 
 func (n *Node) closeLog() {
+	if n.Auth != nil {
+		n.Auth.Close()
+	}
 	if n.Log != nil {
 		n.Log.Close()
 	}

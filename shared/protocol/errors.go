@@ -27,7 +27,11 @@ const (
 	CodeRateLimited    = "rate_limited"   // too many messages; RetryAfterMS says when to send again
 	CodeUnsupportedVer = "unsupported_version"
 	CodeUnauthorized   = "unauthorized"
-	CodeInternal       = "internal" // the server failed; the action may be retried with the same op
+	// The session was ended (signed out, here or on another device, or
+	// expired); the connection is closed with CloseSignedOut. The client
+	// must not reconnect with the same session: it shows the sign-in.
+	CodeSignedOut = "signed_out"
+	CodeInternal  = "internal" // the server failed; the action may be retried with the same op
 )
 
 // Error is a typed error reply. Op and Feed name the action it answers,
@@ -97,6 +101,11 @@ const (
 	// CloseProtocolError: the client broke the protocol repeatedly
 	// (MaxBadMessages malformed messages in a row).
 	CloseProtocolError = 4005
+	// CloseSignedOut: the connection's session was revoked (sign-out,
+	// "sign out everywhere", an expired or pushed-out session), on any
+	// node. An Error with CodeSignedOut comes first. The client stops
+	// reconnecting and signs out; its token now gets HTTP 401.
+	CloseSignedOut = 4006
 	// CloseClientGoingAway: the client closes (sent by the client, e.g.
 	// before reconnecting); browsers may send only 1000 and 3000-4999.
 	CloseClientGoingAway = 4100
