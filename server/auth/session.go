@@ -428,6 +428,32 @@ func (s *Sessions) renew(key string, c cached) {
 	}()
 }
 
+// upgrade turns the user's guest sessions into sessions of the account u
+// (same user id): a guest who made an account stays signed in as it.
+func (s *Sessions) upgrade(ctx context.Context, u protocol.User) error {
+	l, err := s.List(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, rec := range l {
+		if rec.Kind != KindGuest {
+			continue
+		}
+		key := sessionKey(u.ID, rec.ID)
+		e, err := s.kv.Get(ctx, key)
+		if err != nil {
+			continue // ended meanwhile
+		}
+		rec.Kind, rec.User = KindAccount, u
+		b, _ := json.Marshal(rec)
+		if _, err := s.kv.Update(ctx, key, b, e.Revision()); err != nil {
+			return fmt.Errorf("auth: upgrade session: %w", err)
+		}
+		s.forget(key)
+	}
+	return nil
+}
+
 // Revoke ends the session of token on every node.
 func (s *Sessions) Revoke(ctx context.Context, token string) error {
 	key, err := s.signer.parse(token)

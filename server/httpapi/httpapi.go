@@ -43,6 +43,9 @@ type Config struct {
 	// Auth is the sessions: every handler finds its caller with
 	// Auth.Identify (the one check, see identify.go).
 	Auth *auth.Sessions
+	// Passkeys are the account ceremonies (account.go); nil: no
+	// accounts, guests only.
+	Passkeys *auth.Passkeys
 	// WebSocket serves /ws.
 	WebSocket http.Handler
 	// App serves everything else (the PWA); nil answers 404.
@@ -104,6 +107,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /api/session", s.whoAmI)
 	s.mux.HandleFunc("DELETE /api/session", s.signOut)
 	s.mux.HandleFunc("DELETE /api/sessions", s.signOutEverywhere)
+	s.routeAccounts()
 	s.mux.HandleFunc("POST /api/feeds/{feed}/posts", s.post)
 	s.mux.HandleFunc("GET /api/feeds/{feed}", s.snapshot)
 	s.mux.HandleFunc("GET /api/feeds/{feed}/history", s.history)

@@ -80,7 +80,11 @@ type Config struct {
 	// AdminToken enables operators' requests (httpapi.Config).
 	AdminToken string
 	// Hosts, when set, are the only Host headers served (httpapi.Config).
-	Hosts          []string
+	Hosts []string
+	// RPID and RPOrigins are the WebAuthn relying party (auth.Passkeys):
+	// empty, each request's host name and origin.
+	RPID           string
+	RPOrigins      []string
 	SendQueue      int
 	OriginPatterns []string
 	// MetricsElsewhere keeps /metrics off Handler: main serves
@@ -101,8 +105,10 @@ type Node struct {
 	Hub     *hub.Hub
 	Gateway *gateway.Gateway
 	Log     eventlog.Log
-	// Auth is the sessions (and accounts), in the bucket beside the log.
-	Auth *auth.Sessions
+	// Auth is the sessions, Accounts the accounts, in the bucket beside
+	// the log.
+	Auth     *auth.Sessions
+	Accounts *auth.Accounts
 
 	cfg     Config
 	ns      *server.Server
@@ -181,6 +187,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return fail(err)
 	}
+	n.Accounts = auth.NewAccounts(kv)
+	passkeys := auth.NewPasskeys(kv, n.Accounts, n.Auth)
+	passkeys.RPID, passkeys.Origins = cfg.RPID, cfg.RPOrigins
 	if n.ns == nil {
 		n.Hub = hub.NewCluster(hub.ClusterConfig{Conn: n.nc, Node: cfg.Name, Logger: lg})
 	} else {
@@ -206,7 +215,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		public = n.Metrics
 	}
 	n.Handler = httpapi.New(httpapi.Config{
-		Service: n.Service, Auth: n.Auth, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
+		Service: n.Service, Auth: n.Auth, Passkeys: passkeys, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
 		Metrics:  public,
 		PostRate: cfg.PostRate, OriginPatterns: cfg.OriginPatterns,
 		SignInRate: cfg.SignInRate, ClientIP: cfg.ClientIP, Hosts: cfg.Hosts, AdminToken: cfg.AdminToken,
