@@ -6,6 +6,7 @@
 package softauthn
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -15,9 +16,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"sync"
 
 	"github.com/go-webauthn/webauthn/protocol/webauthncbor"
+
+	"livefeed/shared/protocol"
 )
 
 // Authenticator holds credentials. Safe for concurrent use.
@@ -189,4 +194,43 @@ func (a *Authenticator) Last() *Credential {
 		return nil
 	}
 	return a.creds[len(a.creds)-1]
+}
+
+// SignUp makes an account at the server at base (an origin by name, e.g.
+// http://localhost:PORT) with a new passkey on a and returns the account
+// session's token and the user.
+func (a *Authenticator) SignUp(base, handle, name string) (string, protocol.User, error) {
+	body, _ := json.Marshal(map[string]string{"handle": handle, "name": name})
+	var c struct {
+		Ceremony string          `json:"ceremony"`
+		Options  json.RawMessage `json:"options"`
+	}
+	if err := postJSON(base+"/api/account/sign-up/begin", body, &c); err != nil {
+		return "", protocol.User{}, err
+	}
+	cred, _, err := a.Create(c.Options, base)
+	if err != nil {
+		return "", protocol.User{}, err
+	}
+	var out struct {
+		Token string        `json:"token"`
+		User  protocol.User `json:"user"`
+	}
+	if err := postJSON(base+"/api/account/sign-up/finish?ceremony="+c.Ceremony, cred, &out); err != nil {
+		return "", protocol.User{}, err
+	}
+	return out.Token, out.User, nil
+}
+
+func postJSON(url string, body []byte, out any) error {
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("softauthn: %s: HTTP %d %s", url, resp.StatusCode, b)
+	}
+	return json.Unmarshal(b, out)
 }
