@@ -125,7 +125,9 @@ func (p *Passkeys) begin(ctx context.Context, c ceremony) (string, error) {
 	id := hex.EncodeToString(raw[:])
 	c.Expires = p.now().Add(CeremonyTTL).UnixMilli()
 	b, _ := json.Marshal(c)
-	if _, err := p.kv.Create(ctx, ceremonyKey(id), b); err != nil {
+	// The bucket drops it after CeremonyTTL if nobody finishes it (a
+	// flood of begins leaves nothing behind).
+	if _, err := p.kv.Create(ctx, ceremonyKey(id), b, jetstream.KeyTTL(CeremonyTTL)); err != nil {
 		return "", fmt.Errorf("auth: store ceremony: %w", err)
 	}
 	return id, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -16,6 +17,10 @@ import (
 
 // DefaultAccountsBucket is the name of the bucket OpenKV opens by default.
 const DefaultAccountsBucket = "LIVEFEED_ACCOUNTS"
+
+// kvMarkerTTL is how long the bucket keeps the marker of a key its TTL
+// removed (the shortest JetStream allows is 1 s).
+const kvMarkerTTL = time.Minute
 
 // KVConfig configures OpenKV. Zero fields take defaults.
 type KVConfig struct {
@@ -55,6 +60,9 @@ func OpenKV(ctx context.Context, nc *nats.Conn, cfg KVConfig) (jetstream.KeyValu
 		History:     1,
 		Storage:     cfg.Storage,
 		Replicas:    cfg.Replicas,
+		// Lets keys be created with a TTL (jetstream.KeyTTL): begun
+		// passkey ceremonies that nobody finishes go away by themselves.
+		LimitMarkerTTL: kvMarkerTTL,
 	})
 	if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		// Created by another node between our look and our create.
