@@ -47,6 +47,11 @@ type feedPage struct {
 
 	joining bool
 	joinErr string
+	// Accounts (account.go, account-panel.go): an error of the panel, and
+	// the one-time code made for another device while it holds.
+	accountErr      string
+	deviceCode      string
+	deviceCodeUntil time.Time
 
 	status   session.Status
 	online   bool
@@ -344,6 +349,7 @@ func (p *feedPage) signedOut(ctx app.Context, msg string) {
 	p.detailsOpen, p.lastErr, p.lastErrAt = false, "", time.Time{}
 	p.feedPos, p.feedSynced, p.cachedN = 0, false, 0
 	p.joined, p.feeds = joinedFeeds{}, nil
+	p.accountErr, p.deviceCode = "", ""
 }
 
 // join signs in with a display name.
@@ -734,6 +740,7 @@ func (p *feedPage) renderMain(signedIn bool) app.UI {
 				newFeedIntro(p.feed, p.presence, p.status.State == session.StateLive && p.online),
 				newMentionToggle(p, p.mentionView()),
 				newRejectedList(p, rejectedViews(p.rejected)),
+				newAccountPanel(p, p.user, p.accountErr, p.deviceCode, p.deviceCodeUntil, p.joining), // account-panel.go
 				newComposeBox(p, p.user),
 				newNewPostsPill(p, p.newCount),
 				newPostList(p, p.posts, p.freshIDs(), p.editing, p.editDraft, p.now.Unix()/15, p.atTop, p.history),

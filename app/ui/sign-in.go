@@ -16,7 +16,9 @@ type signIn struct {
 	Busy  bool
 	Error string
 
-	name string
+	name   string
+	handle string // account-sign-in.go
+	code   string
 }
 
 func newSignIn(p *feedPage, busy bool, errMsg string) *signIn {
@@ -43,6 +45,7 @@ func (s *signIn) Render() app.UI {
 			),
 			app.P().ID("signin-error").Class("field-error").Role("alert").Text(s.Error),
 		),
+		s.renderAccount(), // account-sign-in.go
 	)
 }
 

@@ -97,7 +97,7 @@ func (a *Accounts) HandleFree(ctx context.Context, handle string) (bool, error) 
 }
 
 // create stores a new account: it reserves the handle's index keys (a
-// *protocol.Error CodeHandleTaken if any is held, the ones it made undone),
+// *protocol.Error protocol.CodeHandleTaken if any is held, the ones it made undone),
 // then the record (an error if the user id has an account already).
 func (a *Accounts) create(ctx context.Context, acc *Account) error {
 	var made []string
@@ -110,7 +110,7 @@ func (a *Accounts) create(ctx context.Context, acc *Account) error {
 		if _, err := a.kv.Create(ctx, k, []byte(acc.User.ID)); err != nil {
 			undo()
 			if errors.Is(err, jetstream.ErrKeyExists) {
-				return protocol.Errorf(CodeHandleTaken, "the handle @%s (or one that looks like it) is taken", acc.User.Handle)
+				return protocol.Errorf(protocol.CodeHandleTaken, "the handle @%s (or one that looks like it) is taken", acc.User.Handle)
 			}
 			return fmt.Errorf("auth: reserve handle: %w", err)
 		}

@@ -27,12 +27,6 @@ const (
 	MaxHandleChars = 30
 )
 
-// CodeBadHandle and CodeHandleTaken are the errors of a handle.
-const (
-	CodeBadHandle   = "invalid_handle"
-	CodeHandleTaken = "handle_taken"
-)
-
 var fold = cases.Fold()
 
 // CheckHandle returns handle in its stored form (NFC, without a leading
@@ -44,11 +38,11 @@ var fold = cases.Fold()
 func CheckHandle(handle string) (string, *protocol.Error) {
 	h := norm.NFC.String(strings.TrimPrefix(handle, "@"))
 	if !utf8.ValidString(handle) {
-		return "", protocol.Errorf(CodeBadHandle, "the handle is not valid UTF-8")
+		return "", protocol.Errorf(protocol.CodeBadHandle, "the handle is not valid UTF-8")
 	}
 	n := utf8.RuneCountInString(h)
 	if n < MinHandleChars || n > MaxHandleChars {
-		return "", protocol.Errorf(CodeBadHandle, "a handle is %d to %d characters", MinHandleChars, MaxHandleChars)
+		return "", protocol.Errorf(protocol.CodeBadHandle, "a handle is %d to %d characters", MinHandleChars, MaxHandleChars)
 	}
 	var script string
 	for i, r := range h {
@@ -58,13 +52,13 @@ func CheckHandle(handle string) (string, *protocol.Error) {
 			if script == "" {
 				script = s
 			} else if s != script {
-				return "", protocol.Errorf(CodeBadHandle, "a handle's letters are all of one script (this one mixes %s and %s)", script, s)
+				return "", protocol.Errorf(protocol.CodeBadHandle, "a handle's letters are all of one script (this one mixes %s and %s)", script, s)
 			}
 		case i == 0:
-			return "", protocol.Errorf(CodeBadHandle, "a handle starts with a letter")
+			return "", protocol.Errorf(protocol.CodeBadHandle, "a handle starts with a letter")
 		case unicode.IsDigit(r) || r == '_':
 		default:
-			return "", protocol.Errorf(CodeBadHandle, "a handle has only letters, digits and _ (not %q)", r)
+			return "", protocol.Errorf(protocol.CodeBadHandle, "a handle has only letters, digits and _ (not %q)", r)
 		}
 	}
 	return h, nil

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"livefeed/shared/protocol"
 )
 
 // TestHandleConfusables: handles that look alike share a HandleKey; ones
@@ -91,8 +93,8 @@ func TestCheckHandle(t *testing.T) {
 		"@@alice",
 	}
 	for _, in := range bad {
-		if got, err := CheckHandle(in); err == nil || err.Code != CodeBadHandle {
-			t.Errorf("CheckHandle(%q) = %q, %v; want %s", in, got, err, CodeBadHandle)
+		if got, err := CheckHandle(in); err == nil || err.Code != protocol.CodeBadHandle {
+			t.Errorf("CheckHandle(%q) = %q, %v; want %s", in, got, err, protocol.CodeBadHandle)
 		}
 	}
 }

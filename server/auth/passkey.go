@@ -187,7 +187,7 @@ func (p *Passkeys) BeginSignUp(ctx context.Context, r *http.Request, proto, hand
 	if free, err := p.Accounts.HandleFree(ctx, h); err != nil {
 		return "", nil, err
 	} else if !free {
-		return "", nil, protocol.Errorf(CodeHandleTaken, "the handle @%s (or one that looks like it) is taken", h)
+		return "", nil, protocol.Errorf(protocol.CodeHandleTaken, "the handle @%s (or one that looks like it) is taken", h)
 	}
 	c := ceremony{Kind: ceremonySignUp}
 	if guest != nil && guest.Kind == KindGuest {

@@ -52,7 +52,7 @@ type ceremonyResponse struct {
 func (s *Server) writeAuthError(w http.ResponseWriter, what string, err error) {
 	if e, ok := protocol.AsError(err); ok {
 		status := statusOf(e.Code)
-		if e.Code == auth.CodeHandleTaken {
+		if e.Code == protocol.CodeHandleTaken {
 			status = http.StatusConflict
 		}
 		writeError(w, status, e)

@@ -175,7 +175,7 @@ func TestPasskeyAccount(t *testing.T) {
 	// The handle is taken, in any case and any look-alike.
 	for _, h := range []string{"ada", "ADA", "Ada", "\u0430\u0501\u0430"} { // Cyrillic а ԁ а
 		st, b := api(t, tn, "POST", "/api/account/sign-up/begin", map[string]string{"handle": h, "name": "Eve"}, "")
-		if st != http.StatusConflict || !strings.Contains(string(b), auth.CodeHandleTaken) {
+		if st != http.StatusConflict || !strings.Contains(string(b), protocol.CodeHandleTaken) {
 			t.Errorf("sign-up as %q: %d %s", h, st, b)
 		}
 	}

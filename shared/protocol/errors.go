@@ -31,7 +31,12 @@ const (
 	// expired); the connection is closed with CloseSignedOut. The client
 	// must not reconnect with the same session: it shows the sign-in.
 	CodeSignedOut = "signed_out"
-	CodeInternal  = "internal" // the server failed; the action may be retried with the same op
+	// An account's handle breaks the handle rules (3..30 letters, digits
+	// and _, starting with a letter, one script), or is taken (by it or
+	// one that looks like it: case folding and confusable skeleton).
+	CodeBadHandle   = "invalid_handle"
+	CodeHandleTaken = "handle_taken"
+	CodeInternal    = "internal" // the server failed; the action may be retried with the same op
 )
 
 // Error is a typed error reply. Op and Feed name the action it answers,
