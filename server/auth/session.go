@@ -98,7 +98,8 @@ type Sessions struct {
 	now    func() time.Time
 
 	mu       sync.Mutex
-	cache    map[string]cached // by bucket key
+	cache    map[string]cached    // by bucket key
+	gone     map[string]time.Time // keys deleted lately (Gone), when seen
 	renewing map[string]bool
 	onRevoke []func(userID, sessionID string)
 
@@ -127,7 +128,7 @@ func OpenSessions(ctx context.Context, kv jetstream.KeyValue, signer *Signer, lg
 		return nil, fmt.Errorf("auth: watch sessions: %w", err)
 	}
 	s := &Sessions{kv: kv, signer: signer, lg: lg, now: time.Now,
-		cache: map[string]cached{}, renewing: map[string]bool{},
+		cache: map[string]cached{}, gone: map[string]time.Time{}, renewing: map[string]bool{},
 		watch: w, stop: stop, done: make(chan struct{})}
 	go s.follow()
 	return s, nil
@@ -151,6 +152,34 @@ func (s *Sessions) OnRevoke(f func(userID, sessionID string)) {
 	s.mu.Unlock()
 }
 
+// goneFor is how long Gone remembers a deleted session: longer than an
+// upgrade takes from its lookup to its registration.
+const goneFor = time.Minute
+
+// noteGoneLocked remembers a deleted key (at most MaxCachedSessions, the
+// oldest forgotten first once they are older than goneFor).
+func (s *Sessions) noteGoneLocked(key string) {
+	now := s.now()
+	if len(s.gone) >= MaxCachedSessions {
+		for k, at := range s.gone {
+			if now.Sub(at) >= goneFor || len(s.gone) >= MaxCachedSessions {
+				delete(s.gone, k)
+			}
+		}
+	}
+	s.gone[key] = now
+}
+
+// Gone reports whether this node saw the session deleted in the last
+// minute. The gateway asks after registering a connection it authenticated
+// before: a revocation that arrived in between closes it too.
+func (s *Sessions) Gone(userID, sessionID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.gone[sessionKey(userID, sessionID)]
+	return ok && s.now().Sub(at) < goneFor
+}
+
 // follow applies the bucket's changes to the cache until Close.
 func (s *Sessions) follow() {
 	defer close(s.done)
@@ -163,6 +192,7 @@ func (s *Sessions) follow() {
 		case jetstream.KeyValueDelete, jetstream.KeyValuePurge:
 			s.mu.Lock()
 			delete(s.cache, key)
+			s.noteGoneLocked(key)
 			hooks := slices.Clone(s.onRevoke)
 			s.mu.Unlock()
 			if user, id, ok := splitKey(key); ok {

@@ -59,17 +59,30 @@ func TestGuestSessionLifecycle(t *testing.T) {
 	if want := u.ID + "/" + got.ID; revoked[0] != want {
 		t.Fatalf("OnRevoke(%s), want %s", revoked[0], want)
 	}
+	// The gateway asks Gone after registering a socket it authenticated
+	// before the revocation arrived.
+	if !s.Gone(u.ID, got.ID) {
+		t.Fatal("Gone is false for the revoked session")
+	}
+	if o, _ := s.Lookup(ctx, other); s.Gone(o.User.ID, o.ID) {
+		t.Fatal("Gone is true for a live session")
+	}
 	if _, _, err := s.Guest(ctx, "Ada\u202e"); err == nil {
 		t.Fatal("a name with a bidi override was accepted")
 	}
 }
 
 // waitRenewed waits until the stored record of the user's only session
-// was renewed at or after at.
-func waitRenewed(t *testing.T, s *auth.Sessions, user string, at time.Time) auth.Session {
+// (token) was renewed at or after at, looking the token up meanwhile: a
+// lookup may find the previous renewal's goroutine not quite finished
+// (one renewal at a time) and leave the renewal to the next.
+func waitRenewed(t *testing.T, s *auth.Sessions, token, user string, at time.Time) auth.Session {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
+		if _, err := s.Lookup(ctx, token); err != nil {
+			t.Fatalf("lookup while waiting for the renewal: %v", err)
+		}
 		l, err := s.List(ctx, user)
 		if err != nil {
 			t.Fatal(err)
@@ -107,7 +120,7 @@ func TestSessionRenewal(t *testing.T) {
 	if _, err := s.Lookup(ctx, token); err != nil {
 		t.Fatal(err)
 	}
-	rec := waitRenewed(t, s, u.ID, clock.Now())
+	rec := waitRenewed(t, s, token, u.ID, clock.Now())
 	if want := clock.Now().Add(auth.SessionIdleTTL).UnixMilli(); rec.Expires != want {
 		t.Fatalf("expires %d after renewal, want %d", rec.Expires, want)
 	}
@@ -117,7 +130,7 @@ func TestSessionRenewal(t *testing.T) {
 	if err != nil {
 		t.Fatalf("1 ms before expiry: %v", err)
 	}
-	rec = waitRenewed(t, s, u.ID, clock.Now()) // that lookup renewed it again
+	rec = waitRenewed(t, s, token, u.ID, clock.Now()) // that lookup renewed it again
 	clock.Set(time.UnixMilli(rec.Expires))
 	if _, err := s.Lookup(ctx, token); !errors.Is(err, auth.ErrInvalid) {
 		t.Fatalf("at the idle expiry: %v", err)
@@ -136,7 +149,7 @@ func TestSessionRenewal(t *testing.T) {
 		if _, err := s.Lookup(ctx, token2); err != nil {
 			t.Fatalf("at %v: %v", clock.Now().Sub(start), err)
 		}
-		waitRenewed(t, s, u2.ID, clock.Now())
+		waitRenewed(t, s, token2, u2.ID, clock.Now())
 	}
 	l, _ := s.List(ctx, u2.ID)
 	if want := start.Add(auth.SessionMaxLifetime).UnixMilli(); l[0].Expires != want {

@@ -128,6 +128,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}()
 		cn.run()
 	}()
+	if g.cfg.Auth.Gone(u.ID, sess.ID) {
+		// Revoked between the lookup and the registration: revoked()
+		// ran before this connection was there to close.
+		g.revoked(u.ID, sess.ID)
+	}
 }
 
 // takeAcceptLocked applies the accept-rate limit.
