@@ -1,14 +1,19 @@
 package cluster
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"livefeed/server/internal/softauthn"
 	"livefeed/shared/protocol"
 )
 
@@ -120,4 +125,66 @@ func TestRevocationOnEveryNode(t *testing.T) {
 	}
 	slices.Sort(sockLat)
 	t.Logf("sockets on node-2/3 get signed_out after: median %v, max %v (%d sockets)", sockLat[len(sockLat)/2], sockLat[len(sockLat)-1], len(sockLat))
+}
+
+// byName is node n's origin by name (a relying party takes no IP address).
+func byName(n *lfNode) string { return "http://" + strings.Replace(n.addr(), "127.0.0.1", "localhost", 1) }
+
+// TestPasskeyAcrossNodes: a ceremony begun on one node finishes on
+// another (behind one load balancer they share an origin; here the finish
+// node's), since ceremonies, accounts and handles are in the shared bucket;
+// the handle is then taken on every node.
+func TestPasskeyAcrossNodes(t *testing.T) {
+	h := newHarness(t, 3)
+	post := func(n *lfNode, path string, body []byte) (int, []byte) {
+		resp, err := http.Post(byName(n)+path, "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	var c struct {
+		Ceremony string
+		Options  json.RawMessage
+	}
+	st, b := post(h.node(0), "/api/account/sign-up/begin", []byte(`{"handle":"nomad","name":"Nomad"}`))
+	if st != http.StatusOK || json.Unmarshal(b, &c) != nil {
+		t.Fatalf("begin on node-1: %d %s", st, b)
+	}
+	key := &softauthn.Authenticator{}
+	cred, _, err := key.Create(c.Options, byName(h.node(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, b = post(h.node(1), "/api/account/sign-up/finish?ceremony="+c.Ceremony, cred)
+	var out struct {
+		Token string
+		User  protocol.User
+	}
+	if st != http.StatusOK || json.Unmarshal(b, &out) != nil || out.User.Handle != "nomad" {
+		t.Fatalf("finish on node-2: %d %s", st, b)
+	}
+	for i := 0; i < 3; i++ {
+		if st := sessionStatus(t, h.node(i), out.Token); st != http.StatusOK {
+			t.Fatalf("node-%d refuses the new account's session: %d", i+1, st)
+		}
+		if st, b := post(h.node(i), "/api/account/sign-up/begin", []byte(`{"handle":"NOMAD","name":"N"}`)); st != http.StatusConflict {
+			t.Fatalf("node-%d lets the handle be taken again: %d %s", i+1, st, b)
+		}
+	}
+	st, b = post(h.node(2), "/api/account/sign-in/begin", nil)
+	if st != http.StatusOK || json.Unmarshal(b, &c) != nil {
+		t.Fatalf("sign-in begin on node-3: %d %s", st, b)
+	}
+	assertion, err := key.Get(c.Options, byName(h.node(0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, b = post(h.node(0), "/api/account/sign-in/finish?ceremony="+c.Ceremony, assertion)
+	var again struct{ User protocol.User }
+	if st != http.StatusOK || json.Unmarshal(b, &again) != nil || again.User != out.User {
+		t.Fatalf("sign-in finish on node-1: %d %s", st, b)
+	}
 }
