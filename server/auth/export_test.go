@@ -14,3 +14,5 @@ func (c *Clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *Clock) Set(t time.Time)         { c.ns.Store(t.UnixNano()) }
 func (c *Clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 func (s *Sessions) UseClock(c *Clock)    { s.now = c.Now }
+
+func (p *Passkeys) UseClock(c *Clock) { p.now = c.Now }
