@@ -102,8 +102,12 @@ func (a *Accounts) HandleFree(ctx context.Context, handle string) (bool, error) 
 func (a *Accounts) create(ctx context.Context, acc *Account) error {
 	var made []string
 	undo := func() {
+		// Not on ctx: a request that went away must not leave the
+		// handle reserved for an account that was never made.
+		uctx, cancel := context.WithTimeout(context.Background(), sessionOpTimeout)
+		defer cancel()
 		for _, k := range made {
-			a.kv.Delete(ctx, k)
+			a.kv.Delete(uctx, k)
 		}
 	}
 	for _, k := range handleIndexKeys(acc.User.Handle) {
