@@ -335,7 +335,7 @@ type noticeHarness struct {
 }
 
 func (h *noticeHarness) OnPreRender(ctx app.Context) { h.ctx = ctx }
-func (h *noticeHarness) Render() app.UI              { return newRejectedList(h.Actor, h.Items) }
+func (h *noticeHarness) Render() app.UI              { return &rejectedList{Actor: h.Actor, Items: h.Items} }
 
 // mountedArticles returns the mounted <article> elements under root.
 func mountedArticles(t *testing.T, root app.UI) []reflect.Value {

@@ -124,10 +124,10 @@ func TestIndicatorAndPill(t *testing.T) {
 	if v := p.indicator(); !strings.HasPrefix(v.Label, "Update required") || !v.CanUpdate {
 		t.Errorf("update: %+v", v)
 	}
-	if s := app.HTMLString(newNewPostsPill(nil, 1)); !strings.Contains(s, "1 new post") || strings.Contains(s, "1 new posts") {
+	if s := app.HTMLString(&newPostsPill{Count: 1}); !strings.Contains(s, "1 new post") || strings.Contains(s, "1 new posts") {
 		t.Errorf("pill: %s", s)
 	}
-	if s := app.HTMLString(newNewPostsPill(nil, 3)); !strings.Contains(s, "3 new posts") {
+	if s := app.HTMLString(&newPostsPill{Count: 3}); !strings.Contains(s, "3 new posts") {
 		t.Errorf("pill: %s", s)
 	}
 }
