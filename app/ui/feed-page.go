@@ -306,7 +306,11 @@ func (p *feedPage) renderMain(signedIn bool) app.UI {
 				&rejectedList{Actor: p, Items: rejectedViews(p.rejected)},
 				&composeBox{Actor: p, User: p.user},
 				&newPostsPill{Actor: p, Count: p.newCount},
-				newPostList(p, p.posts, p.freshIDs(), p.editing, p.editDraft, p.now.Unix()/15, p.atTop, p.history),
+				&postList{
+					Actor: p, Posts: p.posts, Fresh: p.freshIDs(),
+					Editing: p.editing, EditDraft: p.editDraft,
+					Clock: p.now.Unix() / 15, AtTop: p.atTop, History: p.history,
+				},
 			)
 		}),
 	)

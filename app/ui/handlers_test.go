@@ -111,7 +111,7 @@ type listHarness struct {
 // harness's context for the test to dispatch through.
 func (h *listHarness) OnPreRender(ctx app.Context) { h.ctx = ctx }
 func (h *listHarness) Render() app.UI {
-	return newPostList(h.Actor, h.Posts, nil, "", "", 0, true, historyState{Begins: true})
+	return &postList{Actor: h.Actor, Posts: h.Posts, AtTop: true, History: historyState{Begins: true}}
 }
 
 func testPost(id, text string, own bool, deleting bool) postView {

@@ -184,7 +184,7 @@ type clockHarness struct {
 
 func (h *clockHarness) OnPreRender(ctx app.Context) { h.ctx = ctx }
 func (h *clockHarness) Render() app.UI {
-	return newPostList(&recordingActor{}, h.Posts, nil, "", "", h.Clock, true, historyState{Begins: true})
+	return &postList{Actor: &recordingActor{}, Posts: h.Posts, Clock: h.Clock, AtTop: true, History: historyState{Begins: true}}
 }
 
 // The time of a card follows the page's clock: "just now" turns into
