@@ -195,11 +195,7 @@ func TestRelativeTimesFollowTheClock(t *testing.T) {
 	p := testPost("p1", "hello", false, false)
 	p.Created = created
 	h := &clockHarness{Posts: []postView{p}, Clock: clock}
-	e := app.NewTestEngine()
-	if err := e.Load(h); err != nil {
-		t.Fatal(err)
-	}
-	e.ConsumeAll()
+	e := mount(t, h)
 	timeText := func() string {
 		var s string
 		walkNodes(reflect.ValueOf(h), func(n mountedNode) {
