@@ -64,7 +64,17 @@ type buffered struct {
 func (s *subscription) Deliver(fs *hub.Frames) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.left || fs.Len() == 0 {
+	if s.left {
+		return
+	}
+	if fs.Missed(s.last) {
+		// The feed's fan-out fell too far behind and dropped events
+		// this subscription lacks: the client resumes from its last
+		// position and loses nothing.
+		s.c.cutSlow("slow consumer: the feed's fan-out fell behind; resume from your last position")
+		return
+	}
+	if fs.Len() == 0 {
 		return
 	}
 	i, n := fs.Take(&s.last), fs.Len()

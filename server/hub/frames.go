@@ -18,7 +18,16 @@ type Frames struct {
 	buf []byte
 	pos []uint64 // each frame's position
 	end []int    // where each frame ends in buf
+
+	lost uint64 // events up to here were dropped from the fan-out (see Missed)
 }
+
+// Missed reports whether the feed's fan-out dropped events that a
+// subscriber whose last sent position is last has not had: the fan-out
+// fell MaxFanoutWindow behind. Such a subscriber can no longer follow the
+// feed from these frames and must resync from the log (the gateway cuts
+// the connection; the client resumes from its last position).
+func (fs *Frames) Missed(last uint64) bool { return fs.lost > last }
 
 // Len returns the number of frames.
 func (fs *Frames) Len() int { return len(fs.pos) }
