@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -50,6 +51,7 @@ type subscription struct {
 	left     bool // unsubscribed or disconnected
 	buf      []buffered
 	last     uint64 // the newest position sent, or buffered while catching
+	presence []byte // the last presence frame sent (shared, not changed)
 }
 
 var _ hub.Sink = (*subscription)(nil)
@@ -97,12 +99,27 @@ func (s *subscription) Deliver(fs *hub.Frames) {
 // DeliverPresence implements hub.Sink: who is online goes out with one
 // write, unless the subscription is catching up (then the current presence
 // is sent after catch-up).
+//
+// A presence the subscription has already sent is not sent again: the hub
+// announces a feed's presence to all its subscribers when it changed for
+// any of them, and a new subscriber's join changes it for everyone but the
+// new subscriber, who had it after catch-up.
 func (s *subscription) DeliverPresence(frame []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.left && !s.catching {
-		s.c.trySend(frame, 1)
+		s.sendPresenceLocked(frame)
 	}
+}
+
+// sendPresenceLocked sends a presence frame unless it is the last one
+// sent; s.mu is held.
+func (s *subscription) sendPresenceLocked(frame []byte) {
+	if bytes.Equal(frame, s.presence) {
+		return
+	}
+	s.presence = frame
+	s.c.trySend(frame, 1)
 }
 
 // leave ends the subscription: after its hub.Leave, a fan-out already
@@ -140,7 +157,7 @@ func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 			s.catching = false
 			s.last = last
 			s.c.trySend(wsframe.Text(protocol.MustEncode(protocol.Subscribed{Feed: s.feed, Pos: last})), 1)
-			s.c.trySend(presence, 1)
+			s.sendPresenceLocked(presence)
 			s.mu.Unlock()
 			return
 		}
