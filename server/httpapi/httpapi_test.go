@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"livefeed/server/internal/testnode"
+	"livefeed/server/internal/wait"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
@@ -105,18 +106,14 @@ func TestReadyzFollowsTheService(t *testing.T) {
 		t.Fatalf("ready node: %d %s", code, body)
 	}
 	tn.Log.Close() // the follower fails
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	wait.For(t, 10*time.Second, 20*time.Millisecond, func() error {
 		code, body := get()
-		if code == http.StatusServiceUnavailable {
-			t.Logf("after the log closed: %d %s", code, body)
-			break
+		if code != http.StatusServiceUnavailable {
+			return fmt.Errorf("/readyz still %d (%s) after the feed service stopped", code, body)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz still %d (%s) after the feed service stopped", code, body)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		t.Logf("after the log closed: %d %s", code, body)
+		return nil
+	})
 }
 
 // TestMetricsOnlyFromLoopback: /metrics on the main address answers this
