@@ -195,16 +195,25 @@ func heard(h, from *testHub, feed string) (users map[string]protocol.User, at ti
 	return maps.Clone(r.users), r.expires.Add(-r.ttl), true
 }
 
-func TestClusterPresenceExpiresWhenNodeDies(t *testing.T) {
-	t.Parallel()
-	s := startNATS(t)
-	a, b := startHub(t, s, "a"), startHub(t, s, "b")
-	sb := &sink{}
+// adaAndBobOnTwoNodes starts a NATS server and hubs a and b on it, Ada
+// on a and Bob on b in feed main, and waits until Bob's subscriber sb is
+// shown both.
+func adaAndBobOnTwoNodes(t *testing.T) (s *server.Server, a, b *testHub, sb *sink) {
+	t.Helper()
+	s = startNATS(t)
+	a, b = startHub(t, s, "a"), startHub(t, s, "b")
+	sb = &sink{}
 	a.Join("main", &sink{}, ada)
 	b.Join("main", sb, bob)
 	wait.Until(t, 5*time.Second, "Ada on node b", func() bool {
 		return slices.Equal(sb.online(), []string{"Ada", "Bob"})
 	})
+	return s, a, b, sb
+}
+
+func TestClusterPresenceExpiresWhenNodeDies(t *testing.T) {
+	t.Parallel()
+	_, a, b, sb := adaAndBobOnTwoNodes(t)
 	// Several beats later she is still there (the beats keep her): node
 	// b hears from node a after her first announcement would have expired.
 	later := time.Now().Add(PresenceExpiry + PresenceInterval)
@@ -235,14 +244,7 @@ func TestClusterPresenceExpiresWhenNodeDies(t *testing.T) {
 
 func TestClusterPresenceGoodbyeAndLateJoiner(t *testing.T) {
 	t.Parallel()
-	s := startNATS(t)
-	a, b := startHub(t, s, "a"), startHub(t, s, "b")
-	sb := &sink{}
-	a.Join("main", &sink{}, ada)
-	b.Join("main", sb, bob)
-	wait.Until(t, 5*time.Second, "Ada on node b", func() bool {
-		return slices.Equal(sb.online(), []string{"Ada", "Bob"})
-	})
+	s, a, _, sb := adaAndBobOnTwoNodes(t)
 	// A node joining the feed later asks the others and learns who is
 	// online without waiting for their next beat.
 	c := startHub(t, s, "c")
