@@ -31,7 +31,7 @@ func (c *conn) subscribe(sub protocol.Sub) error {
 		return c.sendMsg(protocol.Errorf(protocol.CodeTooManySubs, "at most %d subscriptions per connection", protocol.MaxSubscriptions))
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
-	s := &subscription{c: c, feed: sub.Feed, catching: true, cancel: cancel}
+	s := &subscription{c: c, feed: sub.Feed, catching: true, ctx: ctx, cancel: cancel}
 	c.subs[sub.Feed] = s
 	c.mu.Unlock()
 	c.g.cfg.Hub.Join(sub.Feed, s, c.user)
@@ -40,10 +40,12 @@ func (c *conn) subscribe(sub protocol.Sub) error {
 }
 
 // subscription is one connection's subscription to one feed: a hub.Sink
-// that buffers live events while the subscription catches up.
+// that buffers live events while the subscription catches up, and catches
+// up again on the events the feed's fan-out dropped (hub.MaxFanoutWindow).
 type subscription struct {
 	c      *conn
 	feed   string
+	ctx    context.Context // the subscription's: done when it ends
 	cancel context.CancelFunc
 
 	mu       sync.Mutex
@@ -51,6 +53,7 @@ type subscription struct {
 	left     bool // unsubscribed or disconnected
 	buf      []buffered
 	last     uint64 // the newest position sent, or buffered while catching
+	lost     uint64 // the newest position the fan-out dropped that a catch-up must cover
 	presence []byte // the last presence frame sent (shared, not changed)
 }
 
@@ -69,12 +72,16 @@ func (s *subscription) Deliver(fs *hub.Frames) {
 	if s.left {
 		return
 	}
-	if fs.Missed(s.last) {
-		// The feed's fan-out fell too far behind and dropped events
-		// this subscription lacks: the client resumes from its last
-		// position and loses nothing.
-		s.c.cutSlow("slow consumer: the feed's fan-out fell behind; resume from your last position")
-		return
+	if fs.Missed(s.last) && fs.Lost() > s.lost {
+		// The feed's fan-out fell too far behind and dropped events this
+		// subscription lacks: it catches up on them from the feed service,
+		// as a resuming client would, buffering the live ones meanwhile
+		// (the connection stays; the client sees the events in order).
+		s.lost = fs.Lost()
+		if !s.catching {
+			s.catching = true
+			go s.catchUp(s.ctx, protocol.Sub{Feed: s.feed, Mode: protocol.ModeResume, Pos: s.last})
+		}
 	}
 	if fs.Len() == 0 {
 		return
@@ -131,6 +138,9 @@ func (s *subscription) leave() {
 	s.cancel()
 }
 
+// catchUp brings the subscription up to date from sub (its start, or
+// where it was when the fan-out dropped events), then sends what it
+// buffered meanwhile and goes live.
 func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 	send := func(frame []byte) error {
 		if ctx.Err() != nil {
@@ -138,19 +148,36 @@ func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 		}
 		return s.c.send(frame)
 	}
-	last, err := s.c.g.cfg.Service.CatchUp(ctx, s.c.user.ID, sub, func(msg []byte) error { return send(wsframe.Text(msg)) })
-	if err != nil {
-		if ctx.Err() == nil && !errors.Is(err, errClosing) {
-			s.c.g.lg.Error("catch-up failed", "feed", sub.Feed, "err", err)
-			e := protocol.Errorf(protocol.CodeInternal, "could not load feed %q; reconnect to retry", sub.Feed)
-			e.Temporary = true
-			s.c.closeWith(protocol.CloseRestart, "catch-up failed", protocol.MustEncode(e))
+	catchUp := func(sub protocol.Sub) (uint64, bool) {
+		last, err := s.c.g.cfg.Service.CatchUp(ctx, s.c.user.ID, sub, func(msg []byte) error { return send(wsframe.Text(msg)) })
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, errClosing) {
+				s.c.g.lg.Error("catch-up failed", "feed", sub.Feed, "err", err)
+				e := protocol.Errorf(protocol.CodeInternal, "could not load feed %q; reconnect to retry", sub.Feed)
+				e.Temporary = true
+				s.c.closeWith(protocol.CloseRestart, "catch-up failed", protocol.MustEncode(e))
+			}
+			return 0, false
 		}
+		return last, true
+	}
+	last, ok := catchUp(sub)
+	if !ok {
 		return
 	}
 	for {
 		presence := wsframe.Text(protocol.MustEncode(s.c.g.cfg.Hub.Presence(s.feed)))
 		s.mu.Lock()
+		if s.lost > last {
+			// The fan-out dropped events past what the catch-up
+			// brought (the view has them): get them before sending the
+			// buffered ones, which come after them.
+			s.mu.Unlock()
+			if last, ok = catchUp(protocol.Sub{Feed: s.feed, Mode: protocol.ModeResume, Pos: last}); !ok {
+				return
+			}
+			continue
+		}
 		buf := s.buf
 		s.buf = nil
 		if len(buf) == 0 {

@@ -14,11 +14,14 @@ import (
 // waits for room: it is called by the log follower, which applies the
 // records of every feed, so a wait there would hold up every other feed
 // behind this one's backlog. At the limit the fan-out drops the events
-// nobody has been offered yet, and marks them lost (Frames.Missed): each
-// subscriber then offered the window lacks them and resyncs from the log
-// (the gateway cuts the connection and the client resumes from its last
-// position, as for a full send queue), as centrifuge tells a subscriber
-// whose stream lost continuity to recover from history. A sink's Deliver
+// nobody has been offered yet, and marks them lost (Frames.Lost): each
+// subscriber then offered the window lacks them and catches up on them
+// from the feed service, whose view has every event published (the
+// gateway's subscription does so on the same connection, buffering live
+// events meanwhile, as for a new subscription), as centrifuge has a
+// subscriber whose stream lost continuity recover from history. Memory
+// stays bounded: the window, plus each catching-up subscription's bounded
+// buffer (gateway.MaxCatchUpBuffer). A sink's Deliver
 // never blocks, so a window fills only when a pass over the subscribers
 // takes longer than 4 MiB of the feed's events take to arrive.
 const MaxFanoutWindow = 4 << 20
