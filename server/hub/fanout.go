@@ -21,9 +21,9 @@ import (
 // events meanwhile, as for a new subscription), as centrifuge has a
 // subscriber whose stream lost continuity recover from history. Memory
 // stays bounded: the window, plus each catching-up subscription's bounded
-// buffer (gateway.MaxCatchUpBuffer). A sink's Deliver
-// never blocks, so a window fills only when a pass over the subscribers
-// takes longer than 4 MiB of the feed's events take to arrive.
+// buffer (gateway.MaxCatchUpBuffer). A sink's Deliver never blocks, so a
+// window fills only when a pass over the subscribers takes longer than
+// 4 MiB of the feed's events take to arrive.
 const MaxFanoutWindow = 4 << 20
 
 // fanout writes one feed's events to its subscribers. Publish appends an
@@ -59,12 +59,15 @@ func (fo *fanout) publish(h *Hub, pos uint64, msg []byte) {
 	fo.mu.Lock()
 	fo.arrived.Add(1)
 	if size := len(msg) + wsframe.MaxHeader; fo.running && fo.bytes+size > MaxFanoutWindow {
-		fo.bytes -= len(fo.pending.buf)
-		fo.pending.reuse() // nobody holds slices of pending
-		fo.lost = pos
 		fo.drops++
 		h.overflows.Add(1)
+		if fo.pending.Len() > 0 {
+			fo.lost = fo.pending.Last()
+			fo.bytes -= len(fo.pending.buf)
+			fo.pending.reuse() // nobody holds slices of pending
+		}
 		if fo.bytes+size > MaxFanoutWindow {
+			fo.lost = pos // the window alone is full: this one goes too
 			fo.mu.Unlock()
 			return
 		}
