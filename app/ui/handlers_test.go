@@ -114,24 +114,6 @@ func (h *listHarness) Render() app.UI {
 	return newPostList(h.Actor, h.Posts, nil, "", "", 0, true, historyState{Begins: true})
 }
 
-// loadList renders a list of posts acting through actor in a test engine.
-func loadList(t *testing.T, actor listActor, posts []postView) (*listHarness, app.TestEngine) {
-	t.Helper()
-	h := &listHarness{Actor: actor, Posts: posts}
-	e := app.NewTestEngine()
-	if err := e.Load(h); err != nil {
-		t.Fatal(err)
-	}
-	e.ConsumeAll()
-	return h, e
-}
-
-// show has the list show posts instead, as a change of the feed does.
-func (h *listHarness) show(e app.TestEngine, posts []postView) {
-	h.ctx.Dispatch(func(app.Context) { h.Posts = posts })
-	e.ConsumeAll()
-}
-
 func testPost(id, text string, own bool, deleting bool) postView {
 	pos, _ := strconv.ParseUint(strings.TrimPrefix(id, "p"), 10, 64)
 	return postView{ID: id, Pos: pos, Author: "Wanda", AuthorID: "u-w", Text: text, Created: 1, Own: own, Deleting: deleting,
@@ -173,8 +155,14 @@ func TestCardActsOnThePostItShowsAfterTheListShifts(t *testing.T) {
 	for _, s := range listShifts() {
 		t.Run(s.name, func(t *testing.T) {
 			actor := &recordingActor{}
-			h, e := loadList(t, actor, s.before)
-			h.show(e, s.after)
+			h := &listHarness{Actor: actor, Posts: s.before}
+			e := app.NewTestEngine()
+			if err := e.Load(h); err != nil {
+				t.Fatal(err)
+			}
+			e.ConsumeAll()
+			h.ctx.Dispatch(func(app.Context) { h.Posts = s.after })
+			e.ConsumeAll()
 
 			cards := mountedArticles(t, h)
 			if len(cards) != len(s.after) {
@@ -256,13 +244,19 @@ func TestOpenPickerAndUnfoldFollowThePostWhenTheListShifts(t *testing.T) {
 		}
 		t.Run(s.name, func(t *testing.T) {
 			actor := &recordingActor{}
-			h, e := loadList(t, actor, s.before)
+			h := &listHarness{Actor: actor, Posts: s.before}
+			e := app.NewTestEngine()
+			if err := e.Load(h); err != nil {
+				t.Fatal(err)
+			}
+			e.ConsumeAll()
 			before := cardShowing(t, h, target)
 			if foldable(target.Text) {
 				press(t, e, h.ctx, before, "Show more")
 			}
 			press(t, e, h.ctx, before, "Add reaction")
-			h.show(e, s.after)
+			h.ctx.Dispatch(func(app.Context) { h.Posts = s.after })
+			e.ConsumeAll()
 
 			for _, card := range mountedArticles(t, h) {
 				mine := strings.Contains(textOf(card), target.Text) && len(buttonsNamed(card, "Undo")) == 0

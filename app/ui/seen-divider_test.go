@@ -96,7 +96,12 @@ func TestDividerInTheList(t *testing.T) {
 	p1, p5, p9, p17 := testPost("p1", "T-one", false, false), testPost("p5", "T-five", false, false),
 		testPost("p9", "T-nine", false, false), testPost("p17", "T-seventeen", false, false)
 
-	h, e := loadList(t, &recordingActor{}, []postView{p9, flag(p5), p1})
+	h := &listHarness{Actor: &recordingActor{}, Posts: []postView{p9, flag(p5), p1}}
+	e := app.NewTestEngine()
+	if err := e.Load(h); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
 	check := func(step string, want ...string) {
 		t.Helper()
 		var got []string
@@ -120,15 +125,18 @@ func TestDividerInTheList(t *testing.T) {
 	}
 
 	cards := mountedCards(h)
-	h.show(e, []postView{p9, p5, flag(p1)})
+	h.ctx.Dispatch(func(app.Context) { h.Posts = []postView{p9, p5, flag(p1)} })
+	e.ConsumeAll()
 	check("moved down", "T-nine", "T-five", "divider", "T-one")
 	if after := mountedCards(h); !reflect.DeepEqual(after, cards) {
 		t.Error("moving the divider mounted cards anew")
 	}
 
-	h.show(e, []postView{p17, p9, p5, flag(p1)})
+	h.ctx.Dispatch(func(app.Context) { h.Posts = []postView{p17, p9, p5, flag(p1)} })
+	e.ConsumeAll()
 	check("a post on top", "T-seventeen", "T-nine", "T-five", "divider", "T-one")
 
-	h.show(e, []postView{p17, p9, p5, p1})
+	h.ctx.Dispatch(func(app.Context) { h.Posts = []postView{p17, p9, p5, p1} })
+	e.ConsumeAll()
 	check("gone", "T-seventeen", "T-nine", "T-five", "T-one")
 }
