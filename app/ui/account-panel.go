@@ -17,7 +17,7 @@ import (
 type accountPanel struct {
 	app.Compo
 
-	Page      *feedPage
+	Actor     accountActor
 	User      protocol.User
 	Error     string
 	Code      string
@@ -27,8 +27,11 @@ type accountPanel struct {
 	handle string
 }
 
-func newAccountPanel(p *feedPage, u protocol.User, errMsg, code string, until time.Time, busy bool) *accountPanel {
-	return &accountPanel{Page: p, User: u, Error: errMsg, Code: code, CodeUntil: until, Busy: busy}
+// accountActor is what the panel asks of the page (account.go).
+type accountActor interface {
+	createAccount(ctx app.Context, handle, name string)
+	makeDeviceCode(ctx app.Context)
+	signOutEverywhere(ctx app.Context)
 }
 
 func (a *accountPanel) Render() app.UI {
@@ -73,8 +76,8 @@ func (a *accountPanel) onHandle(ctx app.Context, e app.Event) {
 }
 
 func (a *accountPanel) onCreate(ctx app.Context, e app.Event) {
-	a.Page.createAccount(ctx, strings.TrimSpace(a.handle), a.User.Name)
+	a.Actor.createAccount(ctx, strings.TrimSpace(a.handle), a.User.Name)
 }
 
-func (a *accountPanel) onCode(ctx app.Context, e app.Event)       { a.Page.makeDeviceCode(ctx) }
-func (a *accountPanel) onEverywhere(ctx app.Context, e app.Event) { a.Page.signOutEverywhere(ctx) }
+func (a *accountPanel) onCode(ctx app.Context, e app.Event)       { a.Actor.makeDeviceCode(ctx) }
+func (a *accountPanel) onEverywhere(ctx app.Context, e app.Event) { a.Actor.signOutEverywhere(ctx) }

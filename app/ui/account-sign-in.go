@@ -12,6 +12,14 @@ import (
 // this device is added to an account with its handle and a one-time code
 // from a signed-in device ("Add this device").
 
+// accountJoiner is what the account part of the sign-in form asks of the
+// page (account.go).
+type accountJoiner interface {
+	createAccount(ctx app.Context, handle, name string)
+	signInWithPasskey(ctx app.Context)
+	addThisDevice(ctx app.Context, handle, code string)
+}
+
 // handleMaxInput bounds what the Handle field takes (the server counts
 // characters: auth.MaxHandleChars).
 const handleMaxInput = 30 * 4
@@ -46,11 +54,11 @@ func (s *signIn) onHandle(ctx app.Context, e app.Event) { s.handle = ctx.JSSrc()
 func (s *signIn) onCode(ctx app.Context, e app.Event)   { s.code = ctx.JSSrc().Get("value").String() }
 
 func (s *signIn) onCreate(ctx app.Context, e app.Event) {
-	s.Page.createAccount(ctx, strings.TrimSpace(s.handle), strings.TrimSpace(s.name))
+	s.Actor.createAccount(ctx, strings.TrimSpace(s.handle), strings.TrimSpace(s.name))
 }
 
-func (s *signIn) onPasskey(ctx app.Context, e app.Event) { s.Page.signInWithPasskey(ctx) }
+func (s *signIn) onPasskey(ctx app.Context, e app.Event) { s.Actor.signInWithPasskey(ctx) }
 
 func (s *signIn) onAddDevice(ctx app.Context, e app.Event) {
-	s.Page.addThisDevice(ctx, strings.TrimSpace(s.handle), strings.TrimSpace(s.code))
+	s.Actor.addThisDevice(ctx, strings.TrimSpace(s.handle), strings.TrimSpace(s.code))
 }
