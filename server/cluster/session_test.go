@@ -128,7 +128,9 @@ func TestRevocationOnEveryNode(t *testing.T) {
 }
 
 // byName is node n's origin by name (a relying party takes no IP address).
-func byName(n *lfNode) string { return "http://" + strings.Replace(n.addr(), "127.0.0.1", "localhost", 1) }
+func byName(n *lfNode) string {
+	return "http://" + strings.Replace(n.addr(), "127.0.0.1", "localhost", 1)
+}
 
 // TestPasskeyAcrossNodes: a ceremony begun on one node finishes on
 // another (behind one load balancer they share an origin; here the finish
