@@ -86,7 +86,8 @@ func (s *Session) Run(ctx context.Context) error {
 			s.setStatus(func(st *Status) { st.State = StateReconnecting })
 		}
 		started := time.Now()
-		connected, window, err := s.connectOnce(ctx)
+		rung, dial, within := s.ladder.next()
+		connected, window, err := s.connectOnce(ctx, rung, dial, within)
 		if s.closed.Load() {
 			return ErrClosed
 		}
@@ -97,6 +98,12 @@ func (s *Session) Run(ctx context.Context) error {
 			s.setStatus(func(st *Status) { st.State, st.LastError = StateUpdateRequired, err.Error() })
 			<-ctx.Done()
 			return err
+		}
+		if s.ladder.done(rung, connected, err) {
+			// A rung down (this one never answered), or up (a
+			// WebSocket passed the probe): at once, no backoff.
+			s.cfg.Logf("session: %s: %v; trying the next transport", rung, err)
+			continue
 		}
 		if connected && time.Since(started) >= s.cfg.Backoff.HealthyAfter {
 			attempt = 0

@@ -43,6 +43,10 @@ type Config struct {
 	Signer  *auth.Signer
 	// WebSocket serves /ws.
 	WebSocket http.Handler
+	// Downlink and Uplink serve the HTTP transport (GET
+	// protocol.HTTPDownPath, POST protocol.HTTPUpPath; nil: not served).
+	// Nothing here wraps them (no compression, no buffering).
+	Downlink, Uplink http.Handler
 	// App serves everything else (the PWA); nil answers 404.
 	App    http.Handler
 	Logger *slog.Logger
@@ -109,6 +113,12 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.WebSocket != nil {
 		s.mux.Handle("GET /ws", cfg.WebSocket)
+	}
+	if cfg.Downlink != nil {
+		s.mux.Handle("GET "+protocol.HTTPDownPath, cfg.Downlink)
+	}
+	if cfg.Uplink != nil {
+		s.mux.Handle("POST "+protocol.HTTPUpPath, cfg.Uplink)
 	}
 	if cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.loopbackOnly(cfg.Metrics))

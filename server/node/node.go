@@ -197,6 +197,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.Handler = httpapi.New(httpapi.Config{
 		Service: n.Service, Signer: signer, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
+		Downlink: http.HandlerFunc(n.Gateway.ServeDownlink), Uplink: http.HandlerFunc(n.Gateway.ServeUplink),
 		Metrics:  public,
 		PostRate: cfg.PostRate, OriginPatterns: cfg.OriginPatterns,
 		SignInRate: cfg.SignInRate, ClientIP: cfg.ClientIP, Hosts: cfg.Hosts, AdminToken: cfg.AdminToken,
