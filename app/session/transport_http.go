@@ -226,7 +226,8 @@ func (t *httpTransport) deliver(b []byte) bool {
 func (t *httpTransport) downlink() {
 	for t.ctx.Err() == nil {
 		t.mu.Lock()
-		url := t.base + protocol.HTTPDownPath + "?" + protocol.DownlinkQuery(t.mode, t.client, t.subs)
+		d := protocol.Downlink{Mode: t.mode, Client: t.client, Subs: t.subs, Continued: t.welcomed}
+		url := t.base + protocol.HTTPDownPath + "?" + d.Query()
 		t.mu.Unlock()
 		rctx, stop := context.WithCancel(t.ctx)
 		reopened := make(chan struct{})

@@ -34,13 +34,13 @@ func (g *Gateway) ServeDownlink(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	mode, client, subs, err := protocol.ParseDownlink(r.URL.Query(), r.Header.Get("Last-Event-ID"))
+	d, err := protocol.ParseDownlink(r.URL.Query(), r.Header.Get("Last-Event-ID"))
 	if err != nil {
 		e, _ := protocol.AsError(err)
 		writeHTTPError(w, http.StatusBadRequest, e)
 		return
 	}
-	poll := mode == protocol.HTTPPoll
+	poll := d.Mode == protocol.HTTPPoll
 	rc := http.NewResponseController(w)
 	// The response outlives the request's read deadline (httpapi's
 	// RequestReadTimeout: the server's reader would end the request);
@@ -57,7 +57,7 @@ func (g *Gateway) ServeDownlink(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	rc.Flush()
 
-	cn := newHTTPConn(g, newHTTPOut(w, poll), u, g.cfg.ClientIP.Of(r))
+	cn := newHTTPConn(g, newHTTPOut(w, poll, d.Continued), u, g.cfg.ClientIP.Of(r))
 	defer close(cn.done)
 	if !g.admit(cn) {
 		return
@@ -73,12 +73,12 @@ func (g *Gateway) ServeDownlink(w http.ResponseWriter, r *http.Request) {
 		// limit is the hold, whatever a proxy holds back meanwhile.
 		heartbeat = protocol.PollHold
 	}
-	g.lg.Debug("http downlink", "mode", mode, "client", client, "user", u.ID, "feeds", len(subs))
+	g.lg.Debug("http downlink", "mode", d.Mode, "client", d.Client, "user", u.ID, "feeds", len(d.Subs))
 	err = cn.sendMsg(protocol.Welcome{
 		Version: protocol.Version, Node: g.cfg.Node, User: u,
 		HeartbeatMS: heartbeat.Milliseconds(), AppVersion: g.cfg.AppVersion,
 	})
-	for _, s := range subs {
+	for _, s := range d.Subs {
 		if err == nil {
 			err = cn.subscribe(s)
 		}

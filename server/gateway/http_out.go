@@ -15,9 +15,10 @@ import (
 // called by one goroutine at a time: the connection's writer, or its
 // refusal before it runs.
 type httpOut struct {
-	w    http.ResponseWriter
-	rc   *http.ResponseController
-	poll bool
+	w         http.ResponseWriter
+	rc        *http.ResponseController
+	poll      bool
+	continued bool // a poll that is not the first of its connection (protocol.Downlink)
 
 	// cursor is the position of every feed as of the last message
 	// written (the events' ids, so that Last-Event-ID resumes them all).
@@ -29,8 +30,8 @@ type httpOut struct {
 	batchedDone bool
 }
 
-func newHTTPOut(w http.ResponseWriter, poll bool) *httpOut {
-	return &httpOut{w: w, rc: http.NewResponseController(w), poll: poll,
+func newHTTPOut(w http.ResponseWriter, poll, continued bool) *httpOut {
+	return &httpOut{w: w, rc: http.NewResponseController(w), poll: poll, continued: continued,
 		cursor: map[string]uint64{}, batched: make(chan struct{})}
 }
 
@@ -52,7 +53,7 @@ func (o *httpOut) write(frames [][]byte, timeout time.Duration) error {
 				o.cursor[feed] = pos
 				id = protocol.FormatCursor(o.cursor)
 			}
-			ends = ends || protocol.EndsPoll(typ)
+			ends = ends || protocol.EndsPoll(typ, o.continued)
 			o.buf = protocol.AppendSSE(o.buf, id, msg)
 		}
 	}

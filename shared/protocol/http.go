@@ -33,11 +33,22 @@ const (
 	// HTTPStream: one long response, a message per server-sent event.
 	HTTPStream = "stream"
 	// HTTPPoll: the response ends after the first batch (PollLinger after
-	// the first message that is not welcome, subscribed, presence or
-	// heartbeat) or after PollHold; the next request continues from the
-	// positions it carried.
+	// the first message that is news to the client, see EndsPoll) or
+	// after PollHold; the next request continues from the positions it
+	// carried.
 	HTTPPoll = "poll"
 )
+
+// Downlink is what a downlink request asks for.
+type Downlink struct {
+	Mode   string // HTTPStream or HTTPPoll
+	Client string // names the client software, for logs
+	Subs   []Sub
+	// Continued: the client had this connection's welcome already (the
+	// query's "cont=1"), so a poll's welcome is no news and does not end
+	// it; the first poll of a connection ends with its welcome.
+	Continued bool
+}
 
 // UplinkType is the content type of the uplink request and response.
 const UplinkType = "application/x-ndjson"
@@ -57,13 +68,16 @@ const (
 	MaxUplinkBytes = MaxUplinkMessages * (MaxFrameBytes + 1)
 )
 
-// DownlinkQuery returns the query of a downlink request in mode for subs.
-func DownlinkQuery(mode, client string, subs []Sub) string {
-	q := url.Values{"mode": {mode}}
-	if client != "" {
-		q.Set("client", client)
+// Query returns the query of the downlink request d.
+func (d Downlink) Query() string {
+	q := url.Values{"mode": {d.Mode}}
+	if d.Client != "" {
+		q.Set("client", d.Client)
 	}
-	for _, s := range subs {
+	if d.Continued {
+		q.Set("cont", "1")
+	}
+	for _, s := range d.Subs {
 		switch s.Mode {
 		case ModeResume:
 			q.Add(ModeResume, s.Feed+":"+strconv.FormatUint(s.Pos, 10))
@@ -74,21 +88,22 @@ func DownlinkQuery(mode, client string, subs []Sub) string {
 	return q.Encode()
 }
 
-// ParseDownlink returns the mode, client name and subscriptions of a
-// downlink request's query, with the positions of lastEventID (a cursor;
-// empty: none) taking over: a feed it names is resumed from there.
-func ParseDownlink(q url.Values, lastEventID string) (mode, client string, subs []Sub, err error) {
-	mode = q.Get("mode")
-	if mode != HTTPStream && mode != HTTPPoll {
-		return "", "", nil, Errorf(CodeBadField, "mode must be %q or %q", HTTPStream, HTTPPoll)
+// ParseDownlink returns what a downlink request's query asks for, with
+// the positions of lastEventID (a cursor; empty: none) taking over: a feed
+// it names is resumed from there.
+func ParseDownlink(q url.Values, lastEventID string) (d Downlink, err error) {
+	d.Mode = q.Get("mode")
+	if d.Mode != HTTPStream && d.Mode != HTTPPoll {
+		return d, Errorf(CodeBadField, "mode must be %q or %q", HTTPStream, HTTPPoll)
 	}
-	client = q.Get("client")
-	if len(client) > MaxNameChars*4 {
-		return "", "", nil, Errorf(CodeBadField, "client name over %d bytes", MaxNameChars*4)
+	d.Client = q.Get("client")
+	if len(d.Client) > MaxNameChars*4 {
+		return d, Errorf(CodeBadField, "client name over %d bytes", MaxNameChars*4)
 	}
+	d.Continued = q.Get("cont") == "1"
 	cursor, err := ParseCursor(lastEventID)
 	if err != nil {
-		return "", "", nil, err
+		return d, err
 	}
 	seen := map[string]bool{}
 	add := func(s Sub) error {
@@ -102,7 +117,7 @@ func ParseDownlink(q url.Values, lastEventID string) (mode, client string, subs 
 		if p, ok := cursor[s.Feed]; ok {
 			s.Mode, s.Pos = ModeResume, p
 		}
-		subs = append(subs, s)
+		d.Subs = append(d.Subs, s)
 		return nil
 	}
 	for _, mode := range []string{ModeResume, ModeSnapshot, ModeLive} {
@@ -112,19 +127,19 @@ func ParseDownlink(q url.Values, lastEventID string) (mode, client string, subs 
 				feed, pos, ok := strings.Cut(v, ":")
 				p, perr := strconv.ParseUint(pos, 10, 64)
 				if !ok || perr != nil {
-					return "", "", nil, Errorf(CodeBadField, "resume must be FEED:POS, not %q", truncate(v, 40))
+					return d, Errorf(CodeBadField, "resume must be FEED:POS, not %q", truncate(v, 40))
 				}
 				s.Feed, s.Pos = feed, p
 			}
 			if err := add(s); err != nil {
-				return "", "", nil, err
+				return d, err
 			}
 		}
 	}
-	if len(subs) > MaxSubscriptions {
-		return "", "", nil, Errorf(CodeTooManySubs, "at most %d subscriptions per connection", MaxSubscriptions)
+	if len(d.Subs) > MaxSubscriptions {
+		return d, Errorf(CodeTooManySubs, "at most %d subscriptions per connection", MaxSubscriptions)
 	}
-	return mode, client, subs, nil
+	return d, nil
 }
 
 // FormatCursor returns the cursor of positions, the id of a server-sent
@@ -211,12 +226,15 @@ func PeekPosition(msg []byte) (typ, feed string, pos uint64, ok bool) {
 }
 
 // EndsPoll reports whether a message of type typ ends a poll (after
-// PollLinger): anything but the messages every poll begins with
-// (welcome, subscribed, presence) and heartbeats.
-func EndsPoll(typ string) bool {
+// PollLinger): what is news to the client. Not the messages every poll
+// begins with (subscribed, presence; welcome, unless the poll is the
+// first of its connection) nor heartbeats.
+func EndsPoll(typ string, continued bool) bool {
 	switch typ {
-	case TypeWelcome, TypeSubscribed, TypePresence, TypeHeartbeat:
+	case TypeSubscribed, TypePresence, TypeHeartbeat:
 		return false
+	case TypeWelcome:
+		return !continued
 	}
 	return true
 }

@@ -50,17 +50,19 @@ func TestPeekPosition(t *testing.T) {
 
 func TestDownlinkQueryRoundTrip(t *testing.T) {
 	subs := []Sub{{Feed: "a", Mode: ModeResume, Pos: 12}, {Feed: "b", Mode: ModeSnapshot}, {Feed: "c", Mode: ModeLive}, {Feed: "d", Mode: ModeResume}}
-	q, _ := url.ParseQuery(DownlinkQuery(HTTPStream, "cli", subs))
-	mode, client, got, err := ParseDownlink(q, "")
-	if err != nil || mode != HTTPStream || client != "cli" {
-		t.Fatalf("%v %q %q", err, mode, client)
+	q, _ := url.ParseQuery(Downlink{Mode: HTTPStream, Client: "cli", Subs: subs, Continued: true}.Query())
+	d, err := ParseDownlink(q, "")
+	got := d.Subs
+	if err != nil || d.Mode != HTTPStream || d.Client != "cli" || !d.Continued {
+		t.Fatalf("%v %+v", err, d)
 	}
 	want := []Sub{{Feed: "a", Mode: ModeResume, Pos: 12}, {Feed: "d", Mode: ModeResume}, {Feed: "b", Mode: ModeSnapshot}, {Feed: "c", Mode: ModeLive}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
 	// Last-Event-ID takes over the positions it names.
-	_, _, got, err = ParseDownlink(q, FormatCursor(map[string]uint64{"b": 5, "c": 6}))
+	d, err = ParseDownlink(q, FormatCursor(map[string]uint64{"b": 5, "c": 6}))
+	got = d.Subs
 	want = []Sub{{Feed: "a", Mode: ModeResume, Pos: 12}, {Feed: "d", Mode: ModeResume}, {Feed: "b", Mode: ModeResume, Pos: 5}, {Feed: "c", Mode: ModeResume, Pos: 6}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("with Last-Event-ID: %v %+v", err, got)
