@@ -46,7 +46,11 @@ func clientFlags(name string, stderr io.Writer) (*flag.FlagSet, *string, *string
 func post(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, server, feed, dname := clientFlags("post", stderr)
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long without an acknowledgement")
+	tr := transportFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkTransport(*tr); err != nil {
 		return err
 	}
 	text := strings.Join(fs.Args(), " ")
@@ -63,7 +67,8 @@ func post(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s := session.New(session.Config{URL: ws, Token: token, Client: "livefeed-cli/" + version})
+	s := session.New(session.Config{URL: ws, Token: token, Client: "livefeed-cli/" + version,
+		Transport: *tr, Remember: newFileMemory(*server)})
 	op, err := s.Post(*feed, text)
 	if err != nil {
 		return err
@@ -90,7 +95,11 @@ func post(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, server, feed, dname := clientFlags("tail", stderr)
 	since := fs.String("since", "", "print the events after this position (0: from the beginning); default: live from now")
+	tr := transportFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkTransport(*tr); err != nil {
 		return err
 	}
 	if !protocol.ValidFeed(*feed) {
@@ -100,7 +109,8 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg := session.Config{URL: ws, Client: "livefeed-cli/" + version, Feeds: []string{*feed}, InitialMode: protocol.ModeLive}
+	cfg := session.Config{URL: ws, Client: "livefeed-cli/" + version, Feeds: []string{*feed}, InitialMode: protocol.ModeLive,
+		Transport: *tr, Remember: newFileMemory(*server)}
 	if *since != "" {
 		var p uint64
 		if _, err := fmt.Sscan(*since, &p); err != nil {
