@@ -19,8 +19,17 @@ type nativeHTTP struct {
 }
 
 func newHTTPDoer(cfg Config) httpDoer {
-	return nativeHTTP{client: http.DefaultClient, token: cfg.Token}
+	return nativeHTTP{client: httpClient, token: cfg.Token}
 }
+
+// httpClient is net/http's default client (proxies from the environment
+// included) keeping more idle connections per host, so that polls and
+// uplink requests reuse their connections.
+var httpClient = func() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: t}
+}()
 
 func (n nativeHTTP) do(req *http.Request) (*http.Response, error) {
 	if n.token != "" {
