@@ -84,6 +84,9 @@ type Config struct {
 	// ClientIP finds the client address of an upgrade (nil: its peer),
 	// for the limits kept per address.
 	ClientIP *clientip.Resolver
+	// PollHold, default protocol.PollHold: how long a poll of the HTTP
+	// transport is held when nothing comes (tests shorten it).
+	PollHold time.Duration
 	// HelloTimeout, default protocol.HelloTimeout: a connection that has
 	// not sent hello by then is closed.
 	HelloTimeout time.Duration
@@ -164,6 +167,9 @@ func New(cfg Config) *Gateway {
 	}
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = protocol.HeartbeatInterval
+	}
+	if cfg.PollHold <= 0 {
+		cfg.PollHold = protocol.PollHold
 	}
 	if cfg.HelloTimeout <= 0 {
 		cfg.HelloTimeout = protocol.HelloTimeout

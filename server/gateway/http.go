@@ -71,7 +71,7 @@ func (g *Gateway) ServeDownlink(w http.ResponseWriter, r *http.Request) {
 	if poll {
 		// A poll ends before a heartbeat is due: the client's silence
 		// limit is the hold, whatever a proxy holds back meanwhile.
-		heartbeat = protocol.PollHold
+		heartbeat = g.cfg.PollHold
 	}
 	g.lg.Debug("http downlink", "mode", d.Mode, "client", d.Client, "user", u.ID, "feeds", len(d.Subs))
 	err = cn.sendMsg(protocol.Welcome{
@@ -87,7 +87,7 @@ func (g *Gateway) ServeDownlink(w http.ResponseWriter, r *http.Request) {
 		var hold <-chan time.Time
 		var batched <-chan struct{}
 		if poll {
-			t := time.NewTimer(protocol.PollHold)
+			t := time.NewTimer(g.cfg.PollHold)
 			defer t.Stop()
 			hold, batched = t.C, cn.hout.batched
 		}

@@ -2,13 +2,16 @@ package node_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"livefeed/server/internal/testnode"
+	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
 
@@ -150,4 +153,48 @@ func testBadHTTPRequests(t *testing.T, tn *testnode.Node, token string) {
 			testnode.Expect[protocol.Subscribed](c)
 		}
 	})
+}
+
+// TestPollEnds: a poll that continues a connection and gets nothing is
+// held PollHold and ends with what every poll begins with; one that gets
+// an event ends with it, before the hold is over; the first poll of a
+// connection ends with its welcome.
+func TestPollEnds(t *testing.T) {
+	const hold = 1500 * time.Millisecond
+	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.PollHold = hold })
+	token, u := tn.SignIn(t, "Ada")
+	poll := func(query string) (string, time.Duration) {
+		req, _ := http.NewRequest(http.MethodGet, tn.Srv.URL+protocol.HTTPDownPath+"?mode=poll&"+query, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		start := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b), time.Since(start)
+	}
+	body, took := poll("cont=1&live=main")
+	if took < hold || !strings.Contains(body, `"type":"welcome"`) || !strings.Contains(body, `"type":"subscribed"`) || strings.Contains(body, `"type":"event"`) {
+		t.Fatalf("an empty poll took %v (hold %v):\n%s", took, hold, body)
+	}
+	if !strings.Contains(body, fmt.Sprintf(`"heartbeat_ms":%d`, hold.Milliseconds())) {
+		t.Fatalf("a poll's welcome does not announce the hold as its heartbeat:\n%s", body)
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		tn.Service.Do(context.Background(), u, protocol.Action{Op: "p1", Feed: "main", Text: "news"}.WithKind(protocol.TypePost))
+	}()
+	body, took = poll("cont=1&live=main")
+	if took >= hold || !strings.Contains(body, `"text":"news"`) {
+		t.Fatalf("a poll with an event took %v (hold %v):\n%s", took, hold, body)
+	}
+	if !strings.Contains(body, "id: main:") {
+		t.Fatalf("the event has no cursor:\n%s", body)
+	}
+	body, took = poll("live=main")
+	if took >= hold || !strings.Contains(body, `"type":"welcome"`) {
+		t.Fatalf("a first poll took %v (hold %v):\n%s", took, hold, body)
+	}
 }

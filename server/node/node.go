@@ -61,10 +61,12 @@ type Config struct {
 	AppVersion string
 	// Gateway settings.
 	HeartbeatInterval time.Duration
-	HelloTimeout      time.Duration
-	RestartWindow     time.Duration
-	MaxConns          int
-	AcceptRate        float64
+	// PollHold, default protocol.PollHold: see gateway.Config.PollHold.
+	PollHold      time.Duration
+	HelloTimeout  time.Duration
+	RestartWindow time.Duration
+	MaxConns      int
+	AcceptRate    float64
 	// PostRate limits posts per second per user over the HTTP API:
 	// 0 is httpapi.DefaultPostRate, a negative rate is no limit.
 	PostRate float64
@@ -187,6 +189,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.Gateway = gateway.New(gateway.Config{
 		Service: n.Service, Hub: n.Hub, Signer: signer, Logger: lg, Node: cfg.Name, AppVersion: cfg.AppVersion,
 		OriginPatterns: cfg.OriginPatterns, HeartbeatInterval: cfg.HeartbeatInterval, HelloTimeout: cfg.HelloTimeout,
+		PollHold:      cfg.PollHold,
 		RestartWindow: cfg.RestartWindow, MaxConns: cfg.MaxConns, SendQueue: cfg.SendQueue,
 		AcceptRate: cfg.AcceptRate, ClientIP: cfg.ClientIP,
 	})
