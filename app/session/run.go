@@ -62,6 +62,7 @@ var ErrUpdateRequired = errors.New("session: the server needs a newer client (pr
 // Run connects and keeps reconnecting until ctx is done.
 func (s *Session) Run(ctx context.Context) error {
 	attempt := 0
+	movingUp := false
 	defer s.flush()
 	for {
 		if s.closed.Load() {
@@ -82,9 +83,10 @@ func (s *Session) Run(ctx context.Context) error {
 				continue
 			}
 		}
-		if attempt > 0 {
+		if attempt > 0 && !movingUp {
 			s.setStatus(func(st *Status) { st.State = StateReconnecting })
 		}
+		movingUp = false
 		started := time.Now()
 		rung, dial, within := s.ladder.next()
 		connected, window, err := s.connectOnce(ctx, rung, dial, within)
@@ -101,7 +103,10 @@ func (s *Session) Run(ctx context.Context) error {
 		}
 		if s.ladder.done(rung, connected, err) {
 			// A rung down (this one never answered), or up (a
-			// WebSocket passed the probe): at once, no backoff.
+			// WebSocket passed the probe): at once, no backoff. Moving
+			// up, the indicator stays "Live": a WebSocket just
+			// answered, and the connection is back within a round trip.
+			movingUp = errors.Is(err, errMoveUp)
 			s.cfg.Logf("session: %s: %v; trying the next transport", rung, err)
 			continue
 		}
