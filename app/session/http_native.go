@@ -22,12 +22,16 @@ func newHTTPDoer(cfg Config) httpDoer {
 	return nativeHTTP{client: httpClient, token: cfg.Token}
 }
 
+// idleConnsPerHost is how many idle connections to one server the native
+// HTTP transport keeps (net/http keeps 2): a load generator's polls and
+// uplink requests reuse theirs instead of dialing anew.
+const idleConnsPerHost = 64
+
 // httpClient is net/http's default client (proxies from the environment
-// included) keeping more idle connections per host, so that polls and
-// uplink requests reuse their connections.
+// included) keeping idleConnsPerHost idle connections per host.
 var httpClient = func() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 64
+	t.MaxIdleConnsPerHost = idleConnsPerHost
 	return &http.Client{Transport: t}
 }()
 
