@@ -81,10 +81,11 @@ func (s *Session) connectOnce(ctx context.Context, rung string, dial dialFunc, w
 	}
 	hello := protocol.Hello{Client: s.cfg.Client}
 	now := time.Now()
+	resumes := 0 // counted when the hello is answered: a transport may take it and never reach the server
 	for _, name := range s.follow {
 		sub := s.subFor(name)
 		if sub.Mode == protocol.ModeResume {
-			s.status.Stats.Resumes++
+			resumes++
 		}
 		s.subAt[name] = now
 		hello.Subs = append(hello.Subs, sub)
@@ -183,6 +184,7 @@ func (s *Session) connectOnce(ctx context.Context, rung string, dial dialFunc, w
 				s.ladder.worked(rung)
 				s.mu.Lock()
 				s.status.Transport = rung
+				s.status.Stats.Resumes += resumes
 				s.mu.Unlock()
 				if s.ladder.auto() && rung != TransportWebSocket {
 					go s.ladder.probeUp(cctx, func() { movedUp.Store(true); stop() })

@@ -144,3 +144,50 @@ func TestLadderMovesUp(t *testing.T) {
 		t.Fatal("the poll connection was not closed after moving up")
 	}
 }
+
+// TestResumesCountAnsweredHellos: a rung that takes the hello but never
+// answers (an HTTP transport "dials" without the network) does not count
+// a resume; the connection that gets its welcome does, once per feed.
+func TestResumesCountAnsweredHellos(t *testing.T) {
+	ws, stream, poll := newFakeEnd(t), newFakeEnd(t), newFakeEnd(t)
+	ws.setFail(errors.New("connection refused"))
+	poll.setFail(errors.New("connection refused"))
+	s := New(Config{Feeds: []string{"main"}, InitialPos: map[string]uint64{"main": 5}, Transport: TransportAuto,
+		Backoff: Backoff{Base: time.Millisecond, Cap: 5 * time.Millisecond}, FallbackAfter: 20 * time.Millisecond})
+	s.dial = ws.dial
+	s.ladder.dials[TransportStream] = stream.dial
+	s.ladder.dials[TransportPoll] = poll.dial
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	go func() { // the stream takes every hello and says nothing
+		for c := range stream.conns {
+			go func() {
+				for {
+					select {
+					case <-c.toServer:
+					case <-c.closed:
+						return
+					}
+				}
+			}()
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for poll.dialed() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("the ladder did not go round three times")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := s.Status().Stats.Resumes; n != 0 {
+		t.Fatalf("%d resumes counted for hellos nobody answered", n)
+	}
+	poll.setFail(nil)
+	poll.accept()
+	waitTransport(t, s, TransportPoll)
+	if n := s.Status().Stats.Resumes; n != 1 {
+		t.Fatalf("%d resumes after one answered hello with one feed, want 1", n)
+	}
+}
