@@ -83,6 +83,7 @@ func TestEveryErrorCodeHasAMessage(t *testing.T) {
 		{protocol.Errorf(protocol.CodeUnsupportedVer, "this server speaks livefeed.v1"), "This version of Livefeed is out of date. Please reload the page to update it."},
 		{protocol.Errorf(protocol.CodeUnauthorized, "not signed in"), "You're signed out. Please join again."},
 		{protocol.Errorf(protocol.CodeInternal, "could not sign in"), "Something went wrong on Livefeed's side. Please try again."},
+		{withOp(protocol.Errorf(protocol.CodeTooBig, "a message over 16384 bytes")), "That is too long to send. Please shorten it and try again."},
 		// Not a protocol code: an answer without an error body.
 		{apiResponse{Status: 502}.apiError(), "Livefeed isn't answering properly right now. Please try again in a moment."},
 		{protocol.Errorf("new_code", "a code this version does not know"), genericError},
