@@ -13,10 +13,11 @@ import (
 // The transport ladder (Config.Transport = TransportAuto): WebSocket, then
 // a stream over HTTP, then polls. A connection attempt starts on the rung
 // that last worked (remembered for TransportMemory) or at the top, and
-// moves down a rung at once, without a backoff wait, when the rung never
+// moves down a rung, without a backoff wait, when the rung never
 // completed an application-level round trip (hello answered by welcome)
-// within FallbackAfter. While live below the top, the session dials a
-// WebSocket every ProbeUpEvery in the background (hello with no feeds,
+// within FallbackAfter, or was refused FastFailsToFall times in a row.
+// While live below the top, the session dials a WebSocket at once and then
+// every ProbeUpEvery in the background (hello with no feeds,
 // welcome back, closed) and, as soon as one passes, ends the connection and
 // reconnects over WebSocket at once, resuming every feed from its
 // positions and resending the outbox, so nothing is lost or doubled. The
@@ -35,8 +36,12 @@ const (
 	// start begins there instead of waiting for the rungs above to fail.
 	TransportMemory = 24 * time.Hour
 	// ProbeUpEvery is how often a session live below the top tries a
-	// WebSocket in the background.
+	// WebSocket in the background (the first time at once: a rung chosen
+	// while the server restarted is left within a round trip).
 	ProbeUpEvery = 15 * time.Second
+	// FastFailsToFall is how many attempts in a row a rung must fail
+	// before its timeout (refused at once) for the session to move down.
+	FastFailsToFall = 2
 )
 
 // keyTransport is the store key of the remembered rung.
@@ -55,10 +60,11 @@ type ladder struct {
 	every  time.Duration
 	within time.Duration
 
-	mu   sync.Mutex
-	at   int  // the rung to dial next
-	up   bool // a probe passed: the next attempt is at the top, at once
-	fell bool // the last attempt moved down: the next one goes at once
+	mu        sync.Mutex
+	fastFails int  // attempts in a row on this rung that failed before its timeout
+	at        int  // the rung to dial next
+	up        bool // a probe passed: the next attempt is at the top, at once
+	fell      bool // the last attempt moved down: the next one goes at once
 }
 
 type remembered struct {
@@ -132,21 +138,35 @@ func (l *ladder) next() (string, dialFunc, time.Duration) {
 	return name, l.dials[name], within
 }
 
-// done records how an attempt on rung name went and reports whether the
-// next attempt goes at once (a rung down, or up after a probe).
-func (l *ladder) done(name string, connected bool, err error) (now bool) {
+// done records how an attempt on rung name went (connected: it got a
+// welcome; took: how long it lasted) and reports whether the next attempt
+// goes at once (a rung down, or up after a probe). A rung that found no
+// round trip within its timeout (a proxy that holds it) is left at once;
+// one that failed fast (refused: a proxy, or a server that is down or
+// restarting) is left only when it fails fast twice in a row, with the
+// backoff between, so that a restart of the server does not send its
+// clients down to HTTP.
+func (l *ladder) done(name string, connected bool, took time.Duration) (now bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.up {
 		return true
 	}
 	if connected {
+		l.fastFails = 0
 		return false
 	}
 	if l.at < len(l.rungs)-1 && l.rungs[l.at] == name {
+		if took < l.within {
+			if l.fastFails++; l.fastFails < FastFailsToFall {
+				return false
+			}
+		}
+		l.fastFails = 0
 		l.at++
 		return true
 	}
+	l.fastFails = 0
 	// The bottom failed too: the next attempt, after the backoff,
 	// starts at the top again unless a rung below is remembered.
 	l.at = l.rememberedRung()
@@ -167,11 +187,13 @@ func (l *ladder) worked(name string) {
 func (l *ladder) probeUp(ctx context.Context, moveUp func()) {
 	t := time.NewTicker(l.every)
 	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
 		}
 		if l.roundTrip(ctx, l.dials[TransportWebSocket]) {
 			l.mu.Lock()

@@ -191,3 +191,33 @@ func TestResumesCountAnsweredHellos(t *testing.T) {
 		t.Fatalf("%d resumes after one answered hello with one feed, want 1", n)
 	}
 }
+
+// TestLadderStaysUpThroughARestart: a WebSocket refused once (the server
+// restarting) is tried again after the backoff, not given up for HTTP; a
+// second refusal in a row moves the session down.
+func TestLadderStaysUpThroughARestart(t *testing.T) {
+	ws, stream, poll := newFakeEnd(t), newFakeEnd(t), newFakeEnd(t)
+	ws.setFail(errors.New("connection refused"))
+	s := New(Config{Feeds: []string{"main"}, Transport: TransportAuto,
+		Backoff: Backoff{Base: 300 * time.Millisecond, Cap: 300 * time.Millisecond}, FallbackAfter: time.Second})
+	s.dial = ws.dial
+	s.ladder.dials[TransportStream] = stream.dial
+	s.ladder.dials[TransportPoll] = poll.dial
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for ws.dialed() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("no WebSocket dial")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ws.setFail(nil) // back within the backoff
+	ws.accept()
+	waitTransport(t, s, TransportWebSocket)
+	if n := stream.dialed(); n != 0 {
+		t.Fatalf("the stream was dialed %d times after one refusal", n)
+	}
+}

@@ -101,7 +101,7 @@ func (s *Session) Run(ctx context.Context) error {
 			<-ctx.Done()
 			return err
 		}
-		if s.ladder.done(rung, connected, err) {
+		if s.ladder.done(rung, connected, time.Since(started)) {
 			// A rung down (this one never answered), or up (a
 			// WebSocket passed the probe): at once, no backoff. Moving
 			// up, the indicator stays "Live": a WebSocket just
