@@ -93,6 +93,12 @@ type Log interface {
 	// LoadSnapshot returns the latest snapshot, or ErrNotFound.
 	LoadSnapshot(ctx context.Context) (seq uint64, data []byte, err error)
 
+	// Epoch identifies this log among every log that was or will be: a
+	// log recreated (its data wiped) or restored from a backup has another
+	// epoch, although its positions overlap those of the old one. It
+	// never changes while the log is open.
+	Epoch() string
+
 	// Close releases the log's resources.
 	Close() error
 }

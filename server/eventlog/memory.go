@@ -32,6 +32,7 @@ type Memory struct {
 	// first refer to trimmed records.
 	lastByFeed map[string]uint64
 	msgIDs     map[string]uint64
+	epoch      string
 	snapSeq    uint64
 	snapData   []byte
 	hasSnap    bool
@@ -43,6 +44,9 @@ type Memory struct {
 
 var _ Log = (*Memory)(nil)
 
+// Epoch implements Log: a new one for every Memory.
+func (m *Memory) Epoch() string { return m.epoch }
+
 // NewMemory returns an empty in-memory log.
 func NewMemory() *Memory {
 	return &Memory{
@@ -50,6 +54,7 @@ func NewMemory() *Memory {
 		next:       1,
 		lastByFeed: make(map[string]uint64),
 		msgIDs:     make(map[string]uint64),
+		epoch:      newEpochID(),
 		appended:   make(chan struct{}),
 		closed:     make(chan struct{}),
 	}
