@@ -58,14 +58,15 @@ const (
 	readIdle = 2 * time.Second
 	// cleanupTimeout bounds the deletion of a finished consumer.
 	cleanupTimeout = 2 * time.Second
-	// orderedHeartbeat is the idle heartbeat of the ordered consumers
-	// (nats.go's minimum; its default for ordered consumers is 5 s). On a
+	// orderedHeartbeat is the idle heartbeat of ReadFeed's ordered
+	// consumers (nats.go's minimum; its default for ordered consumers is
+	// 5 s). On a
 	// replicated stream about 1 in 40 new ordered consumers gets nothing
 	// for its first pull and only recovers when it notices two missed
 	// heartbeats and recreates itself: 10 s (sometimes 20 s) with the
 	// default, about 1 s with this (measured on a 3-server cluster,
-	// server/cluster). It delays catch-ups (ReadFeed) and node starts
-	// (Follow).
+	// server/cluster). It delays catch-ups (ReadFeed); Follow has a
+	// consumer of its own (jetstream_follow.go).
 	orderedHeartbeat = 500 * time.Millisecond
 )
 
