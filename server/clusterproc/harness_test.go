@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -197,3 +198,25 @@ func postTexts(s protocol.Snapshot) map[string]int {
 
 // httpClient bounds every request of the tests.
 var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+// writeConcurrently starts writers posting posts each ("<prefix><w>-<i>")
+// through nodes in turn, pausing between posts, calling acked for every
+// acknowledged text; the returned function waits until they are done.
+func writeConcurrently(t *testing.T, nodes []*testnode.Process, writers, posts int, prefix string, pause time.Duration, acked func(string)) func() {
+	var wg sync.WaitGroup
+	for w := range writers {
+		n := nodes[w%len(nodes)]
+		tok := signIn(t, n, fmt.Sprintf("%swriter%d", prefix, w))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range posts {
+				text := fmt.Sprintf("%s%d-%d", prefix, w, i)
+				postRetry(t, n, tok, "main", "op-"+text, text)
+				acked(text)
+				time.Sleep(pause)
+			}
+		}()
+	}
+	return wg.Wait
+}

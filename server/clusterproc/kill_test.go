@@ -18,25 +18,13 @@ func TestNATSServerKilledWhilePosting(t *testing.T) {
 	c := newCluster(t, true)
 	nodes := []*testnode.Process{c.startNode(), c.startNode()}
 	const writers, posts = 4, 30
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	acked := map[string]bool{}
-	for w := range writers {
-		n := nodes[w%len(nodes)]
-		tok := signIn(t, n, fmt.Sprintf("writer%d", w))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range posts {
-				text := fmt.Sprintf("w%d-%d", w, i)
-				postRetry(t, n, tok, "main", "op-"+text, text)
-				mu.Lock()
-				acked[text] = true
-				mu.Unlock()
-				time.Sleep(30 * time.Millisecond)
-			}
-		}()
-	}
+	done := writeConcurrently(t, nodes, writers, posts, "w", 30*time.Millisecond, func(text string) {
+		mu.Lock()
+		acked[text] = true
+		mu.Unlock()
+	})
 	// Kill the leader once the writers are under way.
 	wait.Until(t, 30*time.Second, "the first posts", func() bool {
 		mu.Lock()
@@ -53,7 +41,7 @@ func TestNATSServerKilledWhilePosting(t *testing.T) {
 	if err := c.nats.Start(leader); err != nil {
 		t.Fatal(err)
 	}
-	wg.Wait()
+	done()
 	t.Logf("%d posts acknowledged in %v; the stream leader (%s) was SIGKILLed after the first fifth and restarted 2 s later",
 		len(acked), time.Since(killed).Round(time.Millisecond), c.nats.Servers[leader].Name)
 	for i, n := range nodes {

@@ -77,6 +77,7 @@ type JetStream struct {
 	stream jetstream.Stream
 	snaps  jetstream.ObjectStore
 	epoch  string // see Epoch
+	leases leases
 	name   string
 	prefix string // subject prefix including the trailing dot
 

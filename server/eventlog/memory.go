@@ -252,6 +252,9 @@ func (m *Memory) SaveSnapshot(ctx context.Context, seq uint64, data []byte) erro
 	if m.isClosed {
 		return ErrClosed
 	}
+	if m.hasSnap && m.snapSeq > seq {
+		return ErrStaleSnapshot
+	}
 	m.snapSeq, m.snapData, m.hasSnap = seq, bytes.Clone(data), true
 	return nil
 }

@@ -181,7 +181,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return err
 		}
 		svc, err := feed.Open(ctx, js, n.Hub, feed.Config{
-			RetainEvents: cfg.RetainEvents, Logger: lg, NewFeedRate: cfg.NewFeedRate,
+			RetainEvents: cfg.RetainEvents, Node: cfg.Name, Logger: lg, NewFeedRate: cfg.NewFeedRate,
 			ObserveFanout: hist.ObserveFanout, ObserveAppend: hist.ObserveAppend,
 		})
 		if err != nil {

@@ -291,21 +291,28 @@ func FreePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// StreamLeader returns the index of the server leading stream (of the
-// default account), as the running servers' /jsz says, or -1.
-func (c *Cluster) StreamLeader(stream string) int {
+// streamInfo is what /jsz says of a stream.
+type streamInfo struct {
+	Name    string `json:"name"`
+	Cluster struct {
+		Leader string `json:"leader"`
+	} `json:"cluster"`
+	State struct {
+		First uint64 `json:"first_seq"`
+		Last  uint64 `json:"last_seq"`
+	} `json:"state"`
+}
+
+// stream returns what the first running server that knows stream (of the
+// default account) and matches ok says of it.
+func (c *Cluster) stream(name string, ok func(streamInfo) bool) (streamInfo, bool) {
 	for _, s := range c.Servers {
 		if !s.Running() {
 			continue
 		}
 		var jsz struct {
 			Accounts []struct {
-				Streams []struct {
-					Name    string `json:"name"`
-					Cluster struct {
-						Leader string `json:"leader"`
-					} `json:"cluster"`
-				} `json:"stream_detail"`
+				Streams []streamInfo `json:"stream_detail"`
 			} `json:"account_details"`
 		}
 		if s.monitor("/jsz?streams=true", &jsz) != nil {
@@ -313,13 +320,23 @@ func (c *Cluster) StreamLeader(stream string) int {
 		}
 		for _, a := range jsz.Accounts {
 			for _, st := range a.Streams {
-				if st.Name == stream && st.Cluster.Leader != "" {
-					return c.index(st.Cluster.Leader)
+				if st.Name == name && ok(st) {
+					return st, true
 				}
 			}
 		}
 	}
-	return -1
+	return streamInfo{}, false
+}
+
+// StreamLeader returns the index of the server leading stream, as the
+// running servers' /jsz says, or -1.
+func (c *Cluster) StreamLeader(stream string) int {
+	st, ok := c.stream(stream, func(st streamInfo) bool { return st.Cluster.Leader != "" })
+	if !ok {
+		return -1
+	}
+	return c.index(st.Cluster.Leader)
 }
 
 // ConnectedTo returns the index of the server holding the client
@@ -363,4 +380,11 @@ func (s *Server) monitor(path string, v any) error {
 	}
 	defer resp.Body.Close()
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// StreamBounds returns the first and last sequence of stream as the first
+// running server that knows it says (0, 0 when none does).
+func (c *Cluster) StreamBounds(stream string) (first, last uint64) {
+	st, _ := c.stream(stream, func(streamInfo) bool { return true })
+	return st.State.First, st.State.Last
 }
