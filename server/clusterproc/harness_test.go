@@ -64,13 +64,7 @@ func newCluster(t *testing.T, start bool) *cluster {
 		}
 		nc.KillAll()
 	})
-	c := &cluster{t: t, nats: nc}
-	k := make([]byte, 32)
-	rand.Read(k)
-	c.key = filepath.Join(t.TempDir(), "session.key")
-	if err := os.WriteFile(c.key, []byte(hex.EncodeToString(k)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	c := &cluster{t: t, nats: nc, key: sessionKeyFile(t)}
 	if start {
 		if err := nc.StartAll(); err != nil {
 			t.Fatal(err)
@@ -80,6 +74,17 @@ func newCluster(t *testing.T, start bool) *cluster {
 		}
 	}
 	return c
+}
+
+// sessionKeyFile writes a new session key for --session-key-file.
+func sessionKeyFile(t *testing.T) string {
+	k := make([]byte, 32)
+	rand.Read(k)
+	f := filepath.Join(t.TempDir(), "session.key")
+	if err := os.WriteFile(f, []byte(hex.EncodeToString(k)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 func tail(s string, n int) string {

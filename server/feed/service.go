@@ -115,6 +115,9 @@ func Open(ctx context.Context, log eventlog.Log, pub Publisher, cfg Config) (*Se
 	return s, nil
 }
 
+// Epoch is the epoch of the service's log (eventlog.Log.Epoch).
+func (s *Service) Epoch() string { return s.log.Epoch() }
+
 // View returns the service's view.
 func (s *Service) View() *View { return s.view }
 

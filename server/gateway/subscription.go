@@ -129,7 +129,7 @@ func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 		if len(buf) == 0 {
 			s.catching = false
 			s.last = last
-			s.c.trySend(wsframe.Text(protocol.MustEncode(protocol.Subscribed{Feed: s.feed, Pos: last})), 1)
+			s.c.trySend(wsframe.Text(protocol.MustEncode(protocol.Subscribed{Feed: s.feed, Pos: last, Epoch: s.c.g.cfg.Service.Epoch()})), 1)
 			s.c.trySend(presence, 1)
 			s.mu.Unlock()
 			return
