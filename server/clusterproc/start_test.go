@@ -1,11 +1,16 @@
 package clusterproc
 
 import (
+	"context"
 	"fmt"
+	"os/exec"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"livefeed/server/internal/natsproc"
 	"livefeed/server/internal/testnode"
 	"livefeed/server/internal/wait"
 )
@@ -82,4 +87,39 @@ func readyzStatus(p *testnode.Process) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestStartTimeout: with no NATS server to reach a node waits (listening,
+// /readyz 503) for as long as it takes; --start-timeout makes it give up
+// and exit non-zero after that long, saying why.
+func TestStartTimeout(t *testing.T) {
+	ports, err := natsproc.FreePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nowhere := fmt.Sprintf("nats://127.0.0.1:%d", ports[0])
+	key := sessionKeyFile(t)
+
+	waiting := newProcess(t, []string{"--nats", nowhere, "--session-key-file", key})
+	waiting.Launch()
+	t.Cleanup(func() { waiting.Signal(syscall.SIGKILL) })
+
+	const timeout = time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	out, err := exec.CommandContext(ctx, binary, "serve", "--addr", testnode.FreeAddr(t), "--data", t.TempDir(),
+		"--nats", nowhere, "--session-key-file", key, "--start-timeout", timeout.String()).CombinedOutput()
+	took := time.Since(start)
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("with --start-timeout %v: exit %v after %v, want a failure\n%s", timeout, err, took, out)
+	}
+	if !strings.Contains(string(out), "--start-timeout 1s") || took < timeout {
+		t.Fatalf("exited after %v (want at least %v) saying:\n%s", took, timeout, out)
+	}
+	// Meanwhile the node without it still waits, answering 503.
+	if got := readyzStatus(waiting); got != 503 {
+		t.Fatalf("the node without --start-timeout answers /readyz %d, want 503 while it waits\n%s", got, waiting.Output())
+	}
+	t.Logf("--start-timeout %v: exited after %v", timeout, took.Round(time.Millisecond))
 }

@@ -27,8 +27,10 @@ const (
 	// compaction in progress that started in time.
 	CompactTimeout = 30 * time.Second
 	// CompactLeaseRetry is how long a node that found another holding the
-	// lease waits before it asks again.
+	// lease waits before it asks again, and CompactErrorRetry how long
+	// one waits whose request failed (a bucket still electing its leader).
 	CompactLeaseRetry = 10 * time.Second
+	CompactErrorRetry = time.Second
 )
 
 // leaseHolder names this service in the lease: the node's name, and a
@@ -77,6 +79,8 @@ func (s *Service) holdLease(ctx context.Context) bool {
 	held, err := l.HoldLease(ctx, compactLease, s.holder)
 	if err != nil {
 		s.lg.Warn("compaction lease", "err", err)
+		s.leaseNext.Store(time.Now().Add(CompactErrorRetry).UnixNano())
+		return false
 	}
 	if held != s.holding.Swap(held) {
 		s.lg.Info("compaction lease", "held", held, "holder", s.holder)
