@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -57,22 +58,10 @@ func TestSplitLinks(t *testing.T) {
 		{"javascript:x https://ok.example", []textPart{text("javascript:x "), link("https://ok.example")}},
 	} {
 		got := splitLinks(c.in)
-		if !equalParts(got, c.want) {
+		if !slices.Equal(got, c.want) {
 			t.Errorf("splitLinks(%q)\n got %q\nwant %q", c.in, got, c.want)
 		}
 	}
-}
-
-func equalParts(a, b []textPart) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // FuzzLinks checks splitLinks's properties on any text: the parts give

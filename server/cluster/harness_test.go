@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -415,16 +414,7 @@ type stamped struct {
 
 func dial(t *testing.T, url, token string) *client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
-		Subprotocols: []string{protocol.Subprotocol},
-		HTTPHeader:   http.Header{"Authorization": {"Bearer " + token}},
-	})
-	if err != nil {
-		t.Fatalf("dial %s: %v", url, err)
-	}
-	ws.SetReadLimit(protocol.MaxClientReadBytes)
+	ws := testnode.DialURL(t, url, token).WS // closed when the test ends
 	c := &client{t: t, ws: ws, msgs: make(chan stamped, 4096), err: make(chan error, 1)}
 	go func() {
 		for {
@@ -447,7 +437,6 @@ func dial(t *testing.T, url, token string) *client {
 			c.msgs <- stamped{m, at}
 		}
 	}()
-	t.Cleanup(func() { ws.CloseNow() })
 	return c
 }
 

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"livefeed/server/internal/wait"
 )
 
 // openGroupLog opens a log with group commit on a fresh embedded server.
@@ -41,11 +43,12 @@ func storedLast(t *testing.T, l *JetStream) uint64 {
 
 func waitStored(t *testing.T, l *JetStream, seq uint64) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); storedLast(t, l) < seq; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("record %d never stored", seq)
+	wait.For(t, 5*time.Second, wait.Poll, func() error {
+		if last := storedLast(t, l); last < seq {
+			return fmt.Errorf("record %d not stored: the stream's last is %d", seq, last)
 		}
-	}
+		return nil
+	})
 }
 
 // TestGroupCommitNothingVisibleBeforeDurable holds the syncer: an append

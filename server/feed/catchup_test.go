@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"livefeed/server/eventlog"
+	"livefeed/server/internal/wait"
 	"livefeed/shared/protocol"
 )
 
@@ -120,18 +121,15 @@ func TestCatchUp(t *testing.T) {
 	// Wait for the follower to be done with record 5 (WaitApplied returns
 	// once the view has it, maybe before the ring does), then empty the
 	// ring, as after a restart.
-	for {
+	wait.For(t, 10*time.Second, time.Millisecond, func() error {
 		cold.recentMu.Lock()
-		done := cold.recentLast == 5
-		if done {
-			clear(cold.recent[:])
+		defer cold.recentMu.Unlock()
+		if cold.recentLast != 5 {
+			return fmt.Errorf("the ring's last is %d, want 5", cold.recentLast)
 		}
-		cold.recentMu.Unlock()
-		if done {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+		clear(cold.recent[:])
+		return nil
+	})
 	for _, c := range cases {
 		t.Run("from the log: "+c.name, func(t *testing.T) {
 			got, pos := caughtUp(t, cold, c.sub)

@@ -89,7 +89,7 @@ func (s *Service) apply(r eventlog.Record) {
 	s.view.apply(ev, r.Time)
 	// Wake the actions waiting for this record (their acks, and the next
 	// append of the feed) before handing it to the fan-out: they need not
-	// wait for it, and Publish may wait when a feed's fan-out is full.
+	// wait for it. Publish itself never waits for subscribers.
 	s.appliedMu.Lock()
 	close(s.appliedCh)
 	s.appliedCh = make(chan struct{})

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -30,7 +31,7 @@ func (c *conn) subscribe(sub protocol.Sub) error {
 		return c.sendMsg(protocol.Errorf(protocol.CodeTooManySubs, "at most %d subscriptions per connection", protocol.MaxSubscriptions))
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
-	s := &subscription{c: c, feed: sub.Feed, catching: true, cancel: cancel}
+	s := &subscription{c: c, feed: sub.Feed, catching: true, ctx: ctx, cancel: cancel}
 	c.subs[sub.Feed] = s
 	c.mu.Unlock()
 	c.g.cfg.Hub.Join(sub.Feed, s, c.user)
@@ -39,10 +40,12 @@ func (c *conn) subscribe(sub protocol.Sub) error {
 }
 
 // subscription is one connection's subscription to one feed: a hub.Sink
-// that buffers live events while the subscription catches up.
+// that buffers live events while the subscription catches up, and catches
+// up again on the events the feed's fan-out dropped (hub.MaxFanoutWindow).
 type subscription struct {
 	c      *conn
 	feed   string
+	ctx    context.Context // the subscription's: done when it ends
 	cancel context.CancelFunc
 
 	mu       sync.Mutex
@@ -50,6 +53,8 @@ type subscription struct {
 	left     bool // unsubscribed or disconnected
 	buf      []buffered
 	last     uint64 // the newest position sent, or buffered while catching
+	lost     uint64 // the newest position the fan-out dropped that a catch-up must cover
+	presence []byte // the last presence frame sent (shared, not changed)
 }
 
 var _ hub.Sink = (*subscription)(nil)
@@ -64,7 +69,21 @@ type buffered struct {
 func (s *subscription) Deliver(fs *hub.Frames) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.left || fs.Len() == 0 {
+	if s.left {
+		return
+	}
+	if fs.Missed(s.last) && fs.Lost() > s.lost {
+		// The feed's fan-out fell too far behind and dropped events this
+		// subscription lacks: it catches up on them from the feed service,
+		// as a resuming client would, buffering the live ones meanwhile
+		// (the connection stays; the client sees the events in order).
+		s.lost = fs.Lost()
+		if !s.catching {
+			s.catching = true
+			go s.catchUp(s.ctx, protocol.Sub{Feed: s.feed, Mode: protocol.ModeResume, Pos: s.last})
+		}
+	}
+	if fs.Len() == 0 {
 		return
 	}
 	i, n := fs.Take(&s.last), fs.Len()
@@ -87,12 +106,27 @@ func (s *subscription) Deliver(fs *hub.Frames) {
 // DeliverPresence implements hub.Sink: who is online goes out with one
 // write, unless the subscription is catching up (then the current presence
 // is sent after catch-up).
+//
+// A presence the subscription has already sent is not sent again: the hub
+// announces a feed's presence to all its subscribers when it changed for
+// any of them, and a new subscriber's join changes it for everyone but the
+// new subscriber, who had it after catch-up.
 func (s *subscription) DeliverPresence(frame []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.left && !s.catching {
-		s.c.trySend(frame, 1)
+		s.sendPresenceLocked(frame)
 	}
+}
+
+// sendPresenceLocked sends a presence frame unless it is the last one
+// sent; s.mu is held.
+func (s *subscription) sendPresenceLocked(frame []byte) {
+	if bytes.Equal(frame, s.presence) {
+		return
+	}
+	s.presence = frame
+	s.c.trySend(frame, 1)
 }
 
 // leave ends the subscription: after its hub.Leave, a fan-out already
@@ -104,6 +138,9 @@ func (s *subscription) leave() {
 	s.cancel()
 }
 
+// catchUp brings the subscription up to date from sub (its start, or
+// where it was when the fan-out dropped events), then sends what it
+// buffered meanwhile and goes live.
 func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 	send := func(frame []byte) error {
 		if ctx.Err() != nil {
@@ -111,26 +148,43 @@ func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 		}
 		return s.c.send(frame)
 	}
-	last, err := s.c.g.cfg.Service.CatchUp(ctx, s.c.user.ID, sub, func(msg []byte) error { return send(wsframe.Text(msg)) })
-	if err != nil {
-		if ctx.Err() == nil && !errors.Is(err, errClosing) {
-			s.c.g.lg.Error("catch-up failed", "feed", sub.Feed, "err", err)
-			e := protocol.Errorf(protocol.CodeInternal, "could not load feed %q; reconnect to retry", sub.Feed)
-			e.Temporary = true
-			s.c.closeWith(protocol.CloseRestart, "catch-up failed", protocol.MustEncode(e))
+	catchUp := func(sub protocol.Sub) (uint64, bool) {
+		last, err := s.c.g.cfg.Service.CatchUp(ctx, s.c.user.ID, sub, func(msg []byte) error { return send(wsframe.Text(msg)) })
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, errClosing) {
+				s.c.g.lg.Error("catch-up failed", "feed", sub.Feed, "err", err)
+				e := protocol.Errorf(protocol.CodeInternal, "could not load feed %q; reconnect to retry", sub.Feed)
+				e.Temporary = true
+				s.c.closeWith(protocol.CloseRestart, "catch-up failed", protocol.MustEncode(e))
+			}
+			return 0, false
 		}
+		return last, true
+	}
+	last, ok := catchUp(sub)
+	if !ok {
 		return
 	}
 	for {
 		presence := wsframe.Text(protocol.MustEncode(s.c.g.cfg.Hub.Presence(s.feed)))
 		s.mu.Lock()
+		if s.lost > last {
+			// The fan-out dropped events past what the catch-up
+			// brought (the view has them): get them before sending the
+			// buffered ones, which come after them.
+			s.mu.Unlock()
+			if last, ok = catchUp(protocol.Sub{Feed: s.feed, Mode: protocol.ModeResume, Pos: last}); !ok {
+				return
+			}
+			continue
+		}
 		buf := s.buf
 		s.buf = nil
 		if len(buf) == 0 {
 			s.catching = false
 			s.last = last
 			s.c.trySend(wsframe.Text(protocol.MustEncode(protocol.Subscribed{Feed: s.feed, Pos: last, Epoch: s.c.g.cfg.Service.Epoch()})), 1)
-			s.c.trySend(presence, 1)
+			s.sendPresenceLocked(presence)
 			s.mu.Unlock()
 			return
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -22,25 +21,15 @@ func TestHistoryEndpoint(t *testing.T) {
 	token, _ := tn.SignIn(t, "Ada")
 	var last uint64
 	for i := 1; i <= 3; i++ {
-		body, _ := json.Marshal(map[string]string{"op": fmt.Sprint("h", i), "text": fmt.Sprint("old ", i)})
-		req, _ := http.NewRequest("POST", tn.Srv.URL+"/api/feeds/hist/posts", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp, b := tn.Post(t, "hist", token, fmt.Sprint("h", i), fmt.Sprint("old ", i))
 		var ack protocol.Ack
-		json.NewDecoder(resp.Body).Decode(&ack)
-		resp.Body.Close()
+		if err := json.Unmarshal(b, &ack); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("post %d: HTTP %d %s", i, resp.StatusCode, b)
+		}
 		last = ack.Pos
 	}
 	get := func(query string) (int, []byte, http.Header) {
-		resp, err := http.Get(tn.Srv.URL + "/api/feeds/hist/history" + query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		resp, b := tn.Get(t, "/api/feeds/hist/history"+query)
 		return resp.StatusCode, b, resp.Header
 	}
 
@@ -58,7 +47,7 @@ func TestHistoryEndpoint(t *testing.T) {
 			t.Errorf("%q: HTTP %d %s", q, code, b)
 		}
 	}
-	if resp, _ := http.Get(tn.Srv.URL + "/api/feeds/Bad%20Name/history?before=1"); resp.StatusCode != http.StatusBadRequest {
+	if resp, _ := tn.Get(t, "/api/feeds/Bad%20Name/history?before=1"); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("bad feed name: HTTP %d", resp.StatusCode)
 	}
 

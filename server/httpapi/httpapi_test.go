@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"livefeed/server/internal/testnode"
+	"livefeed/server/internal/wait"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
@@ -24,19 +24,7 @@ func TestPostRateLimit(t *testing.T) {
 	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.PostRate = rate })
 	ada, _ := tn.SignIn(t, "Ada")
 	bob, _ := tn.SignIn(t, "Bob")
-	post := func(token, op string) (*http.Response, []byte) {
-		body, _ := json.Marshal(map[string]string{"op": op, "text": "post " + op})
-		req, _ := http.NewRequest("POST", tn.Srv.URL+"/api/feeds/main/posts", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b bytes.Buffer
-		b.ReadFrom(resp.Body)
-		return resp, b.Bytes()
-	}
+	post := func(token, op string) (*http.Response, []byte) { return tn.Post(t, "main", token, op, "post "+op) }
 	for i := range 2 * rate {
 		if resp, b := post(ada, fmt.Sprint("a", i)); resp.StatusCode != http.StatusOK {
 			t.Fatalf("post %d of the burst: HTTP %d %s", i+1, resp.StatusCode, b)
@@ -92,31 +80,21 @@ func TestPostRateLimit(t *testing.T) {
 func TestReadyzFollowsTheService(t *testing.T) {
 	tn := testnode.Start(t, t.TempDir(), nil)
 	get := func() (int, string) {
-		resp, err := http.Get(tn.Srv.URL + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b bytes.Buffer
-		b.ReadFrom(resp.Body)
-		return resp.StatusCode, b.String()
+		resp, b := tn.Get(t, "/readyz")
+		return resp.StatusCode, string(b)
 	}
 	if code, body := get(); code != http.StatusOK {
 		t.Fatalf("ready node: %d %s", code, body)
 	}
 	tn.Log.Close() // the follower fails
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	wait.For(t, 10*time.Second, 20*time.Millisecond, func() error {
 		code, body := get()
-		if code == http.StatusServiceUnavailable {
-			t.Logf("after the log closed: %d %s", code, body)
-			break
+		if code != http.StatusServiceUnavailable {
+			return fmt.Errorf("/readyz still %d (%s) after the feed service stopped", code, body)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz still %d (%s) after the feed service stopped", code, body)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		t.Logf("after the log closed: %d %s", code, body)
+		return nil
+	})
 }
 
 // TestMetricsOnlyFromLoopback: /metrics on the main address answers this

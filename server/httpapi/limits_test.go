@@ -1,11 +1,9 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 
 	"livefeed/server/clientip"
@@ -33,20 +31,9 @@ func behindProxy(t *testing.T, mod func(*node.Config)) *testnode.Node {
 
 func request(t *testing.T, method, url, from, token, body string) (*http.Response, protocol.Error) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("X-Forwarded-For", from)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	b.ReadFrom(resp.Body)
+	resp, b := testnode.Request(t, method, url, token, body, "X-Forwarded-For", from)
 	var e struct{ Error protocol.Error }
-	json.Unmarshal(b.Bytes(), &e)
+	json.Unmarshal(b, &e)
 	return resp, e.Error
 }
 

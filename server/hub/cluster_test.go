@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"livefeed/server/internal/wait"
 	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
@@ -119,18 +120,6 @@ func names(p protocol.Presence) []string {
 	return ns
 }
 
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > timeout {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return time.Since(start)
-}
-
 var (
 	ada = protocol.User{ID: "u-ada", Name: "Ada"}
 	bob = protocol.User{ID: "u-bob", Name: "Bob"}
@@ -145,11 +134,11 @@ func TestClusterPresenceAppearsAndLeaves(t *testing.T) {
 	a.Join("main", sa, ada)
 	b.Join("main", sb, bob)
 	both := []string{"Ada", "Bob"}
-	d := waitUntil(t, 5*time.Second, "both hubs to show Ada and Bob", func() bool {
+	d := wait.Until(t, 5*time.Second, "both hubs to show Ada and Bob", func() bool {
 		return slices.Equal(names(a.Presence("main")), both) && slices.Equal(names(b.Presence("main")), both)
 	})
 	t.Logf("cross-node presence after %v", d)
-	waitUntil(t, 5*time.Second, "the subscribers to be told", func() bool {
+	wait.Until(t, 5*time.Second, "the subscribers to be told", func() bool {
 		return slices.Equal(sa.online(), both) && slices.Equal(sb.online(), both)
 	})
 	// Another feed is not affected, and its presence is not shared with
@@ -162,7 +151,7 @@ func TestClusterPresenceAppearsAndLeaves(t *testing.T) {
 	// without waiting for the expiry.
 	a.Leave("main", sa)
 	a.Join("main", &sink{}, cyd)
-	d = waitUntil(t, PresenceExpiry, "Ada to leave and Cyd to come on node b", func() bool {
+	d = wait.Until(t, PresenceExpiry, "Ada to leave and Cyd to come on node b", func() bool {
 		return slices.Equal(sb.online(), []string{"Bob", "Cyd"})
 	})
 	t.Logf("a leave and a join on node a reached node b after %v", d)
@@ -171,7 +160,7 @@ func TestClusterPresenceAppearsAndLeaves(t *testing.T) {
 	// one of her subscriptions remains.
 	sa2 := &sink{}
 	a.Join("main", sa2, bob)
-	waitUntil(t, 5*time.Second, "node b to hear of Bob on node a", func() bool {
+	wait.Until(t, 5*time.Second, "node b to hear of Bob on node a", func() bool {
 		users, _, ok := heard(b, a, "main")
 		_, bob := users[bob.ID]
 		return ok && bob
@@ -183,7 +172,7 @@ func TestClusterPresenceAppearsAndLeaves(t *testing.T) {
 	b.Leave("main", sb)
 	b.Join("main", sb, bob)
 	moved := time.Now()
-	waitUntil(t, 5*time.Second, "node a to hear from node b since Bob moved, and show him once", func() bool {
+	wait.Until(t, 5*time.Second, "node a to hear from node b since Bob moved, and show him once", func() bool {
 		users, at, ok := heard(a, b, "main")
 		_, bob := users[bob.ID]
 		return ok && bob && at.After(moved) && slices.Equal(names(a.Presence("main")), []string{"Bob", "Cyd"})
@@ -206,20 +195,29 @@ func heard(h, from *testHub, feed string) (users map[string]protocol.User, at ti
 	return maps.Clone(r.users), r.expires.Add(-r.ttl), true
 }
 
-func TestClusterPresenceExpiresWhenNodeDies(t *testing.T) {
-	t.Parallel()
-	s := startNATS(t)
-	a, b := startHub(t, s, "a"), startHub(t, s, "b")
-	sb := &sink{}
+// adaAndBobOnTwoNodes starts a NATS server and hubs a and b on it, Ada
+// on a and Bob on b in feed main, and waits until Bob's subscriber sb is
+// shown both.
+func adaAndBobOnTwoNodes(t *testing.T) (s *server.Server, a, b *testHub, sb *sink) {
+	t.Helper()
+	s = startNATS(t)
+	a, b = startHub(t, s, "a"), startHub(t, s, "b")
+	sb = &sink{}
 	a.Join("main", &sink{}, ada)
 	b.Join("main", sb, bob)
-	waitUntil(t, 5*time.Second, "Ada on node b", func() bool {
+	wait.Until(t, 5*time.Second, "Ada on node b", func() bool {
 		return slices.Equal(sb.online(), []string{"Ada", "Bob"})
 	})
+	return s, a, b, sb
+}
+
+func TestClusterPresenceExpiresWhenNodeDies(t *testing.T) {
+	t.Parallel()
+	_, a, b, sb := adaAndBobOnTwoNodes(t)
 	// Several beats later she is still there (the beats keep her): node
 	// b hears from node a after her first announcement would have expired.
 	later := time.Now().Add(PresenceExpiry + PresenceInterval)
-	waitUntil(t, PresenceExpiry+PresenceInterval+5*time.Second, "node b to hear node a's beats past an expiry", func() bool {
+	wait.Until(t, PresenceExpiry+PresenceInterval+5*time.Second, "node b to hear node a's beats past an expiry", func() bool {
 		_, at, ok := heard(b, a, "main")
 		return ok && at.After(later)
 	})
@@ -232,7 +230,7 @@ func TestClusterPresenceExpiresWhenNodeDies(t *testing.T) {
 	if got := names(b.Presence("main")); !slices.Equal(got, []string{"Ada", "Bob"}) {
 		t.Fatalf("right after the crash: %v", got)
 	}
-	d := waitUntil(t, PresenceDropAfter+3*time.Second, "Ada to expire on node b", func() bool {
+	d := wait.Until(t, PresenceDropAfter+3*time.Second, "Ada to expire on node b", func() bool {
 		return slices.Equal(sb.online(), []string{"Bob"})
 	})
 	t.Logf("a dead node's user dropped out after %v (documented bound %v)", d, PresenceDropAfter)
@@ -246,27 +244,20 @@ func TestClusterPresenceExpiresWhenNodeDies(t *testing.T) {
 
 func TestClusterPresenceGoodbyeAndLateJoiner(t *testing.T) {
 	t.Parallel()
-	s := startNATS(t)
-	a, b := startHub(t, s, "a"), startHub(t, s, "b")
-	sb := &sink{}
-	a.Join("main", &sink{}, ada)
-	b.Join("main", sb, bob)
-	waitUntil(t, 5*time.Second, "Ada on node b", func() bool {
-		return slices.Equal(sb.online(), []string{"Ada", "Bob"})
-	})
+	s, a, _, sb := adaAndBobOnTwoNodes(t)
 	// A node joining the feed later asks the others and learns who is
 	// online without waiting for their next beat.
 	c := startHub(t, s, "c")
 	start := time.Now()
 	c.Join("main", &sink{}, cyd)
-	waitUntil(t, 5*time.Second, "node c to know everyone", func() bool {
+	wait.Until(t, 5*time.Second, "node c to know everyone", func() bool {
 		return slices.Equal(names(c.Presence("main")), []string{"Ada", "Bob", "Cyd"})
 	})
 	t.Logf("a late joiner learned presence after %v", time.Since(start))
 	// A clean shutdown says goodbye: its users go at the next
 	// announcement, well before the expiry.
 	a.stop()
-	d := waitUntil(t, PresenceExpiry, "Ada to leave after node a's goodbye", func() bool {
+	d := wait.Until(t, PresenceExpiry, "Ada to leave after node a's goodbye", func() bool {
 		return slices.Equal(sb.online(), []string{"Bob", "Cyd"})
 	})
 	t.Logf("a stopped node's user dropped out after %v", d)
@@ -300,10 +291,10 @@ func TestClusterPresenceIgnoresGarbage(t *testing.T) {
 	// A well-formed message from an unknown node with a silly TTL is
 	// bounded by the default expiry.
 	nc.Publish(PresenceSubject+".main", []byte(`{"node":"ghost","online":[{"id":"g","name":"Ghost"}],"ttl_ms":99999999999}`))
-	waitUntil(t, 5*time.Second, "the ghost to appear", func() bool {
+	wait.Until(t, 5*time.Second, "the ghost to appear", func() bool {
 		return slices.Equal(names(a.Presence("main")), []string{"Ada", "Ghost"})
 	})
-	waitUntil(t, PresenceDropAfter+3*time.Second, "the ghost to expire", func() bool {
+	wait.Until(t, PresenceDropAfter+3*time.Second, "the ghost to expire", func() bool {
 		return slices.Equal(names(a.Presence("main")), []string{"Ada"})
 	})
 }
@@ -318,11 +309,11 @@ func TestSingleNodeHubPresence(t *testing.T) {
 	s1, s2 := &sink{}, &sink{}
 	h.Join("main", s1, ada)
 	h.Join("main", s2, bob)
-	waitUntil(t, 5*time.Second, "presence announced", func() bool {
+	wait.Until(t, 5*time.Second, "presence announced", func() bool {
 		return slices.Equal(s1.online(), []string{"Ada", "Bob"})
 	})
 	h.Leave("main", s2)
-	waitUntil(t, 5*time.Second, "Bob gone", func() bool { return slices.Equal(s1.online(), []string{"Ada"}) })
+	wait.Until(t, 5*time.Second, "Bob gone", func() bool { return slices.Equal(s1.online(), []string{"Ada"}) })
 	if h.NodeID() != "" {
 		t.Fatalf("single-node hub has node id %q", h.NodeID())
 	}
@@ -352,7 +343,7 @@ func TestClusterPresenceCountAndBoundedList(t *testing.T) {
 	ok := func(p *protocol.Presence) bool {
 		return p != nil && p.Count == 2*L+1 && slices.Equal(p.Online, want)
 	}
-	waitUntil(t, 5*time.Second, "both nodes to count 2L+1 users and list the first L", func() bool {
+	wait.Until(t, 5*time.Second, "both nodes to count 2L+1 users and list the first L", func() bool {
 		pa, pb := a.Presence("main"), b.Presence("main")
 		sa.mu.Lock()
 		defer sa.mu.Unlock()
@@ -369,7 +360,7 @@ func TestClusterPresenceCountAndBoundedList(t *testing.T) {
 	}
 	defer nc.Close()
 	nc.Publish(PresenceSubject+".main", []byte(`{"node":"big","online":[{"id":"u00000","name":"user 00000"},{"id":"zz","name":"zz"}],"count":1000,"ttl_ms":3000}`))
-	waitUntil(t, 5*time.Second, "node a to count the big node's unlisted users", func() bool {
+	wait.Until(t, 5*time.Second, "node a to count the big node's unlisted users", func() bool {
 		p := a.Presence("main")
 		return p.Count == 2*L+1+1+998 && slices.Equal(p.Online, want)
 	})
@@ -391,7 +382,7 @@ func TestClusterPresenceOverPayloadLimit(t *testing.T) {
 	}
 	sb := &sink{}
 	b.Join("main", sb, bob)
-	waitUntil(t, 10*time.Second, "node b to count node a's users", func() bool {
+	wait.Until(t, 10*time.Second, "node b to count node a's users", func() bool {
 		p := b.Presence("main")
 		return p.Count == n+1 && len(p.Online) == protocol.MaxPresenceList
 	})

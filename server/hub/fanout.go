@@ -5,17 +5,25 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"livefeed/server/wsframe"
 )
 
 // MaxFanoutWindow is how many bytes of frames a feed's fan-out may hold:
-// events published but not yet written to every subscriber. At the limit,
-// Publish waits (and with it the log follower) until a sweep over the
-// subscribers frees room, as a fan-out made inside Publish would. The
-// follower applies the records of every feed, so while it waits the other
-// feeds' events wait too: this is the one way left for a feed's backlog to
-// hold up another (TestFanoutWindowLimit holds the wait). A sink's Deliver
-// never blocks, so a window fills only when a pass over the subscribers
-// takes longer than 4 MiB of the feed's events take to arrive.
+// events published but not yet written to every subscriber. Publish never
+// waits for room: it is called by the log follower, which applies the
+// records of every feed, so a wait there would hold up every other feed
+// behind this one's backlog. At the limit the fan-out drops the events
+// nobody has been offered yet, and marks them lost (Frames.Lost): each
+// subscriber then offered the window lacks them and catches up on them
+// from the feed service, whose view has every event published (the
+// gateway's subscription does so on the same connection, buffering live
+// events meanwhile, as for a new subscription), as centrifuge has a
+// subscriber whose stream lost continuity recover from history. Memory
+// stays bounded: the window, plus each catching-up subscription's bounded
+// buffer (gateway.MaxCatchUpBuffer). A sink's Deliver never blocks, so a
+// window fills only when a pass over the subscribers takes longer than
+// 4 MiB of the feed's events take to arrive.
 const MaxFanoutWindow = 4 << 20
 
 // fanout writes one feed's events to its subscribers. Publish appends an
@@ -31,34 +39,42 @@ type fanout struct {
 	f *feedSubs
 
 	mu      sync.Mutex
-	room    sync.Cond     // Publish waits on it for room in the window
 	pending Frames        // published, not yet taken into the window
 	bytes   int           // frames held: pending and the window
 	running bool          // a sweep goroutine runs
-	waiting int           // Publish calls waiting for room
-	arrived atomic.Uint64 // events published (changed under mu)
+	lost    uint64        // the newest position dropped at the limit, until every subscriber was told
+	drops   uint64        // times events were dropped at the limit
+	arrived atomic.Uint64 // events published, kept or dropped (changed under mu)
 
 	win Frames // the sweep's: events not yet delivered to every subscriber
 }
 
-func newFanout(f *feedSubs) *fanout {
-	fo := &fanout{f: f}
-	fo.room.L = &fo.mu
-	return fo
-}
+func newFanout(f *feedSubs) *fanout { return &fanout{f: f} }
 
-// publish adds an event and starts a sweep unless one runs.
+// publish adds an event and starts a sweep unless one runs. It never
+// waits: past MaxFanoutWindow it drops the events no subscriber has been
+// offered (pending, then this one if the window alone is full) and marks
+// them lost.
 func (fo *fanout) publish(h *Hub, pos uint64, msg []byte) {
 	fo.mu.Lock()
-	for fo.running && fo.bytes >= MaxFanoutWindow {
-		fo.waiting++
-		fo.room.Wait()
-		fo.waiting--
+	fo.arrived.Add(1)
+	if size := len(msg) + wsframe.MaxHeader; fo.running && fo.bytes+size > MaxFanoutWindow {
+		fo.drops++
+		h.overflows.Add(1)
+		if fo.pending.Len() > 0 {
+			fo.lost = fo.pending.Last()
+			fo.bytes -= len(fo.pending.buf)
+			fo.pending.reuse() // nobody holds slices of pending
+		}
+		if fo.bytes+size > MaxFanoutWindow {
+			fo.lost = pos // the window alone is full: this one goes too
+			fo.mu.Unlock()
+			return
+		}
 	}
 	n := len(fo.pending.buf)
 	fo.pending.add(pos, msg)
 	fo.bytes += len(fo.pending.buf) - n
-	fo.arrived.Add(1)
 	if !fo.running {
 		fo.running = true
 		h.sweeps.Add(1)
@@ -67,12 +83,14 @@ func (fo *fanout) publish(h *Hub, pos uint64, msg []byte) {
 	fo.mu.Unlock()
 }
 
-// takeLocked moves the pending events into the window; mu is held.
+// takeLocked moves the pending events, and the mark of those lost, into
+// the window; mu is held.
 func (fo *fanout) takeLocked() uint64 {
 	if fo.pending.Len() > 0 {
 		fo.win.addAll(&fo.pending)
 		fo.pending.reuse()
 	}
+	fo.win.lost = fo.lost
 	return fo.arrived.Load()
 }
 
@@ -91,6 +109,7 @@ func (fo *fanout) sweep(h *Hub) {
 		taken   uint64 // arrivals when the pass began
 		head    uint64 // the window's last position then
 		seen    uint64 // arrivals taken into the window
+		drops   uint64 // fo.drops when the pass began
 	)
 	for {
 		if i == len(sinks) {
@@ -101,21 +120,27 @@ func (fo *fanout) sweep(h *Hub) {
 					// the pass were visited after the last arrival, and
 					// those who joined since caught up from the view,
 					// which had them.
+					// (No drop happened either: a drop is an arrival.)
 					fo.win.reset()
+					fo.win.lost, fo.lost = 0, 0
 					fo.bytes = 0
 					fo.running = false
-					fo.room.Broadcast()
 					fo.mu.Unlock()
 					return
 				}
 				// The pass's subscribers have everything up to head,
 				// and so do later ones (see above).
 				fo.win.dropThrough(head)
+				if fo.drops == drops {
+					// Every subscriber of the pass was offered the
+					// lost mark it began with, and later ones caught
+					// up from the view, which has the lost events.
+					fo.lost = 0
+				}
 			}
 			seen = fo.takeLocked()
-			taken, head = seen, fo.win.Last()
+			taken, head, drops = seen, fo.win.Last(), fo.drops
 			fo.bytes = len(fo.win.buf)
-			fo.room.Broadcast()
 			fo.mu.Unlock()
 			sinks, i, passing = h.snapshot(fo.f), 0, true
 			if start < 0 && len(sinks) > 0 {

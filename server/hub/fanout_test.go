@@ -8,19 +8,22 @@ import (
 	"testing"
 	"time"
 
+	"livefeed/server/internal/wait"
 	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
 
 // recSink records every event it sends, as the gateway's subscription
-// does: those above the last it sent, a run per Deliver.
+// does: those above the last it sent, a run per Deliver; told it missed
+// events (Frames.Missed), it stops, as the gateway cuts the connection.
 type recSink struct {
-	mu    sync.Mutex
-	last  uint64
-	got   []uint64
-	runs  int
-	delay time.Duration // per Deliver: a slow socket
-	gate  chan struct{} // when set, Deliver waits for it
+	mu     sync.Mutex
+	last   uint64
+	got    []uint64
+	runs   int
+	missed bool          // told it missed events; takes no more
+	delay  time.Duration // per Deliver: a slow socket
+	gate   chan struct{} // when set, Deliver waits for it
 }
 
 func (s *recSink) Deliver(fs *Frames) {
@@ -32,6 +35,10 @@ func (s *recSink) Deliver(fs *Frames) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.missed || fs.Missed(s.last) {
+		s.missed = true
+		return
+	}
 	i := fs.Take(&s.last)
 	if i == fs.Len() {
 		return
@@ -55,6 +62,12 @@ func (s *recSink) positions() []uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]uint64(nil), s.got...)
+}
+
+func (s *recSink) wasTold() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.missed
 }
 
 // checkRun fails unless got is exactly from, from+1, ..., to.
@@ -173,8 +186,11 @@ func TestFanoutWithChurn(t *testing.T) {
 	}
 }
 
-// A feed's fan-out holds at most MaxFanoutWindow bytes: past it, Publish
-// waits for the subscribers instead of piling events up.
+// A feed's fan-out holds at most MaxFanoutWindow bytes. Past it, Publish
+// does not wait (the log follower publishes every feed's events): it drops
+// the events nobody has been offered, and the subscriber that lacks them is
+// told so (Frames.Missed), to resync from the log. Once every subscriber
+// was told, the mark goes and the feed flows again.
 func TestFanoutWindowLimit(t *testing.T) {
 	h := New()
 	gate := make(chan struct{})
@@ -183,38 +199,56 @@ func TestFanoutWindowLimit(t *testing.T) {
 	payload := bytes.Repeat([]byte("x"), 64<<10-20)
 	msg := func(pos uint64) []byte { return append([]byte(fmt.Sprint("event ", pos)), payload...) }
 	frameLen := len(wsframe.Text(msg(1)))
-	published := make(chan uint64, 1000)
-	go func() {
-		for pos := uint64(1); pos <= 200; pos++ {
-			h.Publish("main", pos, msg(pos))
-			published <- pos
-		}
-		close(published)
-	}()
-	// The first event is taken into the window and the sweep blocks in
-	// the stuck sink; the rest fill the window up to the limit, where
-	// Publish waits. Then every event published so far is in the channel.
+	const events = 200 // 12.8 MiB: three windows' worth
+	h.Publish("main", 1, msg(1))
 	fo := h.feeds["main"].fan
-	waitUntil(t, 10*time.Second, "Publish to wait for room in the window", func() bool {
+	// The sweep takes event 1 into the window and blocks in the stuck
+	// sink; what comes next piles up to the limit.
+	wait.Until(t, 10*time.Second, "the sweep to take the first event", func() bool {
 		fo.mu.Lock()
 		defer fo.mu.Unlock()
-		return fo.waiting > 0
+		return fo.win.Len() == 1
 	})
-	var last uint64
-	for len(published) > 0 {
-		last = <-published
+	published := make(chan int) // the most bytes the fan-out held after a Publish
+	go func() {
+		peak := 0
+		for pos := uint64(2); pos <= events; pos++ {
+			h.Publish("main", pos, msg(pos))
+			fo.mu.Lock()
+			peak = max(peak, fo.bytes)
+			fo.mu.Unlock()
+		}
+		published <- peak
+	}()
+	var peak int
+	select {
+	case peak = <-published:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Publish waited for the stuck subscriber")
 	}
-	held := int(last) * frameLen
-	if held < MaxFanoutWindow || held > MaxFanoutWindow+frameLen {
-		t.Fatalf("Publish stopped after %d events (%d bytes), want it to stop at the %d-byte limit", last, held, MaxFanoutWindow)
+	if peak > MaxFanoutWindow || peak < MaxFanoutWindow-frameLen {
+		t.Fatalf("the fan-out held at most %d bytes, want it to fill up to the %d-byte limit and no further", peak, MaxFanoutWindow)
 	}
-	close(gate) // the subscriber reads again: everything goes out
-	for p := range published {
-		last = p
+	if h.Overflows() == 0 {
+		t.Fatal("no overflow counted")
+	}
+	close(gate) // the subscriber reads again: it is told it missed events
+	h.Wait()
+	if !stuck.wasTold() {
+		t.Fatal("the subscriber was not told it missed events")
+	}
+	checkRun(t, "the stuck subscriber", stuck.positions(), 1, 1) // Deliver checked each frame's content
+
+	// A subscriber that came after (it caught up from the view) follows
+	// the feed from there: the mark is gone.
+	late := &recSink{last: events}
+	h.Join("main", late, protocol.User{ID: "v", Name: "n"})
+	for pos := uint64(events + 1); pos <= events+10; pos++ {
+		h.Publish("main", pos, msg(pos))
 	}
 	h.Wait()
-	if last != 200 {
-		t.Fatalf("published %d of 200", last)
+	if late.wasTold() {
+		t.Fatal("a subscriber that joined after the overflow was told it missed events")
 	}
-	checkRun(t, "the subscriber", stuck.positions(), 1, 200) // Deliver checked each frame's content
+	checkRun(t, "the later subscriber", late.positions(), events+1, events+10)
 }

@@ -18,7 +18,21 @@ type Frames struct {
 	buf []byte
 	pos []uint64 // each frame's position
 	end []int    // where each frame ends in buf
+
+	lost uint64 // events up to here were dropped from the fan-out (see Missed)
 }
+
+// Lost returns the newest position the feed's fan-out dropped (it fell
+// MaxFanoutWindow behind) before every subscriber was told, 0 when none.
+// A subscriber whose last position is below it lacks the dropped events
+// and cannot follow the feed from these frames alone: it catches up from
+// the feed service (the view has every event published), as the gateway's
+// subscription does.
+func (fs *Frames) Lost() uint64 { return fs.lost }
+
+// Missed reports whether a subscriber whose last position is last lacks
+// events the fan-out dropped (see Lost).
+func (fs *Frames) Missed(last uint64) bool { return fs.lost > last }
 
 // Len returns the number of frames.
 func (fs *Frames) Len() int { return len(fs.pos) }

@@ -88,6 +88,8 @@ type Hub struct {
 	cl     *cluster       // nil: presence is this node's only
 	sweeps sync.WaitGroup // running fan-outs
 
+	overflows atomic.Uint64 // times a feed's fan-out dropped events at MaxFanoutWindow
+
 	announcing []Sink // announce's copy of a feed's subscribers
 }
 
@@ -99,8 +101,9 @@ func New() *Hub { return &Hub{feeds: map[string]*feedSubs{}, pres: newPresence()
 // subscriber of feed and hands it to the feed's fan-out (see fanout), which
 // writes it to them after Publish returns. Events of a feed must be
 // published in the order of their positions, by one goroutine (the log
-// follower). Publish waits only when the feed's fan-out holds
-// MaxFanoutWindow bytes.
+// follower). Publish never waits for subscribers: a feed whose fan-out
+// holds MaxFanoutWindow bytes drops events and has its subscribers resync
+// (see fanout), so that no feed's backlog holds up another's.
 func (h *Hub) Publish(feed string, pos uint64, msg []byte) {
 	h.mu.RLock()
 	f := h.feeds[feed]
@@ -109,6 +112,10 @@ func (h *Hub) Publish(feed string, pos uint64, msg []byte) {
 		f.fan.publish(h, pos, msg)
 	}
 }
+
+// Overflows returns how many times a feed's fan-out dropped events at
+// MaxFanoutWindow (and so had its subscribers resync).
+func (h *Hub) Overflows() uint64 { return h.overflows.Load() }
 
 // Wait waits until every event published so far has been offered to every
 // subscriber. It must not run concurrently with Publish (tests and

@@ -1,10 +1,13 @@
 package hub
 
 import (
+	"bytes"
 	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"livefeed/server/internal/wait"
 )
 
 // gatedSink takes nothing until its gate is open: with the gate shut, a
@@ -62,7 +65,7 @@ func TestFeedsDoNotStallEachOther(t *testing.T) {
 
 			// The stuck feed's sweep blocks in its subscriber.
 			h.Publish("stuck", 1, msg(1))
-			waitUntil(t, 10*time.Second, "the stuck feed's sweep to reach its subscriber", func() bool { return stuck.waiting.Load() == 1 })
+			wait.Until(t, 10*time.Second, "the stuck feed's sweep to reach its subscriber", func() bool { return stuck.waiting.Load() == 1 })
 			// Both feeds have presence to announce (their joins).
 			announced := make(chan struct{})
 			go func() {
@@ -70,9 +73,9 @@ func TestFeedsDoNotStallEachOther(t *testing.T) {
 				h.announce(time.Now())
 			}()
 			if c.blockPresence {
-				waitUntil(t, 10*time.Second, "the announcement to reach the stuck subscriber", func() bool { return stuck.waiting.Load() == 2 })
+				wait.Until(t, 10*time.Second, "the announcement to reach the stuck subscriber", func() bool { return stuck.waiting.Load() == 2 })
 			} else {
-				waitUntil(t, 10*time.Second, "presence to be announced while the stuck feed's events wait", func() bool {
+				wait.Until(t, 10*time.Second, "presence to be announced while the stuck feed's events wait", func() bool {
 					select {
 					case <-announced:
 						return true
@@ -95,9 +98,9 @@ func TestFeedsDoNotStallEachOther(t *testing.T) {
 					h.Publish("live", pos, msg(pos))
 				}
 			}()
-			waitUntil(t, 10*time.Second, "the other feed's subscriber to get its events", func() bool { return len(live.positions()) == n })
+			wait.Until(t, 10*time.Second, "the other feed's subscriber to get its events", func() bool { return len(live.positions()) == n })
 			checkRun(t, "the other feed's subscriber", live.positions(), 1, n)
-			waitUntil(t, 10*time.Second, "the publisher to be done", func() bool {
+			wait.Until(t, 10*time.Second, "the publisher to be done", func() bool {
 				select {
 				case <-followed:
 					return true
@@ -131,4 +134,69 @@ func TestFeedsDoNotStallEachOther(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFullWindowDoesNotStallOtherFeeds: a feed whose subscriber takes
+// nothing, and whose fan-out window is full (three windows' worth of
+// events arrive), holds up neither the goroutine that publishes every
+// feed's events nor another feed's delivery. Its own subscriber, once it
+// takes events again, is told it missed some, to resync from the log.
+func TestFullWindowDoesNotStallOtherFeeds(t *testing.T) {
+	h := New()
+	stuck := &gatedSink{gate: make(chan struct{})}
+	open := make(chan struct{})
+	close(open)
+	live := &gatedSink{gate: open}
+	h.Join("stuck", stuck, ada)
+	h.Join("live", live, bob)
+	big := bytes.Repeat([]byte("x"), 64<<10)
+	const n = 3 * MaxFanoutWindow / (64 << 10) // the stuck feed's events: three windows
+	h.Publish("stuck", 1, []byte("event 1"))
+	wait.Until(t, 10*time.Second, "the stuck feed's sweep to reach its subscriber", func() bool { return stuck.waiting.Load() == 1 })
+
+	start := time.Now()
+	var published atomic.Int64 // when the last Publish returned, since start
+	go func() {
+		// As the log follower does: one goroutine, the feeds interleaved.
+		for i := uint64(1); i <= n; i++ {
+			h.Publish("stuck", 2*i, append([]byte(fmt.Sprint("event ", 2*i)), big...))
+			h.Publish("live", 2*i+1, []byte(fmt.Sprint("event ", 2*i+1)))
+		}
+		published.Store(int64(time.Since(start)))
+	}()
+	wait.For(t, 10*time.Second, wait.Poll, func() error {
+		if got := live.positions(); len(got) != n {
+			return fmt.Errorf("the other feed's subscriber has %d of %d events (the stuck feed's fan-out holds %d bytes)", len(got), n, h.held("stuck"))
+		}
+		return nil
+	})
+	delivered := time.Since(start)
+	got := live.positions()
+	for i, p := range got {
+		if p != uint64(2*i+3) {
+			t.Fatalf("the other feed's event %d is at %d, want %d", i, p, 2*i+3)
+		}
+	}
+	if held := h.held("stuck"); held > MaxFanoutWindow {
+		t.Fatalf("the stuck feed's fan-out holds %d bytes, over the %d-byte limit", held, MaxFanoutWindow)
+	}
+	t.Logf("%d events of each feed: the other feed's all delivered after %v (publishing took %v); the stuck feed overflowed %d times",
+		n, delivered.Round(time.Microsecond), time.Duration(published.Load()).Round(time.Microsecond), h.Overflows())
+
+	close(stuck.gate)
+	h.Wait()
+	checkRun(t, "the stuck subscriber", stuck.positions(), 1, 1)
+	if !stuck.wasTold() {
+		t.Fatal("the stuck subscriber was not told it missed events")
+	}
+}
+
+// held returns the bytes of frames feed's fan-out holds.
+func (h *Hub) held(feed string) int {
+	h.mu.RLock()
+	f := h.feeds[feed]
+	h.mu.RUnlock()
+	f.fan.mu.Lock()
+	defer f.fan.mu.Unlock()
+	return f.fan.bytes
 }

@@ -63,6 +63,8 @@ func Handler(h *Histograms, gw *gateway.Gateway, svc *feed.Service, hb *hub.Hub)
 			func() float64 { return float64(gw.Stats.AcceptPeak.Load()) }),
 		counter("livefeed_refused_total", "Upgrades sent away (shutting down, over the connection cap or accept rate).", &gw.Stats.Refused),
 		counter("livefeed_slow_consumer_cuts_total", "Connections cut because their send queue overflowed.", &gw.Stats.SlowConsumers),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "livefeed_fanout_overflows_total", Help: "Times a feed's fan-out fell hub.MaxFanoutWindow behind and dropped events, which its subscribers then caught up on from the feed service."},
+			func() float64 { return float64(hb.Overflows()) }),
 		counter("livefeed_socket_full_total", "Sends that found a socket's kernel send buffer full and were queued for its writer goroutine.", &gw.Stats.SocketFull),
 		counter("livefeed_actions_total", "Actions applied.", &svc.Stats.Actions),
 		counter("livefeed_actions_duplicate_total", "Actions acknowledged as duplicates (resends).", &svc.Stats.Duplicates),

@@ -1,11 +1,14 @@
 package netlimit
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"syscall"
 	"testing"
 	"time"
+
+	"livefeed/server/internal/wait"
 )
 
 func TestConnsForFiles(t *testing.T) {
@@ -105,16 +108,12 @@ func TestPerIPCapAtItsEdge(t *testing.T) {
 		}
 	}
 	conns[0].Close()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		if _, n := l.Open("127.0.0.1"); n == cap-1 {
-			break
+	wait.For(t, 2*time.Second, wait.Poll, func() error {
+		if _, n := l.Open("127.0.0.1"); n != cap-1 {
+			return fmt.Errorf("closing a connection did not free its place: %d open, want %d", n, cap-1)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("closing a connection did not free its place")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	if !servedConn(t, addr) {
 		t.Fatal("a place freed was not given to the next connection")
 	}

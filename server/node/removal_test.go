@@ -18,17 +18,9 @@ const adminToken = "0123456789abcdef0123456789abcdef"
 
 func removeFeed(t *testing.T, tn *testnode.Node, feed, token, op string) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest("DELETE", tn.Srv.URL+"/api/feeds/"+feed+"?op="+op, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp, b := testnode.Request(t, "DELETE", tn.Srv.URL+"/api/feeds/"+feed+"?op="+op, token, "")
 	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out)
+	json.Unmarshal(b, &out)
 	return resp.StatusCode, out
 }
 

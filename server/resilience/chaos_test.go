@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -73,27 +74,30 @@ func TestChaosKill9(t *testing.T) {
 		srv.Start()
 	}
 	wg.Wait()
-	drained := func() bool {
-		for _, c := range clients {
-			if len(c.s.Pending()) > 0 || c.s.Status().State != session.StateLive {
-				return false
-			}
+	// Waiting for every outbox to drain, the failure names each client
+	// still behind; the server's output follows it.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server output:\n%s", srv.Output())
 		}
-		return true
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for !drained() {
-		if time.Now().After(deadline) {
-			for i, c := range clients {
-				if p := c.s.Pending(); len(p) > 0 || c.s.Status().State != session.StateLive {
-					st := c.s.Status()
-					t.Errorf("client %d: %s, %d pending (first acked at %d), last error %q, feed at %d", i, st.State, len(p), p[0].AckedPos, st.LastError, c.s.Feed("main").Pos)
+	})
+	wait.For(t, 60*time.Second, 20*time.Millisecond, func() error {
+		var behind []string
+		for i, c := range clients {
+			if p := c.s.Pending(); len(p) > 0 || c.s.Status().State != session.StateLive {
+				st := c.s.Status()
+				first := "none"
+				if len(p) > 0 {
+					first = fmt.Sprint(p[0].AckedPos)
 				}
+				behind = append(behind, fmt.Sprintf("client %d: %s, %d pending (first acked at %s), last error %q, feed at %d", i, st.State, len(p), first, st.LastError, c.s.Feed("main").Pos))
 			}
-			t.Fatalf("outboxes did not drain\n%s", srv.Output())
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		if len(behind) > 0 {
+			return fmt.Errorf("outboxes did not drain:\n%s", strings.Join(behind, "\n"))
+		}
+		return nil
+	})
 	// The server's whole feed, replayed from position 0 by a fresh client.
 	all := replayAll(t, srv, tokens[0])
 	count := map[string]int{}

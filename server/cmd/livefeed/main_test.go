@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"livefeed/server/internal/testnode"
+	"livefeed/server/internal/wait"
 	"livefeed/shared/protocol"
 )
 
@@ -117,6 +118,24 @@ func TestDurabilityAcrossKill9(t *testing.T) {
 	}
 }
 
+// metric returns the value of an unlabelled metric the server at base
+// shows on /metrics ("" when it shows none).
+func metric(t *testing.T, base, name string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
 // TestTwoTailsOnePost runs two "tail" processes and one "post" process
 // against the real binary.
 func TestTwoTailsOnePost(t *testing.T) {
@@ -159,8 +178,14 @@ func TestTwoTailsOnePost(t *testing.T) {
 	if e := <-history.lines; e.Text != "before the tails" || e.Pos == 0 || e.ID == "" {
 		t.Fatalf("replayed %+v", e)
 	}
-	// Give the live tail time to subscribe (it prints nothing until a post).
-	time.Sleep(500 * time.Millisecond)
+	// The live tail prints nothing until a post: wait until the server
+	// has both tails subscribed.
+	wait.For(t, 10*time.Second, wait.Poll, func() error {
+		if n := metric(t, server, "livefeed_subscriptions"); n != "2" {
+			return fmt.Errorf("livefeed_subscriptions is %q, want 2", n)
+		}
+		return nil
+	})
 	out, err := cli(t, "post", "--server", server, "--feed", "team", "--name", "Poster", "hello, tails")
 	if err != nil {
 		t.Fatal(err)

@@ -70,16 +70,12 @@ func (tn *Node) SignIn(t testing.TB, name string) (string, protocol.User) {
 // SignIn signs in at the server with base URL serverURL.
 func SignIn(t testing.TB, serverURL, name string) (string, protocol.User) {
 	t.Helper()
-	resp, err := http.Post(serverURL+"/api/session", "application/json", strings.NewReader(`{"name":`+quote(name)+`}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp, b := Request(t, "POST", serverURL+"/api/session", "", `{"name":`+quote(name)+`}`, "Content-Type", "application/json")
 	var out struct {
 		Token string
 		User  protocol.User
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
+	if err := json.Unmarshal(b, &out); err != nil || out.Token == "" {
 		t.Fatalf("sign in %q: HTTP %d %v", name, resp.StatusCode, err)
 	}
 	return out.Token, out.User
@@ -206,11 +202,6 @@ func (c *Client) Act(kind string, a protocol.Action) (protocol.Ack, *protocol.Er
 // SnapshotJSON returns the feed's state as the HTTP API shows it.
 func (tn *Node) SnapshotJSON(t testing.TB, feed string) []byte {
 	t.Helper()
-	resp, err := http.Get(tn.Srv.URL + "/api/feeds/" + feed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	_, b := tn.Get(t, "/api/feeds/"+feed)
 	return bytes.TrimSpace(b)
 }
