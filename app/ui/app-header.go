@@ -11,15 +11,18 @@ import (
 type appHeader struct {
 	app.Compo
 
-	Page       *feedPage
+	Actor      headerActor
 	Feed       string
 	User       protocol.User
 	SignedIn   bool
 	Connection connectionView
 }
 
-func newAppHeader(p *feedPage, feed string, u protocol.User, signedIn bool, conn connectionView) *appHeader {
-	return &appHeader{Page: p, Feed: feed, User: u, SignedIn: signedIn, Connection: conn}
+// headerActor is what the header asks of the page: the connection
+// indicator's actions and signing out (sign-out.go).
+type headerActor interface {
+	connectionActor
+	askSignOut(ctx app.Context)
 }
 
 func (h *appHeader) Render() app.UI {
@@ -36,7 +39,7 @@ func (h *appHeader) Render() app.UI {
 			app.Div().Class("spacer"),
 			app.If(h.SignedIn, func() app.UI {
 				return app.Div().Class("topbar-right").Body(
-					newConnectionIndicator(h.Page, h.Connection),
+					&connectionIndicator{Actor: h.Actor, View: h.Connection},
 					app.Div().Class("me").Body(
 						newAvatar(h.User.ID, h.User.Name, "sm"),
 						app.Span().Class("me-name").Text(h.User.Name),
@@ -49,7 +52,7 @@ func (h *appHeader) Render() app.UI {
 	)
 }
 
-func (h *appHeader) onSignOut(ctx app.Context, e app.Event) { h.Page.signOut(ctx) }
+func (h *appHeader) onSignOut(ctx app.Context, e app.Event) { h.Actor.askSignOut(ctx) }
 
 // avatar is a coloured circle with a name's initial (text, never markup).
 func newAvatar(id, name, size string) app.UI {

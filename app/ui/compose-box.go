@@ -10,21 +10,32 @@ import (
 // draws attention to itself, and before its note speaks (counter.go).
 const counterFrom = protocol.MaxTextChars - 200
 
+// composeActor is what the compose box asks of the page.
+type composeActor interface {
+	// post queues a new post; it returns the reason when the text is
+	// refused.
+	post(ctx app.Context, text string) string
+	// typing notes a keystroke (announce.go: new posts wait until the
+	// typing stops). It changes nothing on screen.
+	typing()
+}
+
 // composeBox writes a new post. Ctrl+Enter (⌘+Enter) posts.
+//
+// The draft, its error and its counter are the box's own state, not the
+// page's: a keystroke changes no prop of any other component, so go-app
+// renders the page (every event does) but none of the other children,
+// the list least of all.
 type composeBox struct {
 	app.Compo
 
-	Page *feedPage
-	User protocol.User
+	Actor composeActor
+	User  protocol.User
 
 	draft string
 	err   string
 	band  int    // counterBand of the draft
 	note  string // what the counter's note last said (counterNote)
-}
-
-func newComposeBox(p *feedPage, u protocol.User) *composeBox {
-	return &composeBox{Page: p, User: u}
 }
 
 func (c *composeBox) Render() app.UI {
@@ -66,7 +77,7 @@ func (c *composeBox) Render() app.UI {
 func (c *composeBox) onInput(ctx app.Context, e app.Event) {
 	c.setDraft(ctx.JSSrc().Get("value").String())
 	c.err = ""
-	c.Page.typing() // announce.go: new posts wait until the typing stops
+	c.Actor.typing()
 }
 
 // setDraft changes the draft; the counter's note changes only when the
@@ -95,7 +106,7 @@ func (c *composeBox) submit(ctx app.Context) {
 	if textLen(c.draft) == 0 {
 		return
 	}
-	if msg := c.Page.post(ctx, c.draft); msg != "" {
+	if msg := c.Actor.post(ctx, c.draft); msg != "" {
 		c.err = msg
 		return
 	}
@@ -114,4 +125,17 @@ func setValue(id, v string) {
 	if el := app.Window().GetElementByID(id); el.Truthy() {
 		el.Set("value", v)
 	}
+}
+
+// post is the compose box's Post (composeActor).
+func (p *feedPage) post(ctx app.Context, text string) string {
+	s := cl.session()
+	if s == nil {
+		return "You are signed out."
+	}
+	if _, err := s.Post(p.feed, text); err != nil {
+		return errText(err)
+	}
+	p.sync(ctx)
+	return ""
 }

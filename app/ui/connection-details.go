@@ -140,44 +140,35 @@ func fmtDuration(d time.Duration) string {
 	}
 }
 
-// detailsToggle opens and closes the connection details.
-func detailsToggle(p *feedPage, open bool) app.UI {
-	return app.Button().ID(detailsToggleID).Class("btn btn-ghost btn-sm diag-toggle").Type("button").
-		Aria("expanded", open).Aria("controls", detailsPanelID).Aria("label", "Connection details").
-		Title("Connection details").
-		OnClick(p.onToggleDetails).
-		OnKeyDown(p.onDetailsKey).
-		Body(app.Span().Class("diag-chevron").Aria("hidden", true))
-}
-
-func (p *feedPage) onToggleDetails(ctx app.Context, e app.Event) { p.toggleDetails(ctx) }
-
-// onDetailsKey closes the details on Escape.
-func (p *feedPage) onDetailsKey(ctx app.Context, e app.Event) {
-	if e.Get("key").String() == "Escape" && p.detailsOpen {
-		e.PreventDefault()
-		p.closeDetails(ctx)
+// toggleDetails opens or closes the connection details.
+func (p *feedPage) toggleDetails(ctx app.Context) {
+	p.detailsOpen = !p.detailsOpen
+	if p.detailsOpen {
+		p.sync(ctx)
 	}
 }
 
-func (p *feedPage) onCloseDetails(ctx app.Context, e app.Event) { p.closeDetails(ctx) }
-
-// onTechToggle follows the "Technical details" fold as the reader opens or
-// closes it.
-func (p *feedPage) onTechToggle(ctx app.Context, e app.Event) {
-	p.techOpen = ctx.JSSrc().Get("open").Bool()
+// closeDetails closes the connection details and gives the focus back to
+// their toggle.
+func (p *feedPage) closeDetails(ctx app.Context) {
+	p.detailsOpen = false
+	// The toggle stays on the page; the panel (which may hold the focus)
+	// goes with the next update.
+	if el := app.Window().GetElementByID(detailsToggleID); el.Truthy() {
+		el.Call("focus")
+	}
 }
+
+// setTechOpen follows the "Technical details" fold as the reader opens or
+// closes it.
+func (p *feedPage) setTechOpen(open bool) { p.techOpen = open }
 
 // connectionDetails is the panel: a small card under the indicator.
 type connectionDetails struct {
 	app.Compo
 
-	Page *feedPage
-	View diagView
-}
-
-func newConnectionDetails(p *feedPage, v diagView) *connectionDetails {
-	return &connectionDetails{Page: p, View: v}
+	Actor connectionActor
+	View  diagView
 }
 
 func (d *connectionDetails) Render() app.UI {
@@ -185,12 +176,12 @@ func (d *connectionDetails) Render() app.UI {
 	return app.Section().ID(detailsPanelID).Class("diag card").
 		Aria("labelledby", "connection-details-title").
 		DataSet("state", v.State).DataSet("next-try", v.NextTryMS).
-		OnKeyDown(d.Page.onDetailsKey).
+		OnKeyDown(d.onKey).
 		Body(
 			app.Div().Class("diag-head").Body(
 				app.H2().ID("connection-details-title").Class("diag-title").Text("Connection details"),
 				app.Button().Class("diag-close").Type("button").Aria("label", "Close").Title("Close").Text("×").
-					OnClick(d.Page.onCloseDetails),
+					OnClick(d.onClose),
 			),
 			app.P().Class("diag-summary").DataSet("k", "summary").Text(v.Summary),
 			app.Dl().Class("diag-list").Body(
@@ -210,7 +201,7 @@ func (d *connectionDetails) Render() app.UI {
 				diagRow("cached", "Posts saved on this device", v.Cached, "What this feed shows before it is connected"),
 			),
 			// Developer terms, for whoever troubleshoots: folded.
-			app.Details().Class("diag-tech").Open(v.TechOpen).OnToggle(d.Page.onTechToggle).Body(
+			app.Details().Class("diag-tech").Open(v.TechOpen).OnToggle(d.onTechToggle).Body(
 				app.Summary().Class("diag-tech-toggle").Text("Technical details"),
 				app.Dl().Class("diag-list").Body(
 					diagRow("attempt", "Attempt", v.Attempt, "Failed attempts since the connection was last healthy"),
@@ -239,6 +230,18 @@ func (d *connectionDetails) Render() app.UI {
 				),
 			),
 		)
+}
+
+// onKey closes the details on Escape (the panel is there only while they
+// are open).
+func (d *connectionDetails) onKey(ctx app.Context, e app.Event) { closeOnEscape(ctx, e, d.Actor) }
+
+func (d *connectionDetails) onClose(ctx app.Context, e app.Event) { d.Actor.closeDetails(ctx) }
+
+// onTechToggle follows the "Technical details" fold as the reader opens or
+// closes it.
+func (d *connectionDetails) onTechToggle(ctx app.Context, e app.Event) {
+	d.Actor.setTechOpen(ctx.JSSrc().Get("open").Bool())
 }
 
 func diagRow(key, label, value, help string) app.UI {

@@ -73,7 +73,7 @@ func TestConnectionDetailsRender(t *testing.T) {
 	p.now = time.Now()
 	p.setStatus(session.Status{State: session.StateLive, Stats: session.Stats{Connects: 1}}, p.now)
 	p.detailsOpen = true
-	html := app.HTMLString(newConnectionIndicator(p, p.indicator()))
+	html := app.HTMLString(&connectionIndicator{Actor: p, View: p.indicator()})
 	for _, want := range []string{
 		`aria-expanded="true"`, `aria-controls="connection-details"`, `aria-label="Connection details"`,
 		`id="connection-details"`, `data-k="reconnects"`, `data-k="last-error"`, ">Last catch-up<", `role="status"`,
@@ -83,7 +83,7 @@ func TestConnectionDetailsRender(t *testing.T) {
 		}
 	}
 	p.detailsOpen = false
-	html = app.HTMLString(newConnectionIndicator(p, p.indicator()))
+	html = app.HTMLString(&connectionIndicator{Actor: p, View: p.indicator()})
 	if strings.Contains(html, `id="connection-details"`) || !strings.Contains(html, `aria-expanded="false"`) {
 		t.Errorf("closed panel:\n%s", html)
 	}
@@ -112,7 +112,7 @@ func TestConnectionDetailsFoldDeveloperTerms(t *testing.T) {
 	if v.Problem != "Livefeed could not be reached." || !strings.HasPrefix(v.Summary, "The connection dropped.") {
 		t.Errorf("plain words: %q / %q", v.Problem, v.Summary)
 	}
-	html := app.HTMLString(newConnectionDetails(p, v))
+	html := app.HTMLString(&connectionDetails{Actor: p, View: v})
 	fold := strings.Index(html, ">Technical details<")
 	if fold < 0 || !strings.Contains(html, `class="diag-tech"`) || !strings.Contains(html, "<summary") {
 		t.Fatalf("no fold:\n%s", html)
@@ -132,7 +132,7 @@ func TestConnectionDetailsFoldDeveloperTerms(t *testing.T) {
 	}
 	// The page keeps the fold open across redraws of the panel.
 	p.techOpen = true
-	html = app.HTMLString(newConnectionDetails(p, p.diagnostics()))
+	html = app.HTMLString(&connectionDetails{Actor: p, View: p.diagnostics()})
 	tag := html[strings.Index(html, "<details"):]
 	if tag = tag[:strings.Index(tag, ">")]; !strings.Contains(tag, " open") {
 		t.Errorf("the fold is not open: %s", tag)

@@ -13,7 +13,7 @@ import (
 // below counterFrom to past the limit: the note changes exactly on coming
 // to each mark (200, 100, 50, 20, 10 and 0 left) and on going over.
 func TestCounterSpeaksAtItsStepsOnly(t *testing.T) {
-	c := &composeBox{Page: newFeedPage()}
+	c := &composeBox{Actor: newFeedPage()}
 	var said []string
 	for n := counterFrom - 3; n <= protocol.MaxTextChars+3; n++ {
 		before := c.note
@@ -46,7 +46,7 @@ func TestCounterSpeaksAtItsStepsOnly(t *testing.T) {
 
 	// A paste far into a band says the count it lands on; going back
 	// below counterFrom makes it quiet again.
-	c = &composeBox{Page: newFeedPage()}
+	c = &composeBox{Actor: newFeedPage()}
 	c.setDraft(strings.Repeat("x", protocol.MaxTextChars-150))
 	if c.note != "150 characters left" {
 		t.Errorf("paste: %q", c.note)
@@ -58,7 +58,7 @@ func TestCounterSpeaksAtItsStepsOnly(t *testing.T) {
 }
 
 func TestCounterIsNotALiveRegionButItsNoteIs(t *testing.T) {
-	c := newComposeBox(newFeedPage(), protocol.User{ID: "u1", Name: "Ada"})
+	c := &composeBox{Actor: newFeedPage(), User: protocol.User{ID: "u1", Name: "Ada"}}
 	html := app.HTMLString(c)
 	i := strings.Index(html, `id="compose-counter"`)
 	if i < 0 {

@@ -57,8 +57,6 @@ type feedNav struct {
 	err   string
 }
 
-func newFeedNav(a navActor, items []feedItem) *feedNav { return &feedNav{Actor: a, Items: items} }
-
 const feedNavPanelID = "feed-nav-panel"
 
 func (n *feedNav) Render() app.UI {
@@ -89,7 +87,7 @@ func (n *feedNav) Render() app.UI {
 		app.Div().ID(feedNavPanelID).Class("feed-nav-panel").Body(
 			app.H2().Class("feed-nav-title").Text("Feeds"),
 			app.Ul().Class("feed-nav-list").Body(
-				app.Range(n.Items).Slice(func(i int) app.UI { return newFeedLink(n, n.Items[i]) }),
+				app.Range(n.Items).Slice(func(i int) app.UI { return &feedLink{Nav: n, Item: n.Items[i]} }),
 			),
 			app.Form().Class("feed-nav-form").OnSubmit(n.onSubmit).Body(
 				app.Label().For("feed-name").Class("feed-nav-label").Text("Feed name"),
@@ -144,8 +142,6 @@ type feedLink struct {
 	Nav  *feedNav
 	Item feedItem
 }
-
-func newFeedLink(n *feedNav, it feedItem) *feedLink { return &feedLink{Nav: n, Item: it} }
 
 func (l *feedLink) Render() app.UI {
 	it := l.Item

@@ -111,7 +111,7 @@ type listHarness struct {
 // harness's context for the test to dispatch through.
 func (h *listHarness) OnPreRender(ctx app.Context) { h.ctx = ctx }
 func (h *listHarness) Render() app.UI {
-	return newPostList(h.Actor, h.Posts, nil, "", "", 0, true, historyState{Begins: true})
+	return &postList{Actor: h.Actor, Posts: h.Posts, AtTop: true, History: historyState{Begins: true}}
 }
 
 func testPost(id, text string, own bool, deleting bool) postView {
@@ -156,11 +156,7 @@ func TestCardActsOnThePostItShowsAfterTheListShifts(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			actor := &recordingActor{}
 			h := &listHarness{Actor: actor, Posts: s.before}
-			e := app.NewTestEngine()
-			if err := e.Load(h); err != nil {
-				t.Fatal(err)
-			}
-			e.ConsumeAll()
+			e := mount(t, h)
 			h.ctx.Dispatch(func(app.Context) { h.Posts = s.after })
 			e.ConsumeAll()
 
@@ -245,11 +241,7 @@ func TestOpenPickerAndUnfoldFollowThePostWhenTheListShifts(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			actor := &recordingActor{}
 			h := &listHarness{Actor: actor, Posts: s.before}
-			e := app.NewTestEngine()
-			if err := e.Load(h); err != nil {
-				t.Fatal(err)
-			}
-			e.ConsumeAll()
+			e := mount(t, h)
 			before := cardShowing(t, h, target)
 			if foldable(target.Text) {
 				press(t, e, h.ctx, before, "Show more")
@@ -300,11 +292,7 @@ func TestDismissActsOnTheNoticeItShows(t *testing.T) {
 	// moved up must dismiss that notice's action.
 	actor := &recordingActor{}
 	h := &noticeHarness{Actor: actor, Items: []rejectedView{{Op: "o1", What: "one"}, {Op: "o2", What: "two"}}}
-	e := app.NewTestEngine()
-	if err := e.Load(h); err != nil {
-		t.Fatal(err)
-	}
-	e.ConsumeAll()
+	e := mount(t, h)
 	h.ctx.Dispatch(func(app.Context) { h.Items = h.Items[1:] })
 	e.ConsumeAll()
 	var buttons []reflect.Value
@@ -335,7 +323,18 @@ type noticeHarness struct {
 }
 
 func (h *noticeHarness) OnPreRender(ctx app.Context) { h.ctx = ctx }
-func (h *noticeHarness) Render() app.UI              { return newRejectedList(h.Actor, h.Items) }
+func (h *noticeHarness) Render() app.UI              { return &rejectedList{Actor: h.Actor, Items: h.Items} }
+
+// mount loads root into a test engine and renders it.
+func mount(t *testing.T, root app.Composer) app.TestEngine {
+	t.Helper()
+	e := app.NewTestEngine()
+	if err := e.Load(root); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	return e
+}
 
 // mountedArticles returns the mounted <article> elements under root.
 func mountedArticles(t *testing.T, root app.UI) []reflect.Value {

@@ -10,13 +10,15 @@ import "github.com/maxence-charriere/go-app/v10/pkg/app"
 type leaveDialog struct {
 	app.Compo
 
-	Page    *feedPage
+	Actor   leaveActor
 	Unsent  int
 	Offline bool
 }
 
-func newLeaveDialog(p *feedPage, unsent int, offline bool) *leaveDialog {
-	return &leaveDialog{Page: p, Unsent: unsent, Offline: offline}
+// leaveActor is what the dialog asks of the page (sign-out.go).
+type leaveActor interface {
+	staySignedIn(ctx app.Context)
+	signOutAnyway(ctx app.Context)
 }
 
 // OnMount opens the dialog as a modal (after go-app has put it into the
@@ -59,9 +61,9 @@ func (d *leaveDialog) Render() app.UI {
 // onCancel is Escape: the dialog stays open until the page closes it.
 func (d *leaveDialog) onCancel(ctx app.Context, e app.Event) {
 	e.PreventDefault()
-	d.Page.staySignedIn(ctx)
+	d.Actor.staySignedIn(ctx)
 }
 
-func (d *leaveDialog) onStay(ctx app.Context, e app.Event) { d.Page.staySignedIn(ctx) }
+func (d *leaveDialog) onStay(ctx app.Context, e app.Event) { d.Actor.staySignedIn(ctx) }
 
-func (d *leaveDialog) onLeave(ctx app.Context, e app.Event) { d.Page.signOutAnyway(ctx) }
+func (d *leaveDialog) onLeave(ctx app.Context, e app.Event) { d.Actor.signOutAnyway(ctx) }

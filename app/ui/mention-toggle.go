@@ -29,10 +29,6 @@ type mentionToggle struct {
 	View  mentionView
 }
 
-func newMentionToggle(a mentionActor, v mentionView) *mentionToggle {
-	return &mentionToggle{Actor: a, View: v}
-}
-
 func (t *mentionToggle) Render() app.UI {
 	v := t.View
 	if !v.Available {

@@ -29,23 +29,9 @@ func errorMessage(e *protocol.Error) string {
 	action := e.Op != ""
 	switch e.Code {
 	case protocol.CodeInvalidText:
-		switch {
-		case strings.Contains(e.Message, "empty"):
-			return "Please write something first."
-		case strings.Contains(e.Message, "control character"):
-			return "The text contains an invisible control character. Please remove it and try again."
-		default:
-			return "That's too long: a post can have at most " + thousands(protocol.MaxTextChars) + " characters."
-		}
+		return invalidText(e.Message, textProblems)
 	case protocol.CodeInvalidName:
-		switch {
-		case strings.Contains(e.Message, "empty"):
-			return "Please enter a display name."
-		case strings.Contains(e.Message, "control character"):
-			return "A display name can't contain invisible control characters."
-		default:
-			return "That name is too long: a display name can have at most " + strconv.Itoa(protocol.MaxNameChars) + " characters."
-		}
+		return invalidText(e.Message, nameProblems)
 	case protocol.CodeBadUTF8:
 		return "The text contains characters that can't be sent. Please check it and try again."
 	case protocol.CodeBadJSON, protocol.CodeUnknownType, protocol.CodeMissingField, protocol.CodeBadField,
@@ -84,6 +70,37 @@ func errorMessage(e *protocol.Error) string {
 		return "Livefeed isn't answering properly right now. Please try again in a moment."
 	}
 	return genericError
+}
+
+// textProblems and nameProblems say what is wrong with a post's text or a
+// display name the server refused (protocol.CheckText, CheckName): the
+// message of its error says empty, control character, or too long.
+var (
+	textProblems = invalidProblems{
+		empty:   "Please write something first.",
+		control: "The text contains an invisible control character. Please remove it and try again.",
+		long:    "That's too long: a post can have at most " + thousands(protocol.MaxTextChars) + " characters.",
+	}
+	nameProblems = invalidProblems{
+		empty:   "Please enter a display name.",
+		control: "A display name can't contain invisible control characters.",
+		long:    "That name is too long: a display name can have at most " + strconv.Itoa(protocol.MaxNameChars) + " characters.",
+	}
+)
+
+// invalidProblems is what to say for each way a text can be invalid.
+type invalidProblems struct{ empty, control, long string }
+
+// invalidText picks what to say from the server's message about the text.
+func invalidText(msg string, say invalidProblems) string {
+	switch {
+	case strings.Contains(msg, "empty"):
+		return say.empty
+	case strings.Contains(msg, "control character"):
+		return say.control
+	default:
+		return say.long
+	}
 }
 
 // genericError is the message for an error this file does not know.

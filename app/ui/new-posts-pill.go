@@ -2,16 +2,19 @@ package ui
 
 import "github.com/maxence-charriere/go-app/v10/pkg/app"
 
+// pillActor is what the pill asks of the page (held-back.go).
+type pillActor interface {
+	showNew(ctx app.Context)
+}
+
 // newPostsPill is the "N new posts" button shown, instead of moving the
 // page, when posts arrive while the reader is scrolled away from the top.
 type newPostsPill struct {
 	app.Compo
 
-	Page  *feedPage
+	Actor pillActor
 	Count int
 }
-
-func newNewPostsPill(p *feedPage, n int) *newPostsPill { return &newPostsPill{Page: p, Count: n} }
 
 func (n *newPostsPill) Render() app.UI {
 	return app.Div().Class("pill-slot").Body(
@@ -26,4 +29,4 @@ func (n *newPostsPill) Render() app.UI {
 	)
 }
 
-func (n *newPostsPill) onClick(ctx app.Context, e app.Event) { n.Page.showNew(ctx) }
+func (n *newPostsPill) onClick(ctx app.Context, e app.Event) { n.Actor.showNew(ctx) }

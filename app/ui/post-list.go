@@ -42,10 +42,6 @@ type postList struct {
 	layout   listLayout
 }
 
-func newPostList(a listActor, posts []postView, fresh []string, editing, editDraft string, clock int64, atTop bool, h historyState) *postList {
-	return &postList{Actor: a, Posts: posts, Fresh: fresh, Editing: editing, EditDraft: editDraft, Clock: clock, AtTop: atTop, History: h}
-}
-
 // OnUpdate takes the list back to about one page when the reader is at
 // the top: at once when they come back to it, and later when posts that
 // arrived meanwhile have made it twice as long.

@@ -49,13 +49,9 @@ type noticeActor interface {
 	dismiss(ctx app.Context, op string)
 }
 
-func newRejectedList(a noticeActor, items []rejectedView) *rejectedList {
-	return &rejectedList{Actor: a, Items: items}
-}
-
 func (l *rejectedList) Render() app.UI {
 	return app.Div().Class("notices").Body(
-		app.Range(l.Items).Slice(func(i int) app.UI { return newRejectedNotice(l.Actor, l.Items[i]) }),
+		app.Range(l.Items).Slice(func(i int) app.UI { return &rejectedNotice{Actor: l.Actor, Item: l.Items[i]} }),
 	)
 }
 
@@ -67,10 +63,6 @@ type rejectedNotice struct {
 
 	Actor noticeActor
 	Item  rejectedView
-}
-
-func newRejectedNotice(a noticeActor, it rejectedView) *rejectedNotice {
-	return &rejectedNotice{Actor: a, Item: it}
 }
 
 func (n *rejectedNotice) Render() app.UI {
@@ -88,3 +80,11 @@ func (n *rejectedNotice) Render() app.UI {
 }
 
 func (n *rejectedNotice) onDismiss(ctx app.Context, e app.Event) { n.Actor.dismiss(ctx, n.Item.Op) }
+
+// dismiss is a notice's Dismiss (noticeActor).
+func (p *feedPage) dismiss(ctx app.Context, op string) {
+	if s := cl.session(); s != nil {
+		s.Dismiss(op)
+		p.sync(ctx)
+	}
+}

@@ -2,6 +2,15 @@
 // working on a feed together, the browser glue for the session (localStorage,
 // online/offline and visibility events), and, for the server, the configured
 // go-app handler that serves the PWA (see NewHTTPHandler).
+//
+// The app has one page, feedPage (feed-page.go), which holds the session's
+// state; each of its concerns is in the file of its concept. Its children
+// are components given plain values and a small interface of what they may
+// ask of the page (an Actor), never the page itself, and they keep their
+// own input state (a draft, a menu open). go-app reuses a component by
+// position and keeps the event handlers of its first render (see
+// handlers_test.go), so every handler is a method that reads its target
+// from the component's fields when the event fires.
 package ui
 
 import (

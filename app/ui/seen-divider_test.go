@@ -97,11 +97,7 @@ func TestDividerInTheList(t *testing.T) {
 		testPost("p9", "T-nine", false, false), testPost("p17", "T-seventeen", false, false)
 
 	h := &listHarness{Actor: &recordingActor{}, Posts: []postView{p9, flag(p5), p1}}
-	e := app.NewTestEngine()
-	if err := e.Load(h); err != nil {
-		t.Fatal(err)
-	}
-	e.ConsumeAll()
+	e := mount(t, h)
 	check := func(step string, want ...string) {
 		t.Helper()
 		var got []string

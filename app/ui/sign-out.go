@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"time"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"livefeed/app/session"
+	"livefeed/shared/protocol"
 )
 
 // Signing out, without losing anything silently.
@@ -80,6 +83,21 @@ func (p *feedPage) leaveWhenSent(ctx app.Context) {
 	}
 }
 
+// signedOut ends the session here and shows the sign-in page, with msg
+// (and what was lost, leaving) when the sign-out did not come from the
+// person.
+func (p *feedPage) signedOut(ctx app.Context, msg string) {
+	msg = p.leaving(msg) // what was not sent is dropped, and said
+	cl.signOut()
+	clearCachedUser()
+	p.user, p.phase, p.joinErr = protocol.User{}, phaseSignIn, msg
+	p.posts, p.presence, p.rejected, p.newCount = nil, protocol.Presence{}, nil, 0
+	p.status = session.Status{}
+	p.detailsOpen, p.lastErr, p.lastErrAt = false, "", time.Time{}
+	p.feedPos, p.feedSynced, p.cachedN = 0, false, 0
+	p.joined, p.feeds = joinedFeeds{}, nil
+}
+
 // leaveNow signs out here and on the server.
 func (p *feedPage) leaveNow(ctx app.Context) {
 	p.signedOut(ctx, "")
@@ -116,7 +134,7 @@ func (p *feedPage) leaveOffline() bool {
 // leaveDialog is the dialog while it is open.
 func (p *feedPage) leaveDialog() app.UI {
 	return app.If(p.leave.asking && p.phase == phaseFeed, func() app.UI {
-		return newLeaveDialog(p, p.pendingN, p.leaveOffline())
+		return &leaveDialog{Actor: p, Unsent: p.pendingN, Offline: p.leaveOffline()}
 	})
 }
 

@@ -78,7 +78,7 @@ func TestLeaveDialogSaysHowManyAndOffersBothChoices(t *testing.T) {
 		t.Error("only the offline text says offline")
 	}
 
-	html := app.HTMLString(newLeaveDialog(newFeedPage(), 2, false))
+	html := app.HTMLString(&leaveDialog{Actor: newFeedPage(), Unsent: 2})
 	for _, want := range []string{
 		`<dialog`, `id="leave-dialog"`, `aria-labelledby="leave-title"`, `aria-describedby="leave-text"`,
 		`id="leave-title"`, ">2 changes are not sent yet<", `id="leave-text"`, ">Stay signed in<", ">Sign out anyway<",
@@ -135,7 +135,7 @@ func TestLeavingDropsAndSaysWhatWasNotSent(t *testing.T) {
 }
 
 func TestSignOutButtonHasItsID(t *testing.T) {
-	html := app.HTMLString(newAppHeader(newFeedPage(), "main", protocol.User{ID: "u1", Name: "Ada"}, true, connectionView{}))
+	html := app.HTMLString(&appHeader{Actor: newFeedPage(), Feed: "main", User: protocol.User{ID: "u1", Name: "Ada"}, SignedIn: true})
 	if !strings.Contains(html, `id="`+signOutID+`"`) || !strings.Contains(html, ">Sign out<") {
 		t.Errorf("header:\n%s", html)
 	}

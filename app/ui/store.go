@@ -64,22 +64,16 @@ func (s localStore) Get(key string) (val []byte, ok bool) {
 
 // Set implements session.Store. A full storage (QuotaExceededError) is an
 // error.
-func (s localStore) Set(key string, val []byte) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("localStorage: %v", r)
-		}
-	}()
-	ls, err := storage()
-	if err != nil {
-		return err
-	}
-	ls.Call("setItem", s.prefix+key, string(val))
-	return nil
+func (s localStore) Set(key string, val []byte) error {
+	return s.change("setItem", s.prefix+key, string(val))
 }
 
 // Delete implements session.Store.
-func (s localStore) Delete(key string) (err error) {
+func (s localStore) Delete(key string) error { return s.change("removeItem", s.prefix+key) }
+
+// change calls the localStorage method that changes it; what the browser
+// throws (syscall/js panics with it) is the error.
+func (s localStore) change(method string, args ...any) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("localStorage: %v", r)
@@ -89,7 +83,7 @@ func (s localStore) Delete(key string) (err error) {
 	if err != nil {
 		return err
 	}
-	ls.Call("removeItem", s.prefix+key)
+	ls.Call(method, args...)
 	return nil
 }
 

@@ -7,10 +7,13 @@ import "github.com/maxence-charriere/go-app/v10/pkg/app"
 type updateBanner struct {
 	app.Compo
 
-	Page *feedPage
+	Actor updater
 }
 
-func newUpdateBanner(p *feedPage) *updateBanner { return &updateBanner{Page: p} }
+// updater is what the banner asks of the page (update-check.go).
+type updater interface {
+	applyUpdate(ctx app.Context)
+}
 
 func (b *updateBanner) Render() app.UI {
 	return app.Div().ID("update-banner").Class("banner").Role("status").Body(
@@ -21,7 +24,7 @@ func (b *updateBanner) Render() app.UI {
 }
 
 // update loads the new version; pending actions stay in the outbox.
-func (b *updateBanner) update(ctx app.Context, e app.Event) { b.Page.applyUpdate(ctx) }
+func (b *updateBanner) update(ctx app.Context, e app.Event) { b.Actor.applyUpdate(ctx) }
 
 // reload loads the page again (and with it a newly installed version).
 func reload(ctx app.Context, e app.Event) { ctx.Reload() }

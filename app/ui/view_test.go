@@ -124,10 +124,10 @@ func TestIndicatorAndPill(t *testing.T) {
 	if v := p.indicator(); !strings.HasPrefix(v.Label, "Update required") || !v.CanUpdate {
 		t.Errorf("update: %+v", v)
 	}
-	if s := app.HTMLString(newNewPostsPill(nil, 1)); !strings.Contains(s, "1 new post") || strings.Contains(s, "1 new posts") {
+	if s := app.HTMLString(&newPostsPill{Count: 1}); !strings.Contains(s, "1 new post") || strings.Contains(s, "1 new posts") {
 		t.Errorf("pill: %s", s)
 	}
-	if s := app.HTMLString(newNewPostsPill(nil, 3)); !strings.Contains(s, "3 new posts") {
+	if s := app.HTMLString(&newPostsPill{Count: 3}); !strings.Contains(s, "3 new posts") {
 		t.Errorf("pill: %s", s)
 	}
 }
@@ -184,7 +184,7 @@ type clockHarness struct {
 
 func (h *clockHarness) OnPreRender(ctx app.Context) { h.ctx = ctx }
 func (h *clockHarness) Render() app.UI {
-	return newPostList(&recordingActor{}, h.Posts, nil, "", "", h.Clock, true, historyState{Begins: true})
+	return &postList{Actor: &recordingActor{}, Posts: h.Posts, Clock: h.Clock, AtTop: true, History: historyState{Begins: true}}
 }
 
 // The time of a card follows the page's clock: "just now" turns into
@@ -195,11 +195,7 @@ func TestRelativeTimesFollowTheClock(t *testing.T) {
 	p := testPost("p1", "hello", false, false)
 	p.Created = created
 	h := &clockHarness{Posts: []postView{p}, Clock: clock}
-	e := app.NewTestEngine()
-	if err := e.Load(h); err != nil {
-		t.Fatal(err)
-	}
-	e.ConsumeAll()
+	e := mount(t, h)
 	timeText := func() string {
 		var s string
 		walkNodes(reflect.ValueOf(h), func(n mountedNode) {

@@ -1,0 +1,63 @@
+package ui
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"livefeed/app/session"
+	"livefeed/shared/protocol"
+)
+
+// Checking the sign-in with the server (GET /api/session): once after a
+// start from the cached sign-in, and while reconnecting keeps failing.
+
+// checkSession asks the server who is signed in and takes its answer
+// (verified).
+func (p *feedPage) checkSession(ctx app.Context) {
+	ctx.Async(func() {
+		res, err := fetchAPI(methodGet, "/api/session", nil)
+		ctx.Dispatch(func(ctx app.Context) { p.verified(ctx, res, err) })
+	})
+}
+
+// checkWhileFailing checks the sign-in while reconnecting keeps failing:
+// a browser cannot see why a WebSocket upgrade failed, and the server may
+// have forgotten the sign-in.
+func (p *feedPage) checkWhileFailing(ctx app.Context, now time.Time) {
+	if p.status.State == session.StateReconnecting && p.status.Attempt >= 3 && now.Sub(p.lastCheck) > 30*time.Second {
+		p.lastCheck = now
+		p.checkSession(ctx)
+	}
+}
+
+// verified handles the server's answer about a cached sign-in.
+func (p *feedPage) verified(ctx app.Context, res apiResponse, err error) {
+	if err != nil || res.Status >= 500 {
+		return // offline or server trouble: keep the cached session
+	}
+	if res.Status == statusUnauthorized {
+		p.signedOut(ctx, "Your session has ended. Join again to continue.")
+		return
+	}
+	if u, ok := decodeUser(res.Body); ok && u != p.user {
+		saveCachedUser(u)
+		if u.ID != p.user.ID {
+			p.startSession(ctx, u)
+		} else {
+			p.user = u
+		}
+	}
+}
+
+// decodeUser reads the user of an /api/session answer.
+func decodeUser(b []byte) (protocol.User, bool) {
+	var v struct {
+		User protocol.User `json:"user"`
+	}
+	if json.Unmarshal(b, &v) != nil || v.User.ID == "" {
+		return protocol.User{}, false
+	}
+	return v.User, true
+}
