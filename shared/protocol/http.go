@@ -80,7 +80,11 @@ func (d Downlink) Query() string {
 	for _, s := range d.Subs {
 		switch s.Mode {
 		case ModeResume:
-			q.Add(ModeResume, s.Feed+":"+strconv.FormatUint(s.Pos, 10))
+			v := s.Feed + ":" + strconv.FormatUint(s.Pos, 10)
+			if s.Epoch != "" {
+				v += ":" + s.Epoch
+			}
+			q.Add(ModeResume, v)
 		default:
 			q.Add(s.Mode, s.Feed)
 		}
@@ -124,12 +128,16 @@ func ParseDownlink(q url.Values, lastEventID string) (d Downlink, err error) {
 		for _, v := range q[mode] {
 			s := Sub{Feed: v, Mode: mode}
 			if mode == ModeResume {
-				feed, pos, ok := strings.Cut(v, ":")
+				feed, rest, ok := strings.Cut(v, ":")
+				pos, epoch, _ := strings.Cut(rest, ":")
 				p, perr := strconv.ParseUint(pos, 10, 64)
 				if !ok || perr != nil {
-					return d, Errorf(CodeBadField, "resume must be FEED:POS, not %q", truncate(v, 40))
+					return d, Errorf(CodeBadField, "resume must be FEED:POS or FEED:POS:EPOCH, not %q", truncate(v, 40))
 				}
-				s.Feed, s.Pos = feed, p
+				if e := checkEpoch(epoch); e != nil {
+					return d, e
+				}
+				s.Feed, s.Pos, s.Epoch = feed, p, epoch
 			}
 			if err := add(s); err != nil {
 				return d, err

@@ -49,21 +49,21 @@ func TestPeekPosition(t *testing.T) {
 }
 
 func TestDownlinkQueryRoundTrip(t *testing.T) {
-	subs := []Sub{{Feed: "a", Mode: ModeResume, Pos: 12}, {Feed: "b", Mode: ModeSnapshot}, {Feed: "c", Mode: ModeLive}, {Feed: "d", Mode: ModeResume}}
+	subs := []Sub{{Feed: "a", Mode: ModeResume, Pos: 12, Epoch: "e:1"}, {Feed: "b", Mode: ModeSnapshot}, {Feed: "c", Mode: ModeLive}, {Feed: "d", Mode: ModeResume}}
 	q, _ := url.ParseQuery(Downlink{Mode: HTTPStream, Client: "cli", Subs: subs, Continued: true}.Query())
 	d, err := ParseDownlink(q, "")
 	got := d.Subs
 	if err != nil || d.Mode != HTTPStream || d.Client != "cli" || !d.Continued {
 		t.Fatalf("%v %+v", err, d)
 	}
-	want := []Sub{{Feed: "a", Mode: ModeResume, Pos: 12}, {Feed: "d", Mode: ModeResume}, {Feed: "b", Mode: ModeSnapshot}, {Feed: "c", Mode: ModeLive}}
+	want := []Sub{{Feed: "a", Mode: ModeResume, Pos: 12, Epoch: "e:1"}, {Feed: "d", Mode: ModeResume}, {Feed: "b", Mode: ModeSnapshot}, {Feed: "c", Mode: ModeLive}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
 	// Last-Event-ID takes over the positions it names.
 	d, err = ParseDownlink(q, FormatCursor(map[string]uint64{"b": 5, "c": 6}))
 	got = d.Subs
-	want = []Sub{{Feed: "a", Mode: ModeResume, Pos: 12}, {Feed: "d", Mode: ModeResume}, {Feed: "b", Mode: ModeResume, Pos: 5}, {Feed: "c", Mode: ModeResume, Pos: 6}}
+	want = []Sub{{Feed: "a", Mode: ModeResume, Pos: 12, Epoch: "e:1"}, {Feed: "d", Mode: ModeResume}, {Feed: "b", Mode: ModeResume, Pos: 5}, {Feed: "c", Mode: ModeResume, Pos: 6}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("with Last-Event-ID: %v %+v", err, got)
 	}
@@ -113,5 +113,17 @@ func TestSSEReader(t *testing.T) {
 	r = NewSSEReader(strings.NewReader("data: {\"type\""))
 	if _, err := r.Next(); err == nil || err == io.EOF {
 		t.Fatalf("cut event: %v", err)
+	}
+}
+
+// TestDownlinkEpochAtItsLimit: a resume's epoch of MaxEpochBytes passes,
+// one byte more is refused.
+func TestDownlinkEpochAtItsLimit(t *testing.T) {
+	for _, n := range []int{MaxEpochBytes, MaxEpochBytes + 1} {
+		q, _ := url.ParseQuery(Downlink{Mode: HTTPPoll, Subs: []Sub{{Feed: "a", Mode: ModeResume, Pos: 1, Epoch: strings.Repeat("e", n)}}}.Query())
+		_, err := ParseDownlink(q, "")
+		if (err == nil) != (n <= MaxEpochBytes) {
+			t.Fatalf("epoch of %d bytes: %v", n, err)
+		}
 	}
 }
