@@ -68,6 +68,7 @@ var ErrSignedOut = errors.New("session: signed out (the server ended this sessio
 // Run connects and keeps reconnecting until ctx is done.
 func (s *Session) Run(ctx context.Context) error {
 	attempt := 0
+	movingUp := false
 	defer s.flush()
 	for {
 		if s.closed.Load() {
@@ -88,11 +89,13 @@ func (s *Session) Run(ctx context.Context) error {
 				continue
 			}
 		}
-		if attempt > 0 {
+		if attempt > 0 && !movingUp {
 			s.setStatus(func(st *Status) { st.State = StateReconnecting })
 		}
+		movingUp = false
 		started := time.Now()
-		connected, window, err := s.connectOnce(ctx)
+		rung, dial, within := s.ladder.next()
+		connected, window, err := s.connectOnce(ctx, rung, dial, within)
 		if s.closed.Load() {
 			return ErrClosed
 		}
@@ -107,6 +110,15 @@ func (s *Session) Run(ctx context.Context) error {
 		if errors.Is(err, ErrSignedOut) {
 			s.setStatus(func(st *Status) { st.State, st.LastError, st.NextTry = StateSignedOut, err.Error(), time.Time{} })
 			return err
+		}
+		if s.ladder.done(rung, connected, time.Since(started)) {
+			// A rung down (this one never answered), or up (a
+			// WebSocket passed the probe): at once, no backoff. Moving
+			// up, the indicator stays "Live": a WebSocket just
+			// answered, and the connection is back within a round trip.
+			movingUp = errors.Is(err, errMoveUp)
+			s.cfg.Logf("session: %s: %v; trying the next transport", rung, err)
+			continue
 		}
 		if connected && time.Since(started) >= s.cfg.Backoff.HealthyAfter {
 			attempt = 0

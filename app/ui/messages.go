@@ -71,6 +71,8 @@ func errorMessage(e *protocol.Error) string {
 		return "That handle is taken (or one that looks just like it). Please pick another."
 	case protocol.CodeInternal:
 		return "Something went wrong on Livefeed's side. Please try again."
+	case protocol.CodeTooBig:
+		return "That is too long to send. Please shorten it and try again."
 	}
 	if strings.HasPrefix(e.Code, "http_") { // apiResponse.apiError: no error in the answer
 		return "Livefeed isn't answering properly right now. Please try again in a moment."

@@ -74,6 +74,30 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	cn := newConn(g, c, hw.s, u, sess.ID, g.cfg.ClientIP.Of(r))
 	lc = cn
+	if !g.admit(cn) {
+		return
+	}
+	// The connection runs in a goroutine of its own and the handler
+	// returns: net/http then drops what it kept for the request (its
+	// connection state, 4 KiB buffers, the headers) and the handler's deep
+	// stack; the WebSocket keeps the small buffers it got at the hijack.
+	go func() {
+		defer g.release(cn)
+		cn.run()
+	}()
+	if g.cfg.Auth.Gone(u.ID, sess.ID) {
+		// Revoked between the lookup and the registration: revoked()
+		// ran before this connection was there to close.
+		g.revoked(u.ID, sess.ID)
+	}
+}
+
+// admit counts a new connection (WebSocket or HTTP downlink) against the
+// limits (shutting down, MaxConns, AcceptRate, MaxConnsPerUser) and
+// registers it, or refuses it with the goaway or error and close code
+// that say why and returns false.
+func (g *Gateway) admit(cn *conn) bool {
+	u := cn.user
 	g.mu.Lock()
 	if b := time.Now().UnixMilli() / 100; b != g.bucket {
 		g.bucket, g.bucketN = b, 0
@@ -100,7 +124,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e := protocol.RateLimited(g.cfg.RestartWindow, "more than %d connections for this user; close some tabs", MaxConnsPerUser)
 		cn.refuse(protocol.CloseOverloaded, "too many connections for this user", protocol.MustEncode(e))
 		g.countClose(protocol.CloseOverloaded)
-		return
+		return false
 	}
 	if over {
 		g.Stats.Refused.Add(1)
@@ -110,29 +134,20 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		cn.goAway(reason, code, g.cfg.RestartWindow)
 		g.countClose(code)
-		return
+		return false
 	}
-	// The connection runs in a goroutine of its own and the handler
-	// returns: net/http then drops what it kept for the request (its
-	// connection state, 4 KiB buffers, the headers) and the handler's deep
-	// stack; the WebSocket keeps the small buffers it got at the hijack.
-	go func() {
-		defer func() {
-			g.mu.Lock()
-			delete(g.conns, cn)
-			if g.perUser[u.ID]--; g.perUser[u.ID] <= 0 {
-				delete(g.perUser, u.ID)
-			}
-			g.n.Add(-1)
-			g.mu.Unlock()
-		}()
-		cn.run()
-	}()
-	if g.cfg.Auth.Gone(u.ID, sess.ID) {
-		// Revoked between the lookup and the registration: revoked()
-		// ran before this connection was there to close.
-		g.revoked(u.ID, sess.ID)
+	return true
+}
+
+// release unregisters a connection admit registered, once it has ended.
+func (g *Gateway) release(cn *conn) {
+	g.mu.Lock()
+	delete(g.conns, cn)
+	if g.perUser[cn.user.ID]--; g.perUser[cn.user.ID] <= 0 {
+		delete(g.perUser, cn.user.ID)
 	}
+	g.n.Add(-1)
+	g.mu.Unlock()
 }
 
 // takeAcceptLocked applies the accept-rate limit.

@@ -48,6 +48,10 @@ type Config struct {
 	Passkeys *auth.Passkeys
 	// WebSocket serves /ws.
 	WebSocket http.Handler
+	// Downlink and Uplink serve the HTTP transport (GET
+	// protocol.HTTPDownPath, POST protocol.HTTPUpPath; nil: not served).
+	// Nothing here wraps them (no compression, no buffering).
+	Downlink, Uplink http.Handler
 	// App serves everything else (the PWA); nil answers 404.
 	App    http.Handler
 	Logger *slog.Logger
@@ -117,6 +121,12 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.WebSocket != nil {
 		s.mux.Handle("GET /ws", cfg.WebSocket)
+	}
+	if cfg.Downlink != nil {
+		s.mux.Handle("GET "+protocol.HTTPDownPath, cfg.Downlink)
+	}
+	if cfg.Uplink != nil {
+		s.mux.Handle("POST "+protocol.HTTPUpPath, cfg.Uplink)
 	}
 	if cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.loopbackOnly(cfg.Metrics))
@@ -335,7 +345,7 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	me, _ := s.cfg.Auth.FromRequest(r) // signed in or not: only the order of reactions' users differs
-	writeJSON(w, http.StatusOK, s.cfg.Service.View().SnapshotFor(name, me.ID))
+	writeJSON(w, http.StatusOK, s.cfg.Service.SnapshotFor(name, me.ID))
 }
 
 // HistoryWait is how long GET /api/feeds/{feed}/history waits for this

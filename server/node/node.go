@@ -61,10 +61,12 @@ type Config struct {
 	AppVersion string
 	// Gateway settings.
 	HeartbeatInterval time.Duration
-	HelloTimeout      time.Duration
-	RestartWindow     time.Duration
-	MaxConns          int
-	AcceptRate        float64
+	// PollHold, default protocol.PollHold: see gateway.Config.PollHold.
+	PollHold      time.Duration
+	HelloTimeout  time.Duration
+	RestartWindow time.Duration
+	MaxConns      int
+	AcceptRate    float64
 	// PostRate limits posts per second per user over the HTTP API:
 	// 0 is httpapi.DefaultPostRate, a negative rate is no limit.
 	PostRate float64
@@ -145,6 +147,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if len(cfg.NATSURLs) > 0 {
 		opts := append([]nats.Option{
 			nats.Name("livefeed " + cfg.Name), nats.MaxReconnects(-1),
+			// No server up yet is a state to wait out (waitForLog),
+			// not a reason to exit.
+			nats.RetryOnFailedConnect(true),
 			nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 				if !nc.IsClosed() {
 					lg.Warn("disconnected from NATS; reconnecting", "err", err)
@@ -174,11 +179,33 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if replicas <= 0 {
 		replicas = 1
 	}
-	js, err := eventlog.OpenJetStream(ctx, n.nc, eventlog.JetStreamConfig{Replicas: replicas, GroupCommit: groupCommit})
+	if n.ns == nil {
+		n.Hub = hub.NewCluster(hub.ClusterConfig{Conn: n.nc, Node: cfg.Name, Logger: lg})
+	} else {
+		n.Hub = hub.New() // the embedded log has one node: local presence only
+	}
+	hist := metrics.NewHistograms()
+	err = waitForLog(ctx, lg, func(ctx context.Context) error {
+		js, err := eventlog.OpenJetStream(ctx, n.nc, eventlog.JetStreamConfig{Replicas: replicas, GroupCommit: groupCommit})
+		if err != nil {
+			return err
+		}
+		svc, err := feed.Open(ctx, js, n.Hub, feed.Config{
+			RetainEvents: cfg.RetainEvents, Node: cfg.Name, Logger: lg, NewFeedRate: cfg.NewFeedRate,
+			ObserveFanout: hist.ObserveFanout, ObserveAppend: hist.ObserveAppend,
+		})
+		if err != nil {
+			js.Close()
+			return err
+		}
+		n.Log, n.Service = js, svc
+		return nil
+	})
 	if err != nil {
 		return fail(err)
 	}
-	n.Log = js
+	// The accounts bucket beside the log (eventlog/kv.go): sessions,
+	// accounts, passkeys, API tokens.
 	kv, err := eventlog.OpenKV(ctx, n.nc, eventlog.KVConfig{Replicas: replicas})
 	if err != nil {
 		return fail(err)
@@ -190,22 +217,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.Accounts = auth.NewAccounts(kv)
 	passkeys := auth.NewPasskeys(kv, n.Accounts, n.Auth)
 	passkeys.RPID, passkeys.Origins = cfg.RPID, cfg.RPOrigins
-	if n.ns == nil {
-		n.Hub = hub.NewCluster(hub.ClusterConfig{Conn: n.nc, Node: cfg.Name, Logger: lg})
-	} else {
-		n.Hub = hub.New() // the embedded log has one node: local presence only
-	}
-	hist := metrics.NewHistograms()
-	n.Service, err = feed.Open(ctx, js, n.Hub, feed.Config{
-		RetainEvents: cfg.RetainEvents, Logger: lg, NewFeedRate: cfg.NewFeedRate,
-		ObserveFanout: hist.ObserveFanout, ObserveAppend: hist.ObserveAppend,
-	})
-	if err != nil {
-		return fail(err)
-	}
 	n.Gateway = gateway.New(gateway.Config{
 		Service: n.Service, Hub: n.Hub, Auth: n.Auth, Logger: lg, Node: cfg.Name, AppVersion: cfg.AppVersion,
 		OriginPatterns: cfg.OriginPatterns, HeartbeatInterval: cfg.HeartbeatInterval, HelloTimeout: cfg.HelloTimeout,
+		PollHold:      cfg.PollHold,
 		RestartWindow: cfg.RestartWindow, MaxConns: cfg.MaxConns, SendQueue: cfg.SendQueue,
 		AcceptRate: cfg.AcceptRate, ClientIP: cfg.ClientIP,
 	})
@@ -216,6 +231,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.Handler = httpapi.New(httpapi.Config{
 		Service: n.Service, Auth: n.Auth, Passkeys: passkeys, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
+		Downlink: http.HandlerFunc(n.Gateway.ServeDownlink), Uplink: http.HandlerFunc(n.Gateway.ServeUplink),
 		Metrics:  public,
 		PostRate: cfg.PostRate, OriginPatterns: cfg.OriginPatterns,
 		SignInRate: cfg.SignInRate, ClientIP: cfg.ClientIP, Hosts: cfg.Hosts, AdminToken: cfg.AdminToken,

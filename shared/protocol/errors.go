@@ -37,6 +37,7 @@ const (
 	CodeBadHandle   = "invalid_handle"
 	CodeHandleTaken = "handle_taken"
 	CodeInternal    = "internal" // the server failed; the action may be retried with the same op
+	CodeTooBig      = "too_big"  // over the HTTP transport: a message over MaxFrameBytes, or a request over its limits
 )
 
 // Error is a typed error reply. Op and Feed name the action it answers,

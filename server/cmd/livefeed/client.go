@@ -60,7 +60,11 @@ func (id *identity) tokenFor(ctx context.Context, server string) (string, error)
 func post(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, server, feed, who := clientFlags("post", stderr)
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long without an acknowledgement")
+	tr := transportFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkTransport(*tr); err != nil {
 		return err
 	}
 	text := strings.Join(fs.Args(), " ")
@@ -77,7 +81,8 @@ func post(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s := session.New(session.Config{URL: ws, Token: token, Client: "livefeed-cli/" + version})
+	s := session.New(session.Config{URL: ws, Token: token, Client: "livefeed-cli/" + version,
+		Transport: *tr, Remember: newFileMemory(*server)})
 	op, err := s.Post(*feed, text)
 	if err != nil {
 		return err
@@ -104,7 +109,11 @@ func post(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, server, feed, who := clientFlags("tail", stderr)
 	since := fs.String("since", "", "print the events after this position (0: from the beginning); default: live from now")
+	tr := transportFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkTransport(*tr); err != nil {
 		return err
 	}
 	if !protocol.ValidFeed(*feed) {
@@ -114,7 +123,8 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg := session.Config{URL: ws, Client: "livefeed-cli/" + version, Feeds: []string{*feed}, InitialMode: protocol.ModeLive}
+	cfg := session.Config{URL: ws, Client: "livefeed-cli/" + version, Feeds: []string{*feed}, InitialMode: protocol.ModeLive,
+		Transport: *tr, Remember: newFileMemory(*server)}
 	if *since != "" {
 		var p uint64
 		if _, err := fmt.Sscan(*since, &p); err != nil {
