@@ -80,17 +80,26 @@ export async function stopExtraServer(s: ServerState): Promise<void> {
   if (!process.env.KEEP_DATA) fs.rmSync(s.dataDir, { recursive: true, force: true });
 }
 
+// The JetStream streams of a data directory, and the one that holds
+// accounts and sessions (server/eventlog/kv.go's DefaultAccountsBucket).
+const STREAMS_DIR = path.join('jetstream', 'jetstream', '$G', 'streams');
+const ACCOUNTS_STREAM = 'KV_LIVEFEED_ACCOUNTS';
+
 /**
- * Kills a server started by startExtraServer, removes everything in its
- * data directory when wipe is set (a log lost or replaced: a new epoch),
- * and starts it again on the same port and data directory with extraArgs.
+ * Kills a server started by startExtraServer and starts it again on the
+ * same port and data directory with extraArgs. With wipeLog, every stream
+ * of the data directory but the accounts bucket is removed first: the log
+ * and its snapshots are lost or replaced (a new epoch) while people stay
+ * signed in, as when an operator restores the log alone from a backup.
  */
-export async function restartExtraServer(s: ServerState, extraArgs: string[], wipe: boolean): Promise<ServerState> {
+export async function restartExtraServer(s: ServerState, extraArgs: string[], wipeLog: boolean): Promise<ServerState> {
   await killAndWait(s);
   forgetPid(s.pid);
-  if (wipe) {
-    fs.rmSync(s.dataDir, { recursive: true, force: true });
-    fs.mkdirSync(s.dataDir, { recursive: true });
+  if (wipeLog) {
+    const streams = path.join(s.dataDir, STREAMS_DIR);
+    for (const name of fs.readdirSync(streams)) {
+      if (name !== ACCOUNTS_STREAM) fs.rmSync(path.join(streams, name), { recursive: true, force: true });
+    }
   }
   return launch(s.port, s.dataDir, s.log, extraArgs, false);
 }
