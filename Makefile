@@ -11,7 +11,7 @@ GOFILES := $(shell find . -name '*.go' -not -path './e2e/*' -not -path './node_m
 APPFILES := $(shell find app shared -name '*.go') go.mod go.sum
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: all build run test go-test vet e2e bench chromium clean fuzz wasm-size
+.PHONY: all build run test go-test vet e2e bench chromium clean fuzz wasm-size cluster haproxy
 
 all: build
 
@@ -52,6 +52,19 @@ bin/livefeed: web/app.wasm.br web/app.wasm.gz $(GOFILES) $(wildcard web/*)
 
 run: build
 	./bin/livefeed serve --addr $(ADDR) --data $(DATA)
+
+# A cluster on this machine, to try it (docs/operations.md, "A cluster"):
+# 3 nats-server processes (built from the module at go.mod's version), 3
+# livefeed nodes on them and HAProxy in front (Debian's, installed when
+# missing), all on loopback. It prints the URL to open; Ctrl-C stops it.
+CLUSTER_ADDR ?= $(ADDR)
+CLUSTER_DIR  ?= $(DATA)/cluster
+
+haproxy:
+	@command -v haproxy >/dev/null || (apt-get update -qq && apt-get install -y -qq haproxy)
+
+cluster: build haproxy
+	$(GO) run ./server/internal/cmd/cluster -bin bin/livefeed -dir $(CLUSTER_DIR) -addr $(CLUSTER_ADDR)
 
 vet:
 	$(GO) vet ./...

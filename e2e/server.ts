@@ -80,6 +80,21 @@ export async function stopExtraServer(s: ServerState): Promise<void> {
   if (!process.env.KEEP_DATA) fs.rmSync(s.dataDir, { recursive: true, force: true });
 }
 
+/**
+ * Kills a server started by startExtraServer, removes everything in its
+ * data directory when wipe is set (a log lost or replaced: a new epoch),
+ * and starts it again on the same port and data directory with extraArgs.
+ */
+export async function restartExtraServer(s: ServerState, extraArgs: string[], wipe: boolean): Promise<ServerState> {
+  await killAndWait(s);
+  forgetPid(s.pid);
+  if (wipe) {
+    fs.rmSync(s.dataDir, { recursive: true, force: true });
+    fs.mkdirSync(s.dataDir, { recursive: true });
+  }
+  return launch(s.port, s.dataDir, s.log, extraArgs, false);
+}
+
 async function launch(
   port: number,
   dataDir: string,

@@ -50,6 +50,10 @@ func (s *Session) do(typ string, a protocol.Action) (string, error) {
 		return "", err
 	}
 	s.mu.Lock()
+	if f := s.feeds[a.Feed]; f != nil && typ != protocol.TypePost {
+		// The post it names is one of this epoch's (see Feed.Epoch).
+		a.Epoch = f.Epoch
+	}
 	s.box.add(Pending{Type: typ, Action: a, Created: time.Now().UnixMilli()})
 	err := s.box.save(s.cfg.Store)
 	c := s.conn

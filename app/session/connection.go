@@ -196,7 +196,7 @@ func (s *Session) write(c transport, m protocol.Message) error {
 func (s *Session) subFor(name string) protocol.Sub {
 	f := s.feeds[name]
 	if f.Synced {
-		return protocol.Sub{Feed: name, Mode: protocol.ModeResume, Pos: f.Pos}
+		return protocol.Sub{Feed: name, Mode: protocol.ModeResume, Pos: f.Pos, Epoch: f.Epoch}
 	}
 	if p, ok := s.cfg.InitialPos[name]; ok {
 		return protocol.Sub{Feed: name, Mode: protocol.ModeResume, Pos: p}

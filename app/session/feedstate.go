@@ -14,6 +14,11 @@ type Feed struct {
 	// Pos is meaningful (after a snapshot, a subscribed message or an event).
 	Pos    uint64 `json:"pos"`
 	Synced bool   `json:"synced"`
+	// Epoch is the epoch of the log Pos and Posts are of (from the last
+	// snapshot or subscribed; empty when the server did not say): resumed
+	// with Pos, and sent with actions naming these posts, so that a log
+	// that was reset is never taken for this one.
+	Epoch string `json:"epoch,omitempty"`
 	// Posts, oldest first. Deleted posts are removed.
 	Posts []protocol.Post `json:"posts"`
 	// Begins: Posts reach back to the feed's first post; there is no
@@ -78,7 +83,7 @@ func (f *Feed) Reset(s protocol.Snapshot) {
 	for i, p := range s.Posts { // snapshot is newest first; keep oldest first
 		posts[len(s.Posts)-1-i] = p
 	}
-	f.Posts, f.Pos, f.Synced, f.idx = posts, s.Pos, true, nil
+	f.Posts, f.Pos, f.Synced, f.idx, f.Epoch = posts, s.Pos, true, nil, s.Epoch
 	// Fewer than a full snapshot, none left out: that is every post.
 	f.Begins = len(s.Posts) < protocol.MaxSnapshotPosts && !s.Truncated
 	f.gen++

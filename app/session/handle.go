@@ -28,6 +28,10 @@ func (s *Session) handle(c transport, m protocol.Message) error {
 			s.status.Stats.Reconnects++
 		}
 		ups = append(ups, Update{Kind: UpdateStatus})
+		if m.Epoch != "" && s.box.rejectEpoch(m.Epoch) {
+			_ = s.box.save(s.cfg.Store)
+			ups = append(ups, Update{Kind: UpdateOutbox})
+		}
 	case protocol.Snapshot:
 		if f := s.feeds[m.Feed]; f != nil {
 			f.Reset(m)
@@ -42,6 +46,12 @@ func (s *Session) handle(c transport, m protocol.Message) error {
 		if f := s.feeds[m.Feed]; f != nil {
 			if !f.Synced {
 				f.Pos, f.Synced = m.Pos, true
+				s.dirty[m.Feed] = true
+			}
+			if m.Epoch != "" && f.Epoch != m.Epoch {
+				// Resumed in this epoch (one of another gets a snapshot
+				// first, which set it): a position kept before epochs.
+				f.Epoch = m.Epoch
 				s.dirty[m.Feed] = true
 			}
 			s.subbed[m.Feed] = true

@@ -120,6 +120,26 @@ func (o *outbox) reject(op string, e protocol.Error) bool {
 	return true
 }
 
+// rejectEpoch moves to Rejected every entry naming a post of a log whose
+// epoch is not epoch (the server's log was reset since): applied to this
+// log, it would hit whatever post shares the id. It reports whether it
+// moved any.
+func (o *outbox) rejectEpoch(epoch string) bool {
+	moved := false
+	for i := 0; i < len(o.Pending); {
+		p := o.Pending[i]
+		if p.Action.Epoch == "" || p.Action.Epoch == epoch {
+			i++
+			continue
+		}
+		e := protocol.Errorf(protocol.CodeNotFound, "post %q is of a log that was reset (epoch %q, now %q)", p.Action.ID, p.Action.Epoch, epoch)
+		e.Op, e.Feed = p.Action.Op, p.Action.Feed
+		o.reject(p.Action.Op, *e)
+		moved = true
+	}
+	return moved
+}
+
 // dismiss removes a rejected action.
 func (o *outbox) dismiss(op string) {
 	o.Rejected = slices.DeleteFunc(o.Rejected, func(r Rejected) bool { return r.Action.Op == op })

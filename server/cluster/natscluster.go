@@ -38,6 +38,10 @@ type NATSConfig struct {
 	// Logger receives the servers' logs (notices at debug level); nil
 	// discards them.
 	Logger *slog.Logger
+	// NoWait returns as soon as every server accepts connections, while
+	// the cluster may still be electing its JetStream meta leader (what
+	// nodes started together with their NATS servers see).
+	NoWait bool
 }
 
 // NATS is an in-process NATS JetStream cluster listening on 127.0.0.1.
@@ -102,6 +106,9 @@ func StartNATS(cfg NATSConfig) (*NATS, error) {
 			c.Shutdown()
 			return nil, err
 		}
+	}
+	if cfg.NoWait {
+		return c, nil
 	}
 	if err := c.WaitReady(cfg.ReadyTimeout); err != nil {
 		c.Shutdown()

@@ -3,6 +3,7 @@ package eventlog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -57,14 +58,15 @@ const (
 	readIdle = 2 * time.Second
 	// cleanupTimeout bounds the deletion of a finished consumer.
 	cleanupTimeout = 2 * time.Second
-	// orderedHeartbeat is the idle heartbeat of the ordered consumers
-	// (nats.go's minimum; its default for ordered consumers is 5 s). On a
+	// orderedHeartbeat is the idle heartbeat of ReadFeed's ordered
+	// consumers (nats.go's minimum; its default for ordered consumers is
+	// 5 s). On a
 	// replicated stream about 1 in 40 new ordered consumers gets nothing
 	// for its first pull and only recovers when it notices two missed
 	// heartbeats and recreates itself: 10 s (sometimes 20 s) with the
 	// default, about 1 s with this (measured on a 3-server cluster,
-	// server/cluster). It delays catch-ups (ReadFeed) and node starts
-	// (Follow).
+	// server/cluster). It delays catch-ups (ReadFeed); Follow has a
+	// consumer of its own (jetstream_follow.go).
 	orderedHeartbeat = 500 * time.Millisecond
 )
 
@@ -74,6 +76,8 @@ type JetStream struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	snaps  jetstream.ObjectStore
+	epoch  string // see Epoch
+	leases leases
 	name   string
 	prefix string // subject prefix including the trailing dot
 
@@ -115,12 +119,7 @@ func OpenJetStream(ctx context.Context, nc *nats.Conn, cfg JetStreamConfig) (*Je
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: jetstream: %w", err)
 	}
-	// Never lower the replication of an existing log: one node started
-	// with a smaller --replicas must not weaken it for everyone.
-	if st, err := js.Stream(ctx, cfg.Stream); err == nil && st.CachedInfo().Config.Replicas > cfg.Replicas {
-		cfg.Replicas = st.CachedInfo().Config.Replicas
-	}
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	want := jetstream.StreamConfig{
 		Name:        cfg.Stream,
 		Description: "Livefeed event log",
 		Subjects:    []string{cfg.SubjectPrefix + ".>"},
@@ -134,25 +133,30 @@ func OpenJetStream(ctx context.Context, nc *nats.Conn, cfg JetStreamConfig) (*Je
 		Duplicates: cfg.DuplicateWindow,
 		// Records are never deleted one by one, only purged by Trim.
 		DenyDelete: true,
+		Metadata:   map[string]string{epochKey: newEpochID()},
+	}
+	stream, err := CreateOrBindStream(ctx, js, want, func(have *jetstream.StreamConfig) bool {
+		return updateStreamConfig(have, want)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("eventlog: create stream %s: %w", cfg.Stream, err)
+		return nil, fmt.Errorf("eventlog: %w", err)
 	}
 	bucket := cfg.Stream + snapshotBucketSuffix
-	snaps, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+	snaps, err := CreateOrBindObjectStore(ctx, js, jetstream.ObjectStoreConfig{
 		Bucket:      bucket,
 		Description: "Livefeed snapshots of " + cfg.Stream,
 		Storage:     cfg.Storage,
-		Replicas:    cfg.Replicas,
+		Replicas:    stream.CachedInfo().Config.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("eventlog: create object store %s: %w", bucket, err)
+		return nil, fmt.Errorf("eventlog: %w", err)
 	}
 	closed, cancel := context.WithCancel(context.Background())
 	j := &JetStream{
 		js:     js,
 		stream: stream,
 		snaps:  snaps,
+		epoch:  epochOf(stream.CachedInfo()),
 		name:   cfg.Stream,
 		prefix: cfg.SubjectPrefix + ".",
 		closed: closed,
@@ -185,6 +189,30 @@ func OpenJetStream(ctx context.Context, nc *nats.Conn, cfg JetStreamConfig) (*Je
 	}()
 	return j, nil
 }
+
+// updateStreamConfig sets the settings Livefeed owns in an existing
+// stream's configuration have to those of want, and reports whether any
+// changed. Replication is never lowered (one node started with a smaller
+// --replicas must not weaken the log for everyone) and the stream's
+// metadata, its epoch included, is never replaced.
+func updateStreamConfig(have *jetstream.StreamConfig, want jetstream.StreamConfig) bool {
+	changed := false
+	set := func(ok bool) { changed = changed || ok }
+	set(have.Description != want.Description)
+	have.Description = want.Description
+	set(!slices.Equal(have.Subjects, want.Subjects))
+	have.Subjects = want.Subjects
+	set(have.Duplicates != want.Duplicates)
+	have.Duplicates = want.Duplicates
+	set(have.DenyDelete != want.DenyDelete)
+	have.DenyDelete = want.DenyDelete
+	set(have.Replicas < want.Replicas)
+	have.Replicas = max(have.Replicas, want.Replicas)
+	return changed
+}
+
+// Epoch implements Log.
+func (j *JetStream) Epoch() string { return j.epoch }
 
 // lastSeqOf returns a function that asks the server for the stream's last
 // sequence.

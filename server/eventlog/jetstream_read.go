@@ -151,63 +151,6 @@ func (j *JetStream) ReadFeed(ctx context.Context, feed string, from, to uint64, 
 	}
 }
 
-// Follow implements Log. It reads with an ordered consumer on every feed's
-// subject, which recreates itself (from the last delivered sequence) after
-// connection losses or missed heartbeats, so it can run indefinitely. Close
-// makes it return ErrClosed.
-func (j *JetStream) Follow(ctx context.Context, from uint64, fn func(Record) error) error {
-	if j.isClosed() {
-		return ErrClosed
-	}
-	wctx, cancel := j.watch(ctx)
-	defer cancel()
-	// A start sequence below the stream's first sequence (trimmed records)
-	// is moved up to it by the server; one above the last sequence waits.
-	cons, err := j.stream.OrderedConsumer(wctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{j.prefix + ">"},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    max(from, 1),
-	})
-	if err != nil {
-		if err := j.ctxErr(ctx); err != nil {
-			return err
-		}
-		return fmt.Errorf("eventlog: follow: create consumer: %w", err)
-	}
-	defer j.deleteConsumer(ctx, cons)
-	it, err := cons.Messages(jetstream.PullHeartbeat(orderedHeartbeat))
-	if err != nil {
-		return fmt.Errorf("eventlog: follow: %w", err)
-	}
-	defer it.Stop()
-	// Stopping the iterator also interrupts a consumer reset in progress
-	// (which retries with backoff and does not watch wctx).
-	defer context.AfterFunc(wctx, it.Stop)()
-	for {
-		m, err := it.Next(jetstream.NextContext(wctx))
-		if err != nil {
-			if err := j.ctxErr(ctx); err != nil {
-				return err
-			}
-			return fmt.Errorf("eventlog: follow: %w", err)
-		}
-		r, _, err := j.record(m)
-		if err != nil {
-			return err
-		}
-		// The consumer delivers records as soon as they are stored.
-		if err := j.durable(wctx, r.Seq); err != nil {
-			if err := j.ctxErr(ctx); err != nil {
-				return err
-			}
-			return fmt.Errorf("eventlog: follow: %w", err)
-		}
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-}
-
 // Bounds implements Log.
 func (j *JetStream) Bounds(ctx context.Context) (uint64, uint64, error) {
 	if j.isClosed() {

@@ -57,6 +57,16 @@ func (j *JetStream) SaveSnapshot(ctx context.Context, seq uint64, data []byte) e
 	if j.isClosed() {
 		return ErrClosed
 	}
+	// Not atomic with the Put: two nodes saving at once could still both
+	// pass. Compaction (feed) is done by one node, the holder of its lease
+	// (lease.go); this catches a node that lost the lease while it lagged.
+	if info, err := j.snaps.GetInfo(ctx, snapshotObject); err == nil {
+		if have, err := strconv.ParseUint(info.Metadata[snapshotSeqKey], 10, 64); err == nil && have > seq {
+			return ErrStaleSnapshot
+		}
+	} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("eventlog: save snapshot at %d: %w", seq, err)
+	}
 	_, err := j.snaps.Put(ctx, jetstream.ObjectMeta{
 		Name:     snapshotObject,
 		Metadata: map[string]string{snapshotSeqKey: strconv.FormatUint(seq, 10)},

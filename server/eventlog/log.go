@@ -44,6 +44,9 @@ var (
 	ErrConflict = errors.New("eventlog: feed has moved on (expected last sequence mismatch)")
 	// ErrNotFound: no such record or no snapshot.
 	ErrNotFound = errors.New("eventlog: not found")
+	// ErrStaleSnapshot: SaveSnapshot found a newer snapshot stored (by
+	// another node) and kept it.
+	ErrStaleSnapshot = errors.New("eventlog: a newer snapshot is stored")
 	// ErrClosed: the log was closed.
 	ErrClosed = errors.New("eventlog: closed")
 )
@@ -87,11 +90,20 @@ type Log interface {
 	Trim(ctx context.Context, before uint64) error
 
 	// SaveSnapshot stores data as the snapshot of the state derived from
-	// every record up to and including seq, replacing an earlier one.
+	// every record up to and including seq, replacing an earlier one. It
+	// never replaces a snapshot of a later seq: it returns
+	// ErrStaleSnapshot instead (the records between the two may be
+	// trimmed already).
 	SaveSnapshot(ctx context.Context, seq uint64, data []byte) error
 
 	// LoadSnapshot returns the latest snapshot, or ErrNotFound.
 	LoadSnapshot(ctx context.Context) (seq uint64, data []byte, err error)
+
+	// Epoch identifies this log among every log that was or will be: a
+	// log recreated (its data wiped) or restored from a backup has another
+	// epoch, although its positions overlap those of the old one. It
+	// never changes while the log is open.
+	Epoch() string
 
 	// Close releases the log's resources.
 	Close() error

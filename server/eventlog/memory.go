@@ -32,6 +32,7 @@ type Memory struct {
 	// first refer to trimmed records.
 	lastByFeed map[string]uint64
 	msgIDs     map[string]uint64
+	epoch      string
 	snapSeq    uint64
 	snapData   []byte
 	hasSnap    bool
@@ -43,6 +44,9 @@ type Memory struct {
 
 var _ Log = (*Memory)(nil)
 
+// Epoch implements Log: a new one for every Memory.
+func (m *Memory) Epoch() string { return m.epoch }
+
 // NewMemory returns an empty in-memory log.
 func NewMemory() *Memory {
 	return &Memory{
@@ -50,6 +54,7 @@ func NewMemory() *Memory {
 		next:       1,
 		lastByFeed: make(map[string]uint64),
 		msgIDs:     make(map[string]uint64),
+		epoch:      newEpochID(),
 		appended:   make(chan struct{}),
 		closed:     make(chan struct{}),
 	}
@@ -246,6 +251,9 @@ func (m *Memory) SaveSnapshot(ctx context.Context, seq uint64, data []byte) erro
 	defer m.mu.Unlock()
 	if m.isClosed {
 		return ErrClosed
+	}
+	if m.hasSnap && m.snapSeq > seq {
+		return ErrStaleSnapshot
 	}
 	m.snapSeq, m.snapData, m.hasSnap = seq, bytes.Clone(data), true
 	return nil

@@ -59,8 +59,9 @@ func (s *Service) CatchUp(ctx context.Context, me string, sub protocol.Sub, send
 	if err != nil {
 		return 0, err
 	}
-	if sub.Pos > last {
-		// Ahead of the log: the client followed a log that was reset.
+	if sub.Pos > last || sub.Epoch != "" && sub.Epoch != s.log.Epoch() {
+		// A position of another log (this one was recreated or restored,
+		// and may have grown past it): it means nothing here.
 		return s.historyGone(sub, me, first, send)
 	}
 	if evs, ok := s.recentSince(sub.Feed, sub.Pos); ok {
@@ -140,8 +141,16 @@ func (s *Service) historyGone(sub protocol.Sub, me string, first uint64, send fu
 	return s.sendSnapshot(sub.Feed, me, send)
 }
 
-func (s *Service) sendSnapshot(feed, me string, send func([]byte) error) (uint64, error) {
+// SnapshotFor is the view's snapshot of feed for user me (View.SnapshotFor)
+// with the log's epoch.
+func (s *Service) SnapshotFor(feed, me string) protocol.Snapshot {
 	snap := s.view.SnapshotFor(feed, me)
+	snap.Epoch = s.log.Epoch()
+	return snap
+}
+
+func (s *Service) sendSnapshot(feed, me string, send func([]byte) error) (uint64, error) {
+	snap := s.SnapshotFor(feed, me)
 	s.Stats.Snapshots.Add(1)
 	return snap.Pos, send(protocol.MustEncode(snap))
 }

@@ -2,6 +2,7 @@ package feed
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,7 +21,7 @@ func (s *Service) Run(ctx context.Context) (err error) {
 			s.stopped.Store(&err)
 		}
 	}()
-	_, last, err := s.log.Bounds(ctx)
+	last, err := s.lastSeq(ctx)
 	if err != nil {
 		return fmt.Errorf("feed: log bounds: %w", err)
 	}
@@ -38,6 +39,27 @@ func (s *Service) Run(ctx context.Context) (err error) {
 		return nil
 	}
 	return fmt.Errorf("feed: follow log: %w", err)
+}
+
+// boundsRetry bounds the pause between two attempts of lastSeq.
+const boundsRetry = time.Second
+
+// lastSeq returns the log's last sequence, asking again while the log
+// cannot answer (a cluster electing a leader) until ctx is done or the
+// log is closed.
+func (s *Service) lastSeq(ctx context.Context) (uint64, error) {
+	for pause := 50 * time.Millisecond; ; pause = min(2*pause, boundsRetry) {
+		_, last, err := s.log.Bounds(ctx)
+		if err == nil || ctx.Err() != nil || errors.Is(err, eventlog.ErrClosed) {
+			return last, err
+		}
+		s.lg.Warn("reading the log's bounds; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(pause):
+		}
+	}
 }
 
 func (s *Service) apply(r eventlog.Record) {

@@ -25,7 +25,9 @@ type Config struct {
 	// stored, and clients resuming from before them get history_gone and a
 	// snapshot. 0 (the default) keeps every record.
 	RetainEvents uint64
-	Logger       *slog.Logger
+	// Node names this node in the compaction lease (see compact.go).
+	Node   string
+	Logger *slog.Logger
 	// ObserveFanout, when set, is called with the time from an event's
 	// append (its log time) to its hand-over to the publisher.
 	ObserveFanout func(time.Duration)
@@ -74,6 +76,12 @@ type Service struct {
 	stopped    atomic.Pointer[error] // why Run returned, once it has
 	compacting atomic.Bool
 	first      atomic.Uint64 // first retained sequence, as last seen
+	// compaction's lease (a log shared by several nodes): who this
+	// service is, whether it held the lease when it last asked, and when
+	// it may ask again after another node held it (Unix nanoseconds).
+	holder    string
+	holding   atomic.Bool
+	leaseNext atomic.Int64
 
 	Stats Stats
 }
@@ -85,7 +93,7 @@ func Open(ctx context.Context, log eventlog.Log, pub Publisher, cfg Config) (*Se
 		cfg.Logger = slog.Default()
 	}
 	s := &Service{log: log, view: NewView(), pub: pub, cfg: cfg, lg: cfg.Logger, appliedCh: make(chan struct{}),
-		newFeeds: newNewFeedLimits(cfg.NewFeedRate)}
+		newFeeds: newNewFeedLimits(cfg.NewFeedRate), holder: leaseHolder(cfg.Node)}
 	seq, data, err := log.LoadSnapshot(ctx)
 	switch {
 	case err == nil:
@@ -106,6 +114,9 @@ func Open(ctx context.Context, log eventlog.Log, pub Publisher, cfg Config) (*Se
 	s.first.Store(first)
 	return s, nil
 }
+
+// Epoch is the epoch of the service's log (eventlog.Log.Epoch).
+func (s *Service) Epoch() string { return s.log.Epoch() }
 
 // View returns the service's view.
 func (s *Service) View() *View { return s.view }

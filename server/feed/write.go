@@ -32,6 +32,14 @@ const ConflictBudget = 5 * time.Second
 // already applied returns the first acknowledgement again, with Duplicate
 // set. Validation errors are *protocol.Error.
 func (s *Service) Do(ctx context.Context, u protocol.User, a protocol.Action) (protocol.Ack, error) {
+	if a.Epoch != "" && a.Epoch != s.log.Epoch() {
+		// The client saw the post it names in another log (this one was
+		// recreated or restored): a post of this log may share its id.
+		s.Stats.Rejected.Add(1)
+		e := protocol.Errorf(protocol.CodeNotFound, "post %q is of another log (epoch %q; this log is %q): it was reset", a.ID, a.Epoch, s.log.Epoch())
+		e.Op, e.Feed = a.Op, a.Feed
+		return protocol.Ack{}, e
+	}
 	mu := s.lockFor(a.Feed)
 	mu.Lock()
 	defer mu.Unlock()

@@ -59,6 +59,7 @@ func (c *conn) handle(m protocol.Message) error {
 		err := c.sendMsg(protocol.Welcome{
 			Version: protocol.Version, Node: c.g.cfg.Node, User: c.user,
 			HeartbeatMS: c.g.cfg.HeartbeatInterval.Milliseconds(), AppVersion: c.g.cfg.AppVersion,
+			Epoch: c.g.cfg.Service.Epoch(),
 		})
 		for _, s := range m.Subs {
 			if err == nil {

@@ -183,7 +183,7 @@ func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 		if len(buf) == 0 {
 			s.catching = false
 			s.last = last
-			s.c.trySend(wsframe.Text(protocol.MustEncode(protocol.Subscribed{Feed: s.feed, Pos: last})), 1)
+			s.c.trySend(wsframe.Text(protocol.MustEncode(protocol.Subscribed{Feed: s.feed, Pos: last, Epoch: s.c.g.cfg.Service.Epoch()})), 1)
 			s.sendPresenceLocked(presence)
 			s.mu.Unlock()
 			return

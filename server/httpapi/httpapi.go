@@ -343,7 +343,7 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	me, _ := s.cfg.Signer.FromRequest(r) // signed in or not: only the order of reactions' users differs
-	writeJSON(w, http.StatusOK, s.cfg.Service.View().SnapshotFor(name, me.ID))
+	writeJSON(w, http.StatusOK, s.cfg.Service.SnapshotFor(name, me.ID))
 }
 
 // HistoryWait is how long GET /api/feeds/{feed}/history waits for this

@@ -137,6 +137,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if len(cfg.NATSURLs) > 0 {
 		opts := append([]nats.Option{
 			nats.Name("livefeed " + cfg.Name), nats.MaxReconnects(-1),
+			// No server up yet is a state to wait out (waitForLog),
+			// not a reason to exit.
+			nats.RetryOnFailedConnect(true),
 			nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 				if !nc.IsClosed() {
 					lg.Warn("disconnected from NATS; reconnecting", "err", err)
@@ -166,20 +169,27 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if replicas <= 0 {
 		replicas = 1
 	}
-	js, err := eventlog.OpenJetStream(ctx, n.nc, eventlog.JetStreamConfig{Replicas: replicas, GroupCommit: groupCommit})
-	if err != nil {
-		return fail(err)
-	}
-	n.Log = js
 	if n.ns == nil {
 		n.Hub = hub.NewCluster(hub.ClusterConfig{Conn: n.nc, Node: cfg.Name, Logger: lg})
 	} else {
 		n.Hub = hub.New() // the embedded log has one node: local presence only
 	}
 	hist := metrics.NewHistograms()
-	n.Service, err = feed.Open(ctx, js, n.Hub, feed.Config{
-		RetainEvents: cfg.RetainEvents, Logger: lg, NewFeedRate: cfg.NewFeedRate,
-		ObserveFanout: hist.ObserveFanout, ObserveAppend: hist.ObserveAppend,
+	err = waitForLog(ctx, lg, func(ctx context.Context) error {
+		js, err := eventlog.OpenJetStream(ctx, n.nc, eventlog.JetStreamConfig{Replicas: replicas, GroupCommit: groupCommit})
+		if err != nil {
+			return err
+		}
+		svc, err := feed.Open(ctx, js, n.Hub, feed.Config{
+			RetainEvents: cfg.RetainEvents, Node: cfg.Name, Logger: lg, NewFeedRate: cfg.NewFeedRate,
+			ObserveFanout: hist.ObserveFanout, ObserveAppend: hist.ObserveAppend,
+		})
+		if err != nil {
+			js.Close()
+			return err
+		}
+		n.Log, n.Service = js, svc
+		return nil
 	})
 	if err != nil {
 		return fail(err)

@@ -177,6 +177,13 @@ func checkSub(s Sub, typ string) *Error {
 	default:
 		return Errorf(CodeBadField, "mode %q is not snapshot, resume or live", truncate(s.Mode, 20))
 	}
+	return checkEpoch(s.Epoch)
+}
+
+func checkEpoch(epoch string) *Error {
+	if len(epoch) > MaxEpochBytes {
+		return Errorf(CodeBadField, "epoch longer than %d bytes", MaxEpochBytes)
+	}
 	return nil
 }
 
@@ -252,6 +259,9 @@ func (a Action) check() *Error {
 	}
 	if a.kind != TypePost && a.ID == "" {
 		return missing("id", a.kind)
+	}
+	if e := checkEpoch(a.Epoch); e != nil {
+		return e
 	}
 	switch a.kind {
 	case TypePost, TypeEdit:

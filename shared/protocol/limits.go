@@ -31,6 +31,9 @@ const (
 	// MaxOpIDBytes is the longest op id; op ids are 1..64 bytes of
 	// [A-Za-z0-9_-].
 	MaxOpIDBytes = 64
+	// MaxEpochBytes is the longest epoch a client may send (Sub.Epoch,
+	// Action.Epoch); the server's are about 30 bytes.
+	MaxEpochBytes = 64
 	// MaxSubscriptions is how many feeds one connection may follow at once.
 	MaxSubscriptions = 16
 	// MaxSnapshotPosts is how many of a feed's newest posts a snapshot holds.

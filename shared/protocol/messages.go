@@ -70,6 +70,10 @@ type Sub struct {
 	// Pos is, for ModeResume, the position of the last event of this feed
 	// the client applied (0: none).
 	Pos uint64 `json:"pos,omitempty"`
+	// Epoch is, for ModeResume, the epoch of the log Pos is a position of
+	// (from Welcome, Snapshot or Subscribed; empty: unknown). A resume
+	// from another epoch gets HistoryGone and a snapshot.
+	Epoch string `json:"epoch,omitempty"`
 }
 
 // Hello is the client's first message.
@@ -102,6 +106,10 @@ type Action struct {
 	Text string `json:"text,omitempty"`
 	// Emoji is the reaction (react), one of Reactions.
 	Emoji string `json:"emoji,omitempty"`
+	// Epoch, when set, is the epoch of the log the client saw ID in: the
+	// server refuses the action (not_found) when its log has another
+	// epoch, instead of applying it to a post that only shares the id.
+	Epoch string `json:"epoch,omitempty"`
 
 	kind string
 }
@@ -124,6 +132,11 @@ type Welcome struct {
 	// does not say. A browser app that runs another version looks for
 	// the new one and offers to load it; other clients ignore it.
 	AppVersion string `json:"app_version,omitempty"`
+	// Epoch identifies the server's log: positions and post ids are
+	// those of this epoch. A log recreated (its data wiped) or restored
+	// from a backup has another epoch; a client that kept positions of
+	// another epoch must drop them and everything it cached with them.
+	Epoch string `json:"epoch,omitempty"`
 }
 
 // Reaction is one emoji's reactions on a post. In a snapshot, Users lists
@@ -163,6 +176,8 @@ type Snapshot struct {
 	Pos       uint64 `json:"pos"`
 	Posts     []Post `json:"posts"`
 	Truncated bool   `json:"truncated,omitempty"`
+	// Epoch is the log's epoch (see Welcome).
+	Epoch string `json:"epoch,omitempty"`
 }
 
 // History is one page of a feed's older posts, the answer to GET
@@ -277,6 +292,8 @@ type GoAway struct {
 type Subscribed struct {
 	Feed string `json:"feed"`
 	Pos  uint64 `json:"pos"`
+	// Epoch is the log's epoch (see Welcome).
+	Epoch string `json:"epoch,omitempty"`
 }
 
 // Heartbeat keeps an idle connection visibly alive. A client's heartbeat

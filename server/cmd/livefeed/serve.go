@@ -65,6 +65,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	signInRate := fs.Float64("sign-in-rate", env.float("LIVEFEED_SIGN_IN_RATE", httpapi.DefaultSignInRate), fmt.Sprintf("maximum sign-ins per second per client address, bursts of %d; 0 for no limit (env LIVEFEED_SIGN_IN_RATE)", httpapi.SignInBurst))
 	feedRate := fs.Float64("feed-rate", env.float("LIVEFEED_FEED_RATE", feed.DefaultNewFeedRate), "maximum new feeds per hour per user and per client address, bursts of as many; 0 for no limit (env LIVEFEED_FEED_RATE)")
 	perIP := fs.Int("max-conns-per-ip", env.int("LIVEFEED_MAX_CONNS_PER_IP", netlimit.DefaultPerIP), "maximum open TCP connections from one client address; 0 for no cap (env LIVEFEED_MAX_CONNS_PER_IP)")
+	startTimeout := fs.Duration("start-timeout", env.duration("LIVEFEED_START_TIMEOUT", 0), "give up (exit) when the event log is not usable within this time of starting; 0 waits as long as it takes, retrying (a NATS cluster still forming or a server down is waited out; /readyz answers 503 meanwhile) (env LIVEFEED_START_TIMEOUT)")
 	pprofAddr := fs.String("pprof", envOr("LIVEFEED_PPROF", ""), "serve net/http/pprof on this address (e.g. 127.0.0.1:6060; off when empty) (env LIVEFEED_PPROF)")
 	logLevel := fs.String("log-level", envOr("LIVEFEED_LOG_LEVEL", "info"), "debug, info, warn or error (env LIVEFEED_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
@@ -179,9 +180,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	n, err := node.Start(ctx, cfg)
+	sctx, scancel := ctx, context.CancelFunc(func() {})
+	if *startTimeout > 0 {
+		sctx, scancel = context.WithTimeout(ctx, *startTimeout)
+	}
+	n, err := node.Start(sctx, cfg)
+	scancel()
 	if err != nil {
 		srv.Close()
+		if ctx.Err() == nil && sctx.Err() != nil {
+			return fmt.Errorf("--start-timeout %s: %w", *startTimeout, err)
+		}
 		return err
 	}
 	api.Store(n.Handler)

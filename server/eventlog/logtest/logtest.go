@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) eventlog.Log) {
 		{"TrimDuringRead", testTrimDuringRead},
 		{"Snapshot", testSnapshot},
 		{"SnapshotLarge", testSnapshotLarge},
+		{"SnapshotNeverBackwards", testSnapshotNeverBackwards},
 		{"ConcurrentExpectLast", testConcurrentExpectLast},
 		{"Close", testClose},
 	}
@@ -715,11 +716,29 @@ func testSnapshotLarge(t *testing.T, l eventlog.Log) {
 		t.Fatalf("LoadSnapshot = %d, %d bytes (equal: %v); want %d, %d bytes", seq, len(data), bytes.Equal(data, big), uint64(1<<40), len(big))
 	}
 	small := []byte("small again")
-	if err := l.SaveSnapshot(ctx, 7, small); err != nil {
+	if err := l.SaveSnapshot(ctx, 1<<40+7, small); err != nil {
 		t.Fatalf("SaveSnapshot: %v", err)
 	}
-	if seq, data, err := l.LoadSnapshot(ctx); err != nil || seq != 7 || !bytes.Equal(data, small) {
-		t.Fatalf("LoadSnapshot = %d, %d bytes, %v; want 7, %q", seq, len(data), err, small)
+	if seq, data, err := l.LoadSnapshot(ctx); err != nil || seq != 1<<40+7 || !bytes.Equal(data, small) {
+		t.Fatalf("LoadSnapshot = %d, %d bytes, %v; want %d, %q", seq, len(data), err, uint64(1<<40+7), small)
+	}
+}
+
+// testSnapshotNeverBackwards: a snapshot older than the stored one (a
+// node that lags) is refused with ErrStaleSnapshot and changes nothing.
+func testSnapshotNeverBackwards(t *testing.T, l eventlog.Log) {
+	ctx := testCtx(t)
+	if err := l.SaveSnapshot(ctx, 9, []byte("state at 9")); err != nil {
+		t.Fatalf("SaveSnapshot: %v", err)
+	}
+	if err := l.SaveSnapshot(ctx, 8, []byte("state at 8")); !errors.Is(err, eventlog.ErrStaleSnapshot) {
+		t.Fatalf("SaveSnapshot(8) after 9 = %v, want ErrStaleSnapshot", err)
+	}
+	if seq, data, err := l.LoadSnapshot(ctx); err != nil || seq != 9 || string(data) != "state at 9" {
+		t.Fatalf("LoadSnapshot = %d, %q, %v; want 9, %q", seq, data, err, "state at 9")
+	}
+	if err := l.SaveSnapshot(ctx, 9, []byte("state at 9 again")); err != nil {
+		t.Fatalf("SaveSnapshot at the same position: %v", err)
 	}
 }
 

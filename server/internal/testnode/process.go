@@ -2,6 +2,7 @@ package testnode
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/http"
 	"os/exec"
@@ -69,6 +70,15 @@ func (p *Process) Output() string { return p.out.String() }
 // Start starts the process and waits until /readyz answers 200.
 func (p *Process) Start() {
 	p.t.Helper()
+	p.Launch()
+	if err := p.WaitReady(30 * time.Second); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// Launch starts the process without waiting for it to be ready.
+func (p *Process) Launch() {
+	p.t.Helper()
 	argv := append([]string{p.bin, "serve", "--addr", p.Addr, "--data", p.Data, "--log-level", "warn"}, p.Args...)
 	argv = append(slices.Clone(p.Wrap), argv...)
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -79,17 +89,28 @@ func (p *Process) Start() {
 	p.mu.Lock()
 	p.cmd = cmd
 	p.mu.Unlock()
-	deadline := time.Now().Add(30 * time.Second)
+}
+
+// Ready reports whether /readyz answers 200 now.
+func (p *Process) Ready() bool {
+	resp, err := http.Get(p.URL() + "/readyz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// WaitReady waits until /readyz answers 200, up to timeout.
+func (p *Process) WaitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if resp, err := http.Get(p.URL() + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if p.Ready() {
+			return nil
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	p.t.Fatalf("server not ready on %s:\n%s", p.Addr, p.Output())
+	return fmt.Errorf("server not ready on %s after %s:\n%s", p.Addr, timeout, p.Output())
 }
 
 // Signal sends sig and waits for the process to exit.
@@ -121,4 +142,10 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// NewUnstarted prepares a process like StartProcess without starting it
+// (Launch or Start it); the caller kills it (Signal) when done.
+func NewUnstarted(t testing.TB, bin, addr, data string, args ...string) *Process {
+	return &Process{t: t, bin: bin, Addr: addr, Data: data, Args: args}
 }
