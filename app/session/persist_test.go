@@ -65,8 +65,8 @@ func loaded(st Store) (*Feed, *savedFeed) {
 
 func sameFeed(t *testing.T, got, want *Feed) {
 	t.Helper()
-	if got.Pos != want.Pos || got.Synced != want.Synced || got.Begins != want.Begins {
-		t.Fatalf("loaded pos %d synced %v begins %v, want %d %v %v", got.Pos, got.Synced, got.Begins, want.Pos, want.Synced, want.Begins)
+	if got.Pos != want.Pos || got.Synced != want.Synced || got.Begins != want.Begins || got.Epoch != want.Epoch {
+		t.Fatalf("loaded pos %d synced %v begins %v epoch %q, want %d %v %v %q", got.Pos, got.Synced, got.Begins, got.Epoch, want.Pos, want.Synced, want.Begins, want.Epoch)
 	}
 	if !slices.EqualFunc(got.Posts, want.Posts, samePost) {
 		t.Fatalf("loaded %d posts, want %d:\n%+v\n%+v", len(got.Posts), len(want.Posts), got.Posts, want.Posts)
@@ -76,6 +76,7 @@ func sameFeed(t *testing.T, got, want *Feed) {
 func TestStoredFeedRoundTrip(t *testing.T) {
 	st := newKeyLog()
 	f := feedOf(100)
+	f.Epoch = "e1" // kept with the position in the header
 	sv := storeFeed(st, f, nil, t.Logf)
 	if want := (100+SegmentPosts-1)/SegmentPosts + 1; len(st.sets) != want {
 		t.Fatalf("first flush wrote %d keys, want %d (every segment and the header)", len(st.sets), want)
