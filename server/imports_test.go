@@ -11,8 +11,9 @@ import (
 // and why. The browser's code and the server's are kept apart: the server
 // shares only shared/ with the app.
 var appImporters = map[string]string{
-	"livefeed/server/cmd/livefeed": "the binary: mounts the app's handler for prerendering (app.go) and is the command-line client, built on the browser's session (client.go)",
-	"livefeed/server/bench":        "the load generator of `livefeed bench` is a client: it signs in as the session does (session.SignIn)",
+	"livefeed/server/cmd/livefeed":      "the binary: mounts the app's handler for prerendering (app.go) and is the command-line client, built on the browser's session (client.go)",
+	"livefeed/server/bench":             "the load generator of `livefeed bench` is a client: it signs in as the session does (session.SignIn), and its clients over HTTP are the session's transport (session.Dial)",
+	"livefeed/server/internal/testnode": "the tests' protocol client speaks every transport, HTTP with the session's own (session.Dial), so the suites run over each",
 }
 
 // TestServerDoesNotImportApp lists, with the go command, which packages

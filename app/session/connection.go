@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"livefeed/shared/protocol"
@@ -12,11 +13,17 @@ import (
 // One connection: dial, hello with every feed's position, the outbox sent
 // again, then read, heartbeat and probe until it ends.
 
-// connectOnce dials, runs one connection until it ends, and reports whether
-// it got as far as a welcome and the server's retry window (if it sent one).
-func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]time.Duration, err error) {
+// connectOnce dials over the transport rung, runs one connection until it
+// ends, and reports whether it got as far as a welcome and the server's
+// retry window (if it sent one). Without a welcome within within (0: no
+// limit) it gives up with errNoWelcome.
+func (s *Session) connectOnce(ctx context.Context, rung string, dial dialFunc, within time.Duration) (connected bool, window [2]time.Duration, err error) {
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
-	c, err := s.dial(dctx)
+	if within > 0 {
+		dctx, cancel = context.WithTimeout(ctx, min(within, s.cfg.DialTimeout))
+	}
+	started := time.Now()
+	c, err := dial(dctx)
 	cancel()
 	if err != nil {
 		return false, window, err
@@ -74,10 +81,11 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 	}
 	hello := protocol.Hello{Client: s.cfg.Client}
 	now := time.Now()
+	resumes := 0 // counted when the hello is answered: a transport may take it and never reach the server
 	for _, name := range s.follow {
 		sub := s.subFor(name)
 		if sub.Mode == protocol.ModeResume {
-			s.status.Stats.Resumes++
+			resumes++
 		}
 		s.subAt[name] = now
 		hello.Subs = append(hello.Subs, sub)
@@ -119,11 +127,25 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 	flushArmed := true
 	clock := newClockWatch()
 	defer clock.stop()
+	var welcomeBy <-chan time.Time
+	if within > 0 {
+		t := time.NewTimer(within - time.Since(started))
+		defer t.Stop()
+		welcomeBy = t.C
+	}
+	var movedUp atomic.Bool // set by the probe of the ladder before it ends the connection
 	for {
 		select {
+		case <-welcomeBy:
+			if !connected {
+				return false, window, errNoWelcome
+			}
 		case <-cctx.Done():
 			if ctx.Err() != nil {
 				return connected, window, ctx.Err()
+			}
+			if movedUp.Load() {
+				return connected, window, errMoveUp
 			}
 			return connected, window, errOffline
 		case <-clock.jumped:
@@ -159,6 +181,14 @@ func (s *Session) connectOnce(ctx context.Context) (connected bool, window [2]ti
 			}
 			if w, ok := m.(protocol.Welcome); ok {
 				connected = true
+				s.ladder.worked(rung)
+				s.mu.Lock()
+				s.status.Transport = rung
+				s.status.Stats.Resumes += resumes
+				s.mu.Unlock()
+				if s.ladder.auto() && rung != TransportWebSocket {
+					go s.ladder.probeUp(cctx, func() { movedUp.Store(true); stop() })
+				}
 				if w.HeartbeatMS > 0 {
 					interval = time.Duration(w.HeartbeatMS) * time.Millisecond
 					beat.Reset(interval)

@@ -104,6 +104,10 @@ func (s *Session) handle(c transport, m protocol.Message) error {
 			err = ErrUpdateRequired
 			break
 		}
+		if m.Code == protocol.CodeSignedOut {
+			err = ErrSignedOut
+			break
+		}
 		if m.Op == "" {
 			s.cfg.Logf("session: server error: %v", m)
 			break

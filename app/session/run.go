@@ -59,9 +59,16 @@ func (s *Session) SetOnline(online bool) {
 // client's protocol version.
 var ErrUpdateRequired = errors.New("session: the server needs a newer client (protocol version mismatch)")
 
+// ErrSignedOut is returned by Run when the server ended the session
+// (protocol.CodeSignedOut: a sign-out here or elsewhere, "sign out
+// everywhere", expiry): reconnecting with the same token cannot succeed,
+// so Run stops instead of looping; the app shows its sign-in.
+var ErrSignedOut = errors.New("session: signed out (the server ended this session)")
+
 // Run connects and keeps reconnecting until ctx is done.
 func (s *Session) Run(ctx context.Context) error {
 	attempt := 0
+	movingUp := false
 	defer s.flush()
 	for {
 		if s.closed.Load() {
@@ -82,11 +89,13 @@ func (s *Session) Run(ctx context.Context) error {
 				continue
 			}
 		}
-		if attempt > 0 {
+		if attempt > 0 && !movingUp {
 			s.setStatus(func(st *Status) { st.State = StateReconnecting })
 		}
+		movingUp = false
 		started := time.Now()
-		connected, window, err := s.connectOnce(ctx)
+		rung, dial, within := s.ladder.next()
+		connected, window, err := s.connectOnce(ctx, rung, dial, within)
 		if s.closed.Load() {
 			return ErrClosed
 		}
@@ -97,6 +106,19 @@ func (s *Session) Run(ctx context.Context) error {
 			s.setStatus(func(st *Status) { st.State, st.LastError = StateUpdateRequired, err.Error() })
 			<-ctx.Done()
 			return err
+		}
+		if errors.Is(err, ErrSignedOut) {
+			s.setStatus(func(st *Status) { st.State, st.LastError, st.NextTry = StateSignedOut, err.Error(), time.Time{} })
+			return err
+		}
+		if s.ladder.done(rung, connected, time.Since(started)) {
+			// A rung down (this one never answered), or up (a
+			// WebSocket passed the probe): at once, no backoff. Moving
+			// up, the indicator stays "Live": a WebSocket just
+			// answered, and the connection is back within a round trip.
+			movingUp = errors.Is(err, errMoveUp)
+			s.cfg.Logf("session: %s: %v; trying the next transport", rung, err)
+			continue
 		}
 		if connected && time.Since(started) >= s.cfg.Backoff.HealthyAfter {
 			attempt = 0

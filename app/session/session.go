@@ -1,4 +1,5 @@
-// Package session is Livefeed's client: one WebSocket to the server that
+// Package session is Livefeed's client: one connection to the server (a
+// WebSocket, or over plain HTTP where that cannot get through: ladder.go) that
 // reconnects by itself (exponential backoff with full jitter), resumes every
 // feed from its last applied position, checks that events arrive gap-free and
 // duplicate-free, detects dead connections by heartbeat, and keeps an outbox of
@@ -45,6 +46,15 @@ type Config struct {
 	Logf func(format string, args ...any)
 	// DialTimeout bounds one connection attempt. Default 10 s.
 	DialTimeout time.Duration
+	// Transport is TransportWebSocket (the default), TransportStream,
+	// TransportPoll, or TransportAuto: the ladder (ladder.go) from
+	// WebSocket down to polls and back up.
+	Transport string
+	// Remember keeps the rung of the ladder that worked (default Store).
+	Remember Store
+	// FallbackAfter and ProbeUpEvery, default FallbackAfter and
+	// ProbeUpEvery (ladder.go).
+	FallbackAfter, ProbeUpEvery time.Duration
 }
 
 // Session is a client session. Create it with New, run it with Run.
@@ -63,6 +73,7 @@ type Session struct {
 	online   bool
 	conn     transport
 	dial     dialFunc    // dialWebSocket(cfg); tests give a fake
+	ladder   *ladder     // the transport of each attempt (its WebSocket rung is dial)
 	closed   atomic.Bool // Close was called (close.go); set with mu held
 	dirty    map[string]bool
 	saved    map[string]*savedFeed // what the Store holds of each feed (persist.go)
@@ -107,6 +118,7 @@ func New(cfg Config) *Session {
 		status:   Status{State: StateConnecting},
 	}
 	s.dial = dialWebSocket(cfg)
+	s.ladder = newLadder(cfg, func(ctx context.Context) (transport, error) { return s.dial(ctx) })
 	s.cfg.Store = closableStore{st: cfg.Store, closed: &s.closed}
 	s.box.load(cfg.Store)
 	for _, f := range cfg.Feeds {

@@ -19,6 +19,9 @@ const (
 	StateReconnecting   State = "Reconnecting"
 	StateOffline        State = "Offline"
 	StateUpdateRequired State = "Update required"
+	// StateSignedOut: the server ended the session (ErrSignedOut); the
+	// session no longer connects.
+	StateSignedOut State = "Signed out"
 )
 
 // Status is a snapshot of the session's connection and counters.
@@ -33,7 +36,10 @@ type Status struct {
 	// welcome ("" before one, or from a server that does not say). The
 	// browser app compares it with its own; other clients may ignore it.
 	AppVersion string
-	Stats      Stats
+	// Transport is the transport of the connection (TransportWebSocket,
+	// TransportStream or TransportPoll), from its welcome on.
+	Transport string
+	Stats     Stats
 }
 
 // Stats counts what the session went through.

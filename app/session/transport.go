@@ -12,8 +12,9 @@ import (
 // transport carries one connection's messages, each one JSON text, both
 // ways. Everything above it (hello and resume, the outbox, continuity
 // checks, heartbeats and probes, backoff) is the session's and the same on
-// every transport. WebSocket is the one today (wsTransport); tests use a
-// fake one (session_test.go).
+// every transport: WebSocket (wsTransport), and plain HTTP as a stream or
+// polls (httpTransport, transport_http.go), chosen by the ladder
+// (ladder.go); tests use a fake one (session_test.go).
 type transport interface {
 	// Read returns the next message from the server, or why the
 	// connection ended.
@@ -26,6 +27,27 @@ type transport interface {
 
 // dialFunc opens a transport to the server.
 type dialFunc func(ctx context.Context) (transport, error)
+
+// Conn is one connection over any transport, for tools and tests that
+// speak the protocol themselves (the bench, the server's tests): messages
+// both ways, as the session sees them.
+type Conn interface {
+	Read(ctx context.Context) ([]byte, error)
+	Write(ctx context.Context, b []byte) error
+	Close(code int, reason string)
+}
+
+// Dial opens one connection of cfg (URL, Token, Client) over transport
+// name: TransportWebSocket, TransportStream or TransportPoll.
+func Dial(ctx context.Context, cfg Config, name string) (Conn, error) {
+	switch name {
+	case TransportWebSocket:
+		return dialWebSocket(cfg)(ctx)
+	case TransportStream, TransportPoll:
+		return dialHTTP(cfg, name, newHTTPDoer(cfg))(ctx)
+	}
+	return nil, fmt.Errorf("session: unknown transport %q (want %s, %s or %s)", name, TransportWebSocket, TransportStream, TransportPoll)
+}
 
 // wsTransport is a transport over a WebSocket (coder/websocket, natively
 // and in the browser).

@@ -87,6 +87,9 @@ func (c *client) start(u protocol.User, feed string) *session.Session {
 		Feeds:    []string{feed},
 		Store:    newLocalStore(u.ID),
 		OnUpdate: c.onUpdate,
+		// WebSocket, or plain HTTP where a network blocks it; the rung
+		// that worked is remembered in the store (localStorage).
+		Transport: session.TransportAuto,
 	})
 	s.SetOnline(navigatorOnline())
 	ctx, cancel := context.WithCancel(context.Background())

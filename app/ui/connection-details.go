@@ -96,6 +96,7 @@ func (p *feedPage) diagnostics() diagView {
 		catchUp = fmtDuration(s.LastCatchUp)
 	}
 	v.Stats = []statView{
+		{"transport", "Transport", transportName(st.Transport), "How the connection reaches the server: a WebSocket, or plain HTTP where a network blocks WebSockets"},
 		{"connects", "Connects", itoa(s.Connects), "Successful connections"},
 		{"reconnects", "Reconnects", itoa(s.Reconnects), "Successful connections after the first"},
 		{"resumes", "Resumes", itoa(s.Resumes), "Feeds resumed from their last position"},
@@ -106,6 +107,19 @@ func (p *feedPage) diagnostics() diagView {
 		{"catch-up", "Last catch-up", catchUp, "Time from reconnecting to being caught up, last time"},
 	}
 	return v
+}
+
+// transportName names a session transport for the panel.
+func transportName(t string) string {
+	switch t {
+	case session.TransportWebSocket:
+		return "WebSocket"
+	case session.TransportStream:
+		return "HTTP stream"
+	case session.TransportPoll:
+		return "HTTP long polling"
+	}
+	return "—"
 }
 
 // connectionSummary says what the connection state means for the person.

@@ -35,6 +35,11 @@ type feedPage struct {
 
 	joining bool
 	joinErr string
+	// Accounts (account.go, account-panel.go): an error of the panel, and
+	// the one-time code made for another device while it holds.
+	accountErr      string
+	deviceCode      string
+	deviceCodeUntil time.Time
 
 	status   session.Status
 	online   bool
@@ -233,6 +238,10 @@ func (p *feedPage) sync(ctx app.Context) {
 	p.now = now
 	prev := p.status.State
 	p.setStatus(s.Status(), now)
+	if p.status.State == session.StateSignedOut {
+		p.signedOut(ctx, sessionEndedMsg) // the server ended it: no reconnecting
+		return
+	}
 	p.online = navigatorOnline()
 	if u := p.status.User; u.ID != "" && u != p.user {
 		p.user = u
@@ -304,6 +313,10 @@ func (p *feedPage) renderMain(signedIn bool) app.UI {
 				newFeedIntro(p.feed, p.presence, p.status.State == session.StateLive && p.online),
 				&mentionToggle{Actor: p, View: p.mentionView()},
 				&rejectedList{Actor: p, Items: rejectedViews(p.rejected)},
+				&accountPanel{ // account-panel.go
+					Actor: p, User: p.user, Error: p.accountErr,
+					Code: p.deviceCode, CodeUntil: p.deviceCodeUntil, Busy: p.joining,
+				},
 				&composeBox{Actor: p, User: p.user},
 				&newPostsPill{Actor: p, Count: p.newCount},
 				&postList{

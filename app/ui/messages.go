@@ -63,8 +63,16 @@ func errorMessage(e *protocol.Error) string {
 		return "This version of Livefeed is out of date. Please reload the page to update it."
 	case protocol.CodeUnauthorized:
 		return "You're signed out. Please join again."
+	case protocol.CodeSignedOut:
+		return sessionEndedMsg
+	case protocol.CodeBadHandle:
+		return "That handle can't be used: 3 to 30 letters, digits or _, starting with a letter, all in one alphabet."
+	case protocol.CodeHandleTaken:
+		return "That handle is taken (or one that looks just like it). Please pick another."
 	case protocol.CodeInternal:
 		return "Something went wrong on Livefeed's side. Please try again."
+	case protocol.CodeTooBig:
+		return "That is too long to send. Please shorten it and try again."
 	}
 	if strings.HasPrefix(e.Code, "http_") { // apiResponse.apiError: no error in the answer
 		return "Livefeed isn't answering properly right now. Please try again in a moment."

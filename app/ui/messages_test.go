@@ -82,7 +82,11 @@ func TestEveryErrorCodeHasAMessage(t *testing.T) {
 		{protocol.Errorf(protocol.CodeRateLimited, "slow down"), "That's a lot at once. Please wait a moment and try again."},
 		{protocol.Errorf(protocol.CodeUnsupportedVer, "this server speaks livefeed.v1"), "This version of Livefeed is out of date. Please reload the page to update it."},
 		{protocol.Errorf(protocol.CodeUnauthorized, "not signed in"), "You're signed out. Please join again."},
+		{protocol.Errorf(protocol.CodeSignedOut, "you were signed out"), sessionEndedMsg},
+		{protocol.Errorf(protocol.CodeBadHandle, "a handle is 3 to 30 characters"), "That handle can't be used: 3 to 30 letters, digits or _, starting with a letter, all in one alphabet."},
+		{protocol.Errorf(protocol.CodeHandleTaken, "the handle @ada is taken"), "That handle is taken (or one that looks just like it). Please pick another."},
 		{protocol.Errorf(protocol.CodeInternal, "could not sign in"), "Something went wrong on Livefeed's side. Please try again."},
+		{withOp(protocol.Errorf(protocol.CodeTooBig, "a message over 16384 bytes")), "That is too long to send. Please shorten it and try again."},
 		// Not a protocol code: an answer without an error body.
 		{apiResponse{Status: 502}.apiError(), "Livefeed isn't answering properly right now. Please try again in a moment."},
 		{protocol.Errorf("new_code", "a code this version does not know"), genericError},

@@ -86,6 +86,7 @@ func (c *postCard) Render() app.UI {
 				// right-to-left name or one with direction marks cannot
 				// reorder what follows.
 				app.Bdi().Class("post-author").Text(v.Author),
+				authorTag(v.AuthorHandle),
 				app.Span().Class("post-time").Body(
 					app.If(v.Sending, func() app.UI {
 						return app.Span().Class("sending").Body(
@@ -199,4 +200,13 @@ func isoTime(ms int64) string {
 		return ""
 	}
 	return time.UnixMilli(ms).UTC().Format(time.RFC3339)
+}
+
+// authorTag tells apart people with one display name: an account's
+// @handle, or "guest" (whose name anyone may take).
+func authorTag(handle string) app.UI {
+	if handle == "" {
+		return app.Span().Class("post-handle post-guest").Text("guest")
+	}
+	return app.Bdi().Class("post-handle").Text("@" + handle)
 }

@@ -38,7 +38,7 @@ func (p *feedPage) verified(ctx app.Context, res apiResponse, err error) {
 		return // offline or server trouble: keep the cached session
 	}
 	if res.Status == statusUnauthorized {
-		p.signedOut(ctx, "Your session has ended. Join again to continue.")
+		p.signedOut(ctx, sessionEndedMsg)
 		return
 	}
 	if u, ok := decodeUser(res.Body); ok && u != p.user {

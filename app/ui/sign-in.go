@@ -88,6 +88,7 @@ func (p *feedPage) join(ctx app.Context, name string) {
 // joiner is what the sign-in form asks of the page.
 type joiner interface {
 	join(ctx app.Context, name string)
+	accountJoiner // account-sign-in.go
 }
 
 // signIn asks for a display name. The name typed is its own state; the
@@ -100,7 +101,9 @@ type signIn struct {
 	Busy  bool
 	Error string
 
-	name string
+	name   string
+	handle string // account-sign-in.go
+	code   string
 }
 
 func (s *signIn) Render() app.UI {
@@ -123,6 +126,7 @@ func (s *signIn) Render() app.UI {
 			),
 			app.P().ID("signin-error").Class("field-error").Role("alert").Text(s.Error),
 		),
+		s.renderAccount(), // account-sign-in.go
 	)
 }
 

@@ -96,6 +96,7 @@ func (p *feedPage) signedOut(ctx app.Context, msg string) {
 	p.detailsOpen, p.lastErr, p.lastErrAt = false, "", time.Time{}
 	p.feedPos, p.feedSynced, p.cachedN = 0, false, 0
 	p.joined, p.feeds = joinedFeeds{}, nil
+	p.accountErr, p.deviceCode = "", ""
 }
 
 // leaveNow signs out here and on the server.
@@ -158,6 +159,10 @@ func whoAmI() (apiResponse, error) {
 // signedOutElsewhereMsg is what the sign-in page says after another tab
 // signed out (or found the session ended).
 const signedOutElsewhereMsg = "You were signed out in another tab."
+
+// sessionEndedMsg is what the sign-in page says when the server ended the
+// session (signed out on another device, "sign out everywhere", expiry).
+const sessionEndedMsg = "Your session has ended. Join again to continue."
 
 // watchOtherTabs signs this page out when another tab of the same browser
 // signs out: it removes the cached sign-in (keyUser), and the browser tells

@@ -24,10 +24,12 @@ type postView struct {
 	Op       string // the pending post's op id
 	Author   string
 	AuthorID string
-	Text     string
-	Created  int64 // Unix milliseconds
-	Edited   bool
-	Own      bool
+	// AuthorHandle is the author's @handle, empty for a guest.
+	AuthorHandle string
+	Text         string
+	Created      int64 // Unix milliseconds
+	Edited       bool
+	Own          bool
 	// Sending: a pending post the server has not acknowledged yet.
 	Sending bool
 	// Saving: an edit of this post is waiting in the outbox.
@@ -82,7 +84,7 @@ func buildPosts(f session.Feed, pending []session.Pending, me protocol.User, hid
 		switch p.Type {
 		case protocol.TypePost:
 			sending = append(sending, postView{
-				Op: a.Op, Author: me.Name, AuthorID: me.ID, Text: a.Text,
+				Op: a.Op, Author: me.Name, AuthorID: me.ID, AuthorHandle: me.Handle, Text: a.Text,
 				Created: p.Created, Own: true, Sending: p.AckedPos == 0,
 				Reactions: reactionViews(nil, me, nil),
 			})
@@ -105,7 +107,7 @@ func buildPosts(f session.Feed, pending []session.Pending, me protocol.User, hid
 			continue
 		}
 		v := postView{
-			ID: p.ID, Pos: p.Pos, Author: p.Author.Name, AuthorID: p.Author.ID, Text: p.Text,
+			ID: p.ID, Pos: p.Pos, Author: p.Author.Name, AuthorID: p.Author.ID, AuthorHandle: p.Author.Handle, Text: p.Text,
 			Created: p.Created, Edited: p.Edited != 0, Own: me.ID != "" && p.Author.ID == me.ID,
 		}
 		_, v.Deleting = deleting[p.ID]

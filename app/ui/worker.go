@@ -13,7 +13,12 @@ package ui
 //     update) announce an update on every first visit. Reloads and offline
 //     starts go through the worker either way, and skipWaiting hands pages
 //     already controlled by an older version over to a new one;
-//   - API calls (/api/...) and other non-GET requests bypass the worker;
+//   - API calls (/api/...) and other non-GET requests bypass the worker:
+//     the HTTP transport's stream and polls (/api/live/down) included, since
+//     a worker that answers a stream breaks it (Firefox drops it after 30 s,
+//     Chrome stops a worker within minutes even while it streams: go-app
+//     issue 1106); e2e/tests/fallback.spec.ts holds a stream for two
+//     minutes through a controlled page;
 //   - a page navigation that misses the cache and fails on the network (a
 //     named feed /f/NAME opened offline) is answered with the cached "/"
 //     shell: the app routes by the URL, so it opens the right feed.

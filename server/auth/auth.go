@@ -1,15 +1,20 @@
-// Package auth issues and verifies signed sessions. A session is a display
-// name and a random user id, signed with HMAC-SHA256; the browser holds it in
-// an HttpOnly cookie, a native client sends it as a bearer token.
+// Package auth is who a request comes from: server-side sessions kept in a
+// JetStream key-value bucket beside the log (session.go), guests
+// (guest.go), accounts with a unique handle (handle.go, account.go),
+// their passkeys (passkey.go) and bots' API tokens (token.go).
+//
+// A user id is made once, at a guest's first join or an account's sign-up,
+// and never changes: authorization (who may edit a post) is keyed on it.
+// A token names a session record; the record, not the token, says who the
+// user is, so deleting it ends the session on every node at once. The
+// browser holds its token in an HttpOnly cookie, a native client sends it
+// as a bearer token. The Signer's key signs tokens, so that a made-up one
+// is refused without a lookup.
 package auth
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,8 +22,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"livefeed/shared/protocol"
 )
 
 // CookieName is the session cookie over plain HTTP; SecureCookieName over
@@ -30,19 +33,15 @@ const (
 	SecureCookieName = "__Host-livefeed_session"
 )
 
-// SessionTTL is how long a session stays valid.
-const SessionTTL = 365 * 24 * time.Hour
-
 // KeyFile is the file in the data directory that holds the signing key.
 const KeyFile = "session.key"
 
-// ErrInvalid: the token is missing, malformed, forged or expired.
+// ErrInvalid: the token is missing, malformed, forged, expired or revoked.
 var ErrInvalid = errors.New("auth: invalid session")
 
-// Signer issues and verifies session tokens.
+// Signer signs and checks session tokens (the mac in session.go).
 type Signer struct {
 	key []byte
-	now func() time.Time
 }
 
 // NewSigner returns a signer with key (at least 32 bytes).
@@ -50,7 +49,7 @@ func NewSigner(key []byte) (*Signer, error) {
 	if len(key) < 32 {
 		return nil, fmt.Errorf("auth: key is %d bytes; at least 32 needed", len(key))
 	}
-	return &Signer{key: key, now: time.Now}, nil
+	return &Signer{key: key}, nil
 }
 
 // LoadOrCreateKey reads the key from dir/KeyFile, creating it with 32
@@ -87,74 +86,10 @@ func LoadOrCreateKey(dir string) ([]byte, error) {
 	return key, f.Sync()
 }
 
-type claims struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Expiry int64  `json:"exp"`
-}
-
-// Issue signs in a display name: it returns a new user and its token.
-func (s *Signer) Issue(name string) (protocol.User, string, error) {
-	n, perr := protocol.CheckName(name)
-	if perr != nil {
-		return protocol.User{}, "", perr
-	}
-	var id [9]byte
-	if _, err := rand.Read(id[:]); err != nil {
-		return protocol.User{}, "", err
-	}
-	u := protocol.User{ID: "u" + base64.RawURLEncoding.EncodeToString(id[:]), Name: n}
-	body, _ := json.Marshal(claims{ID: u.ID, Name: u.Name, Expiry: s.now().Add(SessionTTL).Unix()})
-	p := base64.RawURLEncoding.EncodeToString(body)
-	return u, p + "." + s.sign(p), nil
-}
-
-func (s *Signer) sign(payload string) string {
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte(payload))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// Verify checks a token and returns its user.
-func (s *Signer) Verify(token string) (protocol.User, error) {
-	p, sig, ok := strings.Cut(token, ".")
-	if !ok || !hmac.Equal([]byte(sig), []byte(s.sign(p))) {
-		return protocol.User{}, ErrInvalid
-	}
-	body, err := base64.RawURLEncoding.DecodeString(p)
-	if err != nil {
-		return protocol.User{}, ErrInvalid
-	}
-	var c claims
-	if err := json.Unmarshal(body, &c); err != nil || c.ID == "" || s.now().Unix() > c.Expiry {
-		return protocol.User{}, ErrInvalid
-	}
-	return protocol.User{ID: c.ID, Name: c.Name}, nil
-}
-
-// FromRequest returns the user of a request's bearer token or session
-// cookie.
-func (s *Signer) FromRequest(r *http.Request) (protocol.User, error) {
-	if h := r.Header.Get("Authorization"); h != "" {
-		t, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
-			return protocol.User{}, ErrInvalid
-		}
-		return s.Verify(strings.TrimSpace(t))
-	}
-	c, err := r.Cookie(SecureCookieName)
-	if err != nil {
-		if c, err = r.Cookie(CookieName); err != nil {
-			return protocol.User{}, ErrInvalid
-		}
-	}
-	return s.Verify(c.Value)
-}
-
 // Cookie returns the session cookie for token.
 func Cookie(token string, secure bool) *http.Cookie {
 	return &http.Cookie{
-		Name: cookieName(secure), Value: token, Path: "/", MaxAge: int(SessionTTL / time.Second),
+		Name: cookieName(secure), Value: token, Path: "/", MaxAge: int(SessionMaxLifetime / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure,
 	}
 }

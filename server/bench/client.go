@@ -208,6 +208,10 @@ func (c *client) hello(resume bool) []byte {
 }
 
 func (c *client) loop(ctx context.Context) {
+	if c.r.cfg.Transport != "ws" {
+		c.loopHTTP(ctx)
+		return
+	}
 	r := c.r
 	defer r.wg.Done()
 	resume := false
@@ -279,26 +283,34 @@ func (c *client) loop(ctx context.Context) {
 		if errors.As(err, &ce) {
 			r.countClose(strconv.Itoa(ce.Code))
 		}
-		c.mu.Lock()
-		delay := c.dropDelay
-		dropped := c.dropped
-		c.dropped, c.dropDelay = false, 0
-		c.mu.Unlock()
-		if !dropped {
-			// The server closed the connection: come back like a real
-			// client (after a short random delay) and resume.
-			r.countClose("client_saw_close")
-			delay = rand.N(time.Second)
-		}
-		if !c.ready.Load() && !resume {
-			c.readyCh <- fmt.Errorf("connection lost before subscribing: %v", err)
+		if !c.comeBack(ctx, resume, err) {
 			return
 		}
 		resume = true
-		if !sleep(ctx, delay) {
-			return
-		}
 	}
+}
+
+// comeBack waits before a client whose connection ended (with err)
+// connects again and resumes: the delay of its drop, or a short random one
+// when the server closed it. False: it does not come back (stopped, or
+// lost before it ever subscribed).
+func (c *client) comeBack(ctx context.Context, resume bool, err error) bool {
+	c.mu.Lock()
+	delay := c.dropDelay
+	dropped := c.dropped
+	c.dropped, c.dropDelay = false, 0
+	c.mu.Unlock()
+	if !dropped {
+		// The server closed the connection: come back like a real
+		// client (after a short random delay) and resume.
+		c.r.countClose("client_saw_close")
+		delay = rand.N(time.Second)
+	}
+	if !c.ready.Load() && !resume {
+		c.readyCh <- fmt.Errorf("connection lost before subscribing: %v", err)
+		return false
+	}
+	return sleep(ctx, delay)
 }
 
 var (

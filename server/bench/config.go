@@ -131,6 +131,10 @@ type Config struct {
 	BusyPoll bool
 	// ReadBuffer is each client's read buffer in bytes.
 	ReadBuffer int
+	// Transport is how the clients connect: "ws" (default: raw WebSockets
+	// on the harness's reactors), or "stream" or "poll", the HTTP
+	// transport of the session (app/session, a goroutine per client).
+	Transport string
 
 	// Log receives progress lines (nil: discarded); ServerLog the started
 	// server's output.
@@ -192,6 +196,9 @@ func (c *Config) Defaults() {
 	}
 	if c.QuietPercent <= 0 {
 		c.QuietPercent = 10
+	}
+	if c.Transport == "" {
+		c.Transport = "ws"
 	}
 	if c.ReadBuffer <= 0 {
 		c.ReadBuffer = 4096

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -11,18 +12,24 @@ import (
 
 	"github.com/coder/websocket"
 
+	"livefeed/server/auth"
 	"livefeed/shared/protocol"
 )
 
-// ServeHTTP upgrades an authenticated request to a WebSocket. A missing or
-// invalid session gets HTTP 401 before any upgrade; a foreign Origin gets
-// HTTP 403 (from the WebSocket library).
+// ServeHTTP upgrades an authenticated request to a WebSocket. A missing,
+// invalid or revoked session gets HTTP 401 before any upgrade (503 when
+// the sessions cannot be read); a foreign Origin gets HTTP 403.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	u, err := g.cfg.Signer.FromRequest(r)
-	if err != nil {
-		http.Error(w, "unauthorized: sign in first (missing or invalid session)", http.StatusUnauthorized)
+	sess, err := g.cfg.Auth.Identify(r)
+	if errors.Is(err, auth.ErrInvalid) {
+		http.Error(w, "unauthorized: sign in first (missing, invalid or revoked session)", http.StatusUnauthorized)
+		return
+	} else if err != nil {
+		g.lg.Warn("session lookup failed", "err", err)
+		http.Error(w, "sessions unavailable; try again", http.StatusServiceUnavailable)
 		return
 	}
+	u := sess.User
 	if err := g.origins.Check(r, g.cfg.ClientIP.Proto(r)); err != nil {
 		http.Error(w, "forbidden: "+err.Error(), http.StatusForbidden)
 		return
@@ -65,8 +72,32 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.countClose(protocol.CloseUnsupportedVersion)
 		return
 	}
-	cn := newConn(g, c, hw.s, u, g.cfg.ClientIP.Of(r))
+	cn := newConn(g, c, hw.s, u, sess.ID, g.cfg.ClientIP.Of(r))
 	lc = cn
+	if !g.admit(cn) {
+		return
+	}
+	// The connection runs in a goroutine of its own and the handler
+	// returns: net/http then drops what it kept for the request (its
+	// connection state, 4 KiB buffers, the headers) and the handler's deep
+	// stack; the WebSocket keeps the small buffers it got at the hijack.
+	go func() {
+		defer g.release(cn)
+		cn.run()
+	}()
+	if g.cfg.Auth.Gone(u.ID, sess.ID) {
+		// Revoked between the lookup and the registration: revoked()
+		// ran before this connection was there to close.
+		g.revoked(u.ID, sess.ID)
+	}
+}
+
+// admit counts a new connection (WebSocket or HTTP downlink) against the
+// limits (shutting down, MaxConns, AcceptRate, MaxConnsPerUser) and
+// registers it, or refuses it with the goaway or error and close code
+// that say why and returns false.
+func (g *Gateway) admit(cn *conn) bool {
+	u := cn.user
 	g.mu.Lock()
 	if b := time.Now().UnixMilli() / 100; b != g.bucket {
 		g.bucket, g.bucketN = b, 0
@@ -93,7 +124,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e := protocol.RateLimited(g.cfg.RestartWindow, "more than %d connections for this user; close some tabs", MaxConnsPerUser)
 		cn.refuse(protocol.CloseOverloaded, "too many connections for this user", protocol.MustEncode(e))
 		g.countClose(protocol.CloseOverloaded)
-		return
+		return false
 	}
 	if over {
 		g.Stats.Refused.Add(1)
@@ -103,24 +134,20 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		cn.goAway(reason, code, g.cfg.RestartWindow)
 		g.countClose(code)
-		return
+		return false
 	}
-	// The connection runs in a goroutine of its own and the handler
-	// returns: net/http then drops what it kept for the request (its
-	// connection state, 4 KiB buffers, the headers) and the handler's deep
-	// stack; the WebSocket keeps the small buffers it got at the hijack.
-	go func() {
-		defer func() {
-			g.mu.Lock()
-			delete(g.conns, cn)
-			if g.perUser[u.ID]--; g.perUser[u.ID] <= 0 {
-				delete(g.perUser, u.ID)
-			}
-			g.n.Add(-1)
-			g.mu.Unlock()
-		}()
-		cn.run()
-	}()
+	return true
+}
+
+// release unregisters a connection admit registered, once it has ended.
+func (g *Gateway) release(cn *conn) {
+	g.mu.Lock()
+	delete(g.conns, cn)
+	if g.perUser[cn.user.ID]--; g.perUser[cn.user.ID] <= 0 {
+		delete(g.perUser, cn.user.ID)
+	}
+	g.n.Add(-1)
+	g.mu.Unlock()
 }
 
 // takeAcceptLocked applies the accept-rate limit.

@@ -30,9 +30,11 @@ import (
 // subscriptions and their catch-up (subscription.go).
 type conn struct {
 	g    *Gateway
-	ws   *websocket.Conn
-	sock *sock
+	ws   *websocket.Conn // nil for an HTTP downlink
+	sock *sock           // nil for an HTTP downlink
+	hout *httpOut        // the HTTP response frames go to instead (http_out.go), or nil
 	user protocol.User
+	sid  string // the session's id (auth.Session.ID): revoke.go
 
 	// The send queue and its writer (write.go): these under qmu,
 	qmu      sync.Mutex
@@ -79,31 +81,55 @@ type conn struct {
 	probes     tokenbucket.Bucket // ProbeRate, ProbeBurst
 }
 
-// newConn returns the connection of user u from client address addr.
-func newConn(g *Gateway, ws *websocket.Conn, s *sock, u protocol.User, addr string) *conn {
+// newConn returns the WebSocket connection of user u (session sid, for
+// revoke.go) from client address addr.
+func newConn(g *Gateway, ws *websocket.Conn, s *sock, u protocol.User, sid, addr string) *conn {
+	c := makeConn(g, u, addr)
+	c.sid = sid
+	c.ws, c.sock = ws, s
+	// The first ping at a random point of the first interval: the pings
+	// of connections made together do not come in bursts.
+	c.nextPing = c.nextPing.Add(rand.N(g.cfg.HeartbeatInterval) + 1)
+	c.helloBy = c.helloBy.Add(g.cfg.HelloTimeout)
+	// A cancellation of c.ctx ends a blocking write in flight (its
+	// deadline is WriteTimeout otherwise).
+	c.stopWatchCtx = context.AfterFunc(c.ctx, func() {
+		if c.sock.inWrite.Load() {
+			c.ws.CloseNow()
+		}
+	})
+	return c
+}
+
+// newHTTPConn returns the connection of an HTTP downlink of user u: the
+// same subscriptions, catch-up, send queue and keepalive as a WebSocket,
+// its frames written to out. It needs no hello: the request named its
+// subscriptions.
+func newHTTPConn(g *Gateway, out *httpOut, u protocol.User, addr string) *conn {
+	c := makeConn(g, u, addr)
+	c.hout = out
+	c.stopWatchCtx = func() bool { return false }
+	c.hello.Store(true)
+	return c
+}
+
+// makeConn returns what every connection of user u from addr starts with;
+// nextPing and helloBy are its time of making.
+func makeConn(g *Gateway, u protocol.User, addr string) *conn {
 	ctx, cancel := context.WithCancel(feed.WithClient(context.Background(), addr))
 	now := time.Now()
 	c := &conn{
-		g: g, ws: ws, sock: s, user: u,
+		g: g, user: u,
 		ctx: ctx, cancel: cancel,
 		done:       make(chan struct{}),
 		closing:    make(chan struct{}),
 		subs:       map[string]*subscription{},
 		subscribes: tokenbucket.Full(SubscribeBurst, now),
 		probes:     tokenbucket.Full(ProbeBurst, now),
-		// The first ping at a random point of the first interval: the
-		// pings of connections made together do not come in bursts.
-		nextPing: now.Add(rand.N(g.cfg.HeartbeatInterval) + 1),
-		helloBy:  now.Add(g.cfg.HelloTimeout),
+		nextPing:   now,
+		helloBy:    now,
 	}
 	c.lastWrite.Store(g.clock.Load())
-	// A cancellation of c.ctx ends a blocking write in flight (its
-	// deadline is WriteTimeout otherwise).
-	c.stopWatchCtx = context.AfterFunc(ctx, func() {
-		if c.sock.inWrite.Load() {
-			c.ws.CloseNow()
-		}
-	})
 	return c
 }
 
@@ -116,6 +142,13 @@ func (c *conn) run() {
 	defer c.stopWatchCtx()
 	c.ws.SetReadLimit(protocol.MaxFrameBytes)
 	c.readLoop()
+	c.finish()
+}
+
+// finish ends a connection whose reader stopped (or an HTTP downlink that
+// is over): it leaves the subscriptions, waits for the writer and counts
+// the close.
+func (c *conn) finish() {
 	c.mu.Lock()
 	for name, s := range c.subs {
 		c.g.cfg.Hub.Leave(name, s)
@@ -129,10 +162,14 @@ func (c *conn) run() {
 	c.stopped = true
 	c.qmu.Unlock()
 	c.writers.Wait()
-	c.ws.CloseNow()
 	code := c.closeCode
-	if code == 0 {
-		code = int(websocket.CloseStatus(c.readErr))
+	if c.ws != nil {
+		c.ws.CloseNow()
+		if code == 0 {
+			code = int(websocket.CloseStatus(c.readErr))
+		}
+	} else if code == 0 {
+		code = protocol.CloseNormal // a poll that ended, a client that left
 	}
 	c.g.countClose(code)
 }
@@ -184,8 +221,16 @@ func (c *conn) shutdown(window time.Duration) {
 	<-c.done
 }
 
-// writeClose sends the final message and the close frame.
+// writeClose sends the final message and the close frame (over HTTP: the
+// final message, and the response ends).
 func (c *conn) writeClose() {
+	if c.hout != nil {
+		if c.final != nil && !c.broken {
+			c.hout.write([][]byte{wsframe.Text(c.final)}, time.Second)
+		}
+		c.cancel()
+		return
+	}
 	if c.closeCode == protocol.CloseDead {
 		// The peer does not answer: no close handshake to wait for.
 		c.ws.CloseNow()

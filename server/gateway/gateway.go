@@ -1,5 +1,8 @@
 // Package gateway terminates client WebSockets: it authenticates the upgrade,
-// negotiates the protocol version, and runs one reader per connection.
+// negotiates the protocol version, and runs one reader per connection. It
+// also serves the HTTP transport for clients a WebSocket cannot reach
+// (http.go): a downlink that is a connection like a WebSocket's with its
+// frames written to an HTTP response (http_out.go), and an uplink.
 // Actions go to the feed service; events come from the hub as frames made
 // once per event and are written straight to each socket that takes them,
 // or into a bounded per-connection send queue drained by a writer goroutine
@@ -65,8 +68,11 @@ const (
 type Config struct {
 	Service *feed.Service
 	Hub     *hub.Hub
-	Signer  *auth.Signer
-	Logger  *slog.Logger
+	// Auth authenticates upgrades (auth.Sessions.Identify); the
+	// connections of a session it says was revoked are closed with
+	// protocol.CloseSignedOut.
+	Auth   *auth.Sessions
+	Logger *slog.Logger
 	// Node names this server in Welcome.
 	Node string
 	// AppVersion is the version of the web app this server serves, sent
@@ -81,6 +87,9 @@ type Config struct {
 	// ClientIP finds the client address of an upgrade (nil: its peer),
 	// for the limits kept per address.
 	ClientIP *clientip.Resolver
+	// PollHold, default protocol.PollHold: how long a poll of the HTTP
+	// transport is held when nothing comes (tests shorten it).
+	PollHold time.Duration
 	// HelloTimeout, default protocol.HelloTimeout: a connection that has
 	// not sent hello by then is closed.
 	HelloTimeout time.Duration
@@ -119,6 +128,7 @@ type Gateway struct {
 	perUser map[string]int // connections per user id
 
 	actions *tokenbucket.Keyed // per user: ActionRate, ActionBurst
+	probes  *tokenbucket.Keyed // per user, probes over the HTTP uplink: ProbeRate, ProbeBurst
 	origins origin.Policy
 	down    bool
 	n       atomic.Int64
@@ -140,13 +150,18 @@ type Stats struct {
 	Accepted      atomic.Int64 // WebSocket upgrades
 	Refused       atomic.Int64 // upgrades sent away: shutting down, over MaxConns or AcceptRate
 	SlowConsumers atomic.Int64 // connections cut because their queue overflowed
+	Revoked       atomic.Int64 // connections closed because their session was revoked
 	// SocketFull counts sends that found a socket's kernel send buffer
 	// full: they were queued for the connection's writer goroutine.
 	SocketFull atomic.Int64
 	// AcceptPeak is the most upgrades accepted within one 100 ms interval
 	// since the start: the reconnect-storm figure.
 	AcceptPeak atomic.Int64
-	Closed     sync.Map // close code -> *atomic.Int64
+	// HTTPDownlinks and HTTPUplinks count the requests of the HTTP
+	// transport (http.go) that got as far as being served.
+	HTTPDownlinks atomic.Int64
+	HTTPUplinks   atomic.Int64
+	Closed        sync.Map // close code -> *atomic.Int64
 }
 
 // New returns a gateway.
@@ -156,6 +171,9 @@ func New(cfg Config) *Gateway {
 	}
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = protocol.HeartbeatInterval
+	}
+	if cfg.PollHold <= 0 {
+		cfg.PollHold = protocol.PollHold
 	}
 	if cfg.HelloTimeout <= 0 {
 		cfg.HelloTimeout = protocol.HelloTimeout
@@ -178,8 +196,12 @@ func New(cfg Config) *Gateway {
 	g := &Gateway{cfg: cfg, lg: cfg.Logger, conns: map[*conn]struct{}{}, perUser: map[string]int{}, stop: make(chan struct{}),
 		accepts: tokenbucket.Full(float64(cfg.AcceptBurst), time.Now()),
 		actions: tokenbucket.NewKeyed(ActionRate, ActionBurst),
+		probes:  tokenbucket.NewKeyed(ProbeRate, ProbeBurst),
 		origins: origin.Policy{Patterns: cfg.OriginPatterns}}
 	g.clock.Store(time.Now().UnixNano())
+	if cfg.Auth != nil {
+		cfg.Auth.OnRevoke(g.revoked)
+	}
 	return g
 }
 

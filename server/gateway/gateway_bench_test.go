@@ -3,7 +3,6 @@ package gateway_test
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -23,14 +22,15 @@ import (
 	"livefeed/server/feed"
 	"livefeed/server/gateway"
 	"livefeed/server/hub"
+	"livefeed/server/internal/testauth"
 	"livefeed/shared/protocol"
 )
 
 // benchServer is a gateway over an in-memory log, served on loopback.
 type benchServer struct {
-	hub    *hub.Hub
-	srv    *httptest.Server
-	signer *auth.Signer
+	hub  *hub.Hub
+	srv  *httptest.Server
+	auth *auth.Sessions
 }
 
 func newBenchServer(b *testing.B) *benchServer {
@@ -44,17 +44,12 @@ func newBenchServer(b *testing.B) *benchServer {
 		b.Fatal(err)
 	}
 	go svc.Run(ctx)
-	key := make([]byte, 32)
-	rand.Read(key)
-	signer, err := auth.NewSigner(key)
-	if err != nil {
-		b.Fatal(err)
-	}
+	sessions, _ := testauth.Sessions(b)
 	// The raw clients answer no pings: with the default interval a slow
 	// run (a loaded machine, 1,000 dials) had its connections closed as
 	// dead and waited for their events for ever. Nor do heartbeats
 	// (text frames) come in among the events.
-	g := gateway.New(gateway.Config{Service: svc, Hub: h, Signer: signer, Logger: lg, HeartbeatInterval: time.Hour})
+	g := gateway.New(gateway.Config{Service: svc, Hub: h, Auth: sessions, Logger: lg, HeartbeatInterval: time.Hour})
 	srv := httptest.NewUnstartedServer(g)
 	srv.Start()
 	b.Cleanup(func() {
@@ -64,7 +59,7 @@ func newBenchServer(b *testing.B) *benchServer {
 		srv.CloseClientConnections()
 		srv.Close()
 	})
-	return &benchServer{hub: h, srv: srv, signer: signer}
+	return &benchServer{hub: h, srv: srv, auth: sessions}
 }
 
 // dial opens a raw WebSocket (no library, so the client side costs little)
@@ -73,7 +68,7 @@ func newBenchServer(b *testing.B) *benchServer {
 // until subscribed and the presence that follows it.
 func (s *benchServer) dial(b *testing.B, feed string) (net.Conn, *bufio.Reader) {
 	b.Helper()
-	_, token, err := s.signer.Issue("bench")
+	_, token, err := s.auth.Guest(context.Background(), "bench")
 	if err != nil {
 		b.Fatal(err)
 	}

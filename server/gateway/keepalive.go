@@ -60,6 +60,15 @@ func (c *conn) keepalive(now time.Time, heartbeat func() []byte) {
 	}
 	interval := c.g.cfg.HeartbeatInterval
 	clock := now.UnixNano()
+	if c.hout != nil {
+		// An HTTP downlink: no pings (a client cannot answer them; its
+		// liveness is the write deadline of every flush), and a poll
+		// ends before a heartbeat is due.
+		if !c.hout.poll && clock-c.lastWrite.Load() >= int64(interval*9/10) {
+			c.trySend(heartbeat(), 1)
+		}
+		return
+	}
 	if clock-c.lastWrite.Load() >= int64(interval*9/10) {
 		c.trySend(heartbeat(), 1)
 	}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"time"
 
 	"github.com/coder/websocket"
@@ -81,24 +82,11 @@ func (c *conn) handle(m protocol.Message) error {
 		s.leave()
 		return nil
 	case protocol.Action:
-		if wait := c.g.actions.Take(c.user.ID); wait > 0 {
-			e := protocol.RateLimited(wait, "more than %g actions per second from you; send again later", ActionRate)
-			e.Op, e.Feed = m.Op, m.Feed
-			return c.sendMsg(e)
-		}
-		ack, err := c.g.cfg.Service.Do(c.ctx, c.user, m)
+		reply, err := c.g.act(c.ctx, c.user, m)
 		if err != nil {
-			e, ok := protocol.AsError(err)
-			if !ok {
-				if c.ctx.Err() != nil {
-					return err
-				}
-				e = protocol.Errorf(protocol.CodeInternal, "could not apply the action; send it again")
-				e.Op, e.Feed, e.Temporary = m.Op, m.Feed, true
-			}
-			return c.sendMsg(e)
+			return err
 		}
-		return c.sendMsg(ack)
+		return c.sendMsg(reply)
 	case protocol.Heartbeat:
 		if m.Probe && c.probes.Take(time.Now(), ProbeRate, ProbeBurst) == 0 {
 			return c.sendMsg(protocol.Heartbeat{Time: time.Now().UnixMilli()})
@@ -107,4 +95,29 @@ func (c *conn) handle(m protocol.Message) error {
 	default:
 		return c.sendMsg(protocol.Errorf(protocol.CodeUnknownType, "%q is a server message; clients may not send it", m.MsgType()))
 	}
+}
+
+// act carries out an action of u, over any transport: the action rate
+// limit, then the feed service (which validates it and deduplicates by op
+// id). It returns the ack or the typed error to send back, or an error
+// when ctx ended (the client is gone).
+func (g *Gateway) act(ctx context.Context, u protocol.User, m protocol.Action) (protocol.Message, error) {
+	if wait := g.actions.Take(u.ID); wait > 0 {
+		e := protocol.RateLimited(wait, "more than %g actions per second from you; send again later", ActionRate)
+		e.Op, e.Feed = m.Op, m.Feed
+		return e, nil
+	}
+	ack, err := g.cfg.Service.Do(ctx, u, m)
+	if err != nil {
+		e, ok := protocol.AsError(err)
+		if !ok {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			e = protocol.Errorf(protocol.CodeInternal, "could not apply the action; send it again")
+			e.Op, e.Feed, e.Temporary = m.Op, m.Feed, true
+		}
+		return e, nil
+	}
+	return ack, nil
 }

@@ -33,7 +33,7 @@ func TestPartialFrameKeepsSocket(t *testing.T) {
 	server.(*net.TCPConn).SetWriteBuffer(4096)
 
 	g := New(Config{WriteTimeout: 5 * time.Second})
-	c := newConn(g, nil, newSock(server), protocol.User{ID: "u"}, "127.0.0.1")
+	c := newConn(g, nil, newSock(server), protocol.User{ID: "u"}, "", "127.0.0.1")
 	defer c.stopWatchCtx()
 	big := wsframe.Text(bytes.Repeat([]byte("b"), 1<<20)) // far more than the buffers hold
 	next := wsframe.Text([]byte("next"))

@@ -28,7 +28,7 @@ func (c *conn) enqueueLocked(frame []byte, n int) bool {
 	if c.closeReq || c.broken {
 		return true // closing or broken: the rest is not sent
 	}
-	if !c.writing && len(c.queue) == 0 {
+	if c.sock != nil && !c.writing && len(c.queue) == 0 {
 		// Nothing waits: the frame may go straight out (sock.go).
 		w, err := c.sock.writeDirect(frame)
 		switch err {
@@ -146,11 +146,16 @@ func (c *conn) writeLoop() {
 			c.room = nil
 		}
 		c.qmu.Unlock()
-		if !held {
-			c.sock.wmu.Lock()
+		var err error
+		if c.hout != nil {
+			err = c.hout.write(batch, c.g.cfg.WriteTimeout)
+		} else {
+			if !held {
+				c.sock.wmu.Lock()
+			}
+			err = c.sock.writeBlocking(batch, c.g.cfg.WriteTimeout)
+			c.sock.wmu.Unlock()
 		}
-		err := c.sock.writeBlocking(batch, c.g.cfg.WriteTimeout)
-		c.sock.wmu.Unlock()
 		clear(batch)
 		c.qmu.Lock()
 		if err != nil {

@@ -40,9 +40,18 @@ const RequestReadTimeout = 10 * time.Second
 // Config configures the HTTP API.
 type Config struct {
 	Service *feed.Service
-	Signer  *auth.Signer
+	// Auth is the sessions: every handler finds its caller with
+	// Auth.Identify (the one check, see identify.go).
+	Auth *auth.Sessions
+	// Passkeys are the account ceremonies (account.go); nil: no
+	// accounts, guests only.
+	Passkeys *auth.Passkeys
 	// WebSocket serves /ws.
 	WebSocket http.Handler
+	// Downlink and Uplink serve the HTTP transport (GET
+	// protocol.HTTPDownPath, POST protocol.HTTPUpPath; nil: not served).
+	// Nothing here wraps them (no compression, no buffering).
+	Downlink, Uplink http.Handler
 	// App serves everything else (the PWA); nil answers 404.
 	App    http.Handler
 	Logger *slog.Logger
@@ -101,6 +110,9 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /api/session", s.signIn)
 	s.mux.HandleFunc("GET /api/session", s.whoAmI)
 	s.mux.HandleFunc("DELETE /api/session", s.signOut)
+	s.mux.HandleFunc("DELETE /api/sessions", s.signOutEverywhere)
+	s.routeAccounts()
+	s.routeTokens()
 	s.mux.HandleFunc("POST /api/feeds/{feed}/posts", s.post)
 	s.mux.HandleFunc("GET /api/feeds/{feed}", s.snapshot)
 	s.mux.HandleFunc("GET /api/feeds/{feed}/history", s.history)
@@ -109,6 +121,12 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.WebSocket != nil {
 		s.mux.Handle("GET /ws", cfg.WebSocket)
+	}
+	if cfg.Downlink != nil {
+		s.mux.Handle("GET "+protocol.HTTPDownPath, cfg.Downlink)
+	}
+	if cfg.Uplink != nil {
+		s.mux.Handle("POST "+protocol.HTTPUpPath, cfg.Uplink)
 	}
 	if cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.loopbackOnly(cfg.Metrics))
@@ -261,7 +279,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, e)
 		return
 	}
-	u, token, err := s.cfg.Signer.Issue(req.Name)
+	u, token, err := s.cfg.Auth.Guest(r.Context(), req.Name)
 	if err != nil {
 		if e, ok := protocol.AsError(err); ok {
 			writeError(w, http.StatusBadRequest, e)
@@ -274,22 +292,6 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, signInResponse{Token: token, User: u})
 }
 
-func (s *Server) whoAmI(w http.ResponseWriter, r *http.Request) {
-	u, err := s.cfg.Signer.FromRequest(r)
-	if err != nil {
-		writeError(w, http.StatusUnauthorized, protocol.Errorf(protocol.CodeUnauthorized, "not signed in"))
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]protocol.User{"user": u})
-}
-
-func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
-	c := auth.Cookie("", s.cfg.ClientIP.Proto(r) == "https")
-	c.MaxAge = -1
-	http.SetCookie(w, c)
-	w.WriteHeader(http.StatusNoContent)
-}
-
 type postRequest struct {
 	// Op is an optional op id; with it, a retried request posts once.
 	Op   string `json:"op"`
@@ -298,11 +300,11 @@ type postRequest struct {
 
 // post lets bots post with a bearer token: POST /api/feeds/{feed}/posts.
 func (s *Server) post(w http.ResponseWriter, r *http.Request) {
-	u, err := s.cfg.Signer.FromRequest(r)
-	if err != nil {
-		writeError(w, http.StatusUnauthorized, protocol.Errorf(protocol.CodeUnauthorized, "missing or invalid bearer token"))
+	sess, ok := s.identify(w, r)
+	if !ok {
 		return
 	}
+	u := sess.User
 	var req postRequest
 	if e := decodeBody(w, r, &req); e != nil {
 		writeError(w, http.StatusBadRequest, e)
@@ -342,7 +344,7 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, protocol.Errorf(protocol.CodeBadFeed, "feed name does not match %s", protocol.FeedPattern))
 		return
 	}
-	me, _ := s.cfg.Signer.FromRequest(r) // signed in or not: only the order of reactions' users differs
+	me, _ := s.cfg.Auth.FromRequest(r) // signed in or not: only the order of reactions' users differs
 	writeJSON(w, http.StatusOK, s.cfg.Service.SnapshotFor(name, me.ID))
 }
 
@@ -383,7 +385,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, e)
 		return
 	}
-	me, _ := s.cfg.Signer.FromRequest(r)
+	me, _ := s.cfg.Auth.FromRequest(r)
 	writeJSON(w, http.StatusOK, s.cfg.Service.View().HistoryFor(name, me.ID, before))
 }
 

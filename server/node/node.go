@@ -61,10 +61,12 @@ type Config struct {
 	AppVersion string
 	// Gateway settings.
 	HeartbeatInterval time.Duration
-	HelloTimeout      time.Duration
-	RestartWindow     time.Duration
-	MaxConns          int
-	AcceptRate        float64
+	// PollHold, default protocol.PollHold: see gateway.Config.PollHold.
+	PollHold      time.Duration
+	HelloTimeout  time.Duration
+	RestartWindow time.Duration
+	MaxConns      int
+	AcceptRate    float64
 	// PostRate limits posts per second per user over the HTTP API:
 	// 0 is httpapi.DefaultPostRate, a negative rate is no limit.
 	PostRate float64
@@ -80,7 +82,11 @@ type Config struct {
 	// AdminToken enables operators' requests (httpapi.Config).
 	AdminToken string
 	// Hosts, when set, are the only Host headers served (httpapi.Config).
-	Hosts          []string
+	Hosts []string
+	// RPID and RPOrigins are the WebAuthn relying party (auth.Passkeys):
+	// empty, each request's host name and origin.
+	RPID           string
+	RPOrigins      []string
 	SendQueue      int
 	OriginPatterns []string
 	// MetricsElsewhere keeps /metrics off Handler: main serves
@@ -101,6 +107,10 @@ type Node struct {
 	Hub     *hub.Hub
 	Gateway *gateway.Gateway
 	Log     eventlog.Log
+	// Auth is the sessions, Accounts the accounts, in the bucket beside
+	// the log.
+	Auth     *auth.Sessions
+	Accounts *auth.Accounts
 
 	cfg     Config
 	ns      *server.Server
@@ -194,9 +204,23 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return fail(err)
 	}
+	// The accounts bucket beside the log (eventlog/kv.go): sessions,
+	// accounts, passkeys, API tokens.
+	kv, err := eventlog.OpenKV(ctx, n.nc, eventlog.KVConfig{Replicas: replicas})
+	if err != nil {
+		return fail(err)
+	}
+	n.Auth, err = auth.OpenSessions(ctx, kv, signer, lg)
+	if err != nil {
+		return fail(err)
+	}
+	n.Accounts = auth.NewAccounts(kv)
+	passkeys := auth.NewPasskeys(kv, n.Accounts, n.Auth)
+	passkeys.RPID, passkeys.Origins = cfg.RPID, cfg.RPOrigins
 	n.Gateway = gateway.New(gateway.Config{
-		Service: n.Service, Hub: n.Hub, Signer: signer, Logger: lg, Node: cfg.Name, AppVersion: cfg.AppVersion,
+		Service: n.Service, Hub: n.Hub, Auth: n.Auth, Logger: lg, Node: cfg.Name, AppVersion: cfg.AppVersion,
 		OriginPatterns: cfg.OriginPatterns, HeartbeatInterval: cfg.HeartbeatInterval, HelloTimeout: cfg.HelloTimeout,
+		PollHold:      cfg.PollHold,
 		RestartWindow: cfg.RestartWindow, MaxConns: cfg.MaxConns, SendQueue: cfg.SendQueue,
 		AcceptRate: cfg.AcceptRate, ClientIP: cfg.ClientIP,
 	})
@@ -206,7 +230,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		public = n.Metrics
 	}
 	n.Handler = httpapi.New(httpapi.Config{
-		Service: n.Service, Signer: signer, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
+		Service: n.Service, Auth: n.Auth, Passkeys: passkeys, WebSocket: n.Gateway, App: cfg.App, Logger: lg,
+		Downlink: http.HandlerFunc(n.Gateway.ServeDownlink), Uplink: http.HandlerFunc(n.Gateway.ServeUplink),
 		Metrics:  public,
 		PostRate: cfg.PostRate, OriginPatterns: cfg.OriginPatterns,
 		SignInRate: cfg.SignInRate, ClientIP: cfg.ClientIP, Hosts: cfg.Hosts, AdminToken: cfg.AdminToken,
@@ -254,6 +279,9 @@ func (n *Node) Shutdown(ctx context.Context) error {
 }
 
 func (n *Node) closeLog() {
+	if n.Auth != nil {
+		n.Auth.Close()
+	}
 	if n.Log != nil {
 		n.Log.Close()
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"livefeed/app/session"
 	"livefeed/server/gateway"
 	"livefeed/server/internal/testnode"
 	"livefeed/server/internal/wait"
@@ -40,7 +42,17 @@ func (col *collector) apply(e protocol.Event) {
 	col.posts = append(col.posts, e.Text)
 }
 
-func TestResumeSeam(t *testing.T) {
+// eachTransport runs test once over every transport (WebSocket, HTTP
+// stream, HTTP polls): the guarantees are the same on each.
+func eachTransport(t *testing.T, test func(t *testing.T, tr string)) {
+	for _, tr := range testnode.Transports {
+		t.Run(tr, func(t *testing.T) { test(t, tr) })
+	}
+}
+
+func TestResumeSeam(t *testing.T) { eachTransport(t, testResumeSeam) }
+
+func testResumeSeam(t *testing.T, tr string) {
 	tn := testnode.Start(t, t.TempDir(), nil)
 	_, u := tn.SignIn(t, "Writer")
 	ctx := context.Background()
@@ -57,7 +69,7 @@ func TestResumeSeam(t *testing.T) {
 		tn.Service.Do(ctx, u, a)
 	}
 	rtoken, _ := tn.SignIn(t, "Reader")
-	c := testnode.Dial(t, tn, rtoken)
+	c := testnode.DialTransport(t, tn, rtoken, tr)
 	c.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeSnapshot})
 	snap := testnode.Expect[protocol.Snapshot](c)
 	col := &collector{t: t, pos: snap.Pos}
@@ -72,7 +84,7 @@ func TestResumeSeam(t *testing.T) {
 		}
 	}
 	// Disconnect; posts keep coming, some while we reconnect.
-	c.WS.Close(websocket.StatusNormalClosure, "bye")
+	c.Wire.Close(protocol.CloseNormal, "bye")
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -85,7 +97,7 @@ func TestResumeSeam(t *testing.T) {
 		}
 	}()
 	time.Sleep(20 * time.Millisecond) // not a wait: lets some posts land while disconnected
-	c = testnode.Dial(t, tn, rtoken)
+	c = testnode.DialTransport(t, tn, rtoken, tr)
 	c.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: col.pos})
 	subscribed := false
 	for len(col.posts) < N {
@@ -119,7 +131,9 @@ func TestResumeSeam(t *testing.T) {
 	}
 }
 
-func TestHistoryGone(t *testing.T) {
+func TestHistoryGone(t *testing.T) { eachTransport(t, testHistoryGone) }
+
+func testHistoryGone(t *testing.T, tr string) {
 	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.RetainEvents = 10 })
 	token, u := tn.SignIn(t, "Ada")
 	ctx := context.Background()
@@ -136,7 +150,7 @@ func TestHistoryGone(t *testing.T) {
 	if last-first+1 != 10 {
 		t.Fatalf("log holds %d..%d, want the newest 10", first, last)
 	}
-	c := testnode.Dial(t, tn, token)
+	c := testnode.DialTransport(t, tn, token, tr)
 	c.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: 3})
 	g := testnode.Expect[protocol.HistoryGone](c)
 	if g.Pos != 3 || g.First != first {
@@ -149,7 +163,7 @@ func TestHistoryGone(t *testing.T) {
 	testnode.Expect[protocol.Subscribed](c)
 
 	// A position still retained resumes normally.
-	c2 := testnode.Dial(t, tn, token)
+	c2 := testnode.DialTransport(t, tn, token, tr)
 	c2.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: last - 2})
 	for i := 0; i < 2; i++ {
 		if e := testnode.Expect[protocol.Event](c2); e.Pos != last-1+uint64(i) {
@@ -159,7 +173,7 @@ func TestHistoryGone(t *testing.T) {
 	testnode.Expect[protocol.Subscribed](c2)
 
 	// A position ahead of the log (client of a wiped server) is gone too.
-	c3 := testnode.Dial(t, tn, token)
+	c3 := testnode.DialTransport(t, tn, token, tr)
 	c3.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: last + 100})
 	testnode.Expect[protocol.HistoryGone](c3)
 	testnode.Expect[protocol.Snapshot](c3)
@@ -172,12 +186,14 @@ func TestHistoryGone(t *testing.T) {
 	}
 }
 
-func TestDedupeByOpID(t *testing.T) {
+func TestDedupeByOpID(t *testing.T) { eachTransport(t, testDedupeByOpID) }
+
+func testDedupeByOpID(t *testing.T, tr string) {
 	dir := t.TempDir()
 	tn := testnode.Start(t, dir, nil)
 	token, _ := tn.SignIn(t, "Ada")
 	a := protocol.Action{Op: "same-op-1", Feed: "main", Text: "only once"}
-	c := testnode.Dial(t, tn, token)
+	c := testnode.DialTransport(t, tn, token, tr)
 	c.Hello()
 	first, e := c.Act(protocol.TypePost, a)
 	if e != nil || first.Duplicate {
@@ -190,7 +206,7 @@ func TestDedupeByOpID(t *testing.T) {
 	// After a restart of the server on the same data directory.
 	tn.Stop()
 	tn = testnode.Start(t, dir, nil)
-	c = testnode.Dial(t, tn, token)
+	c = testnode.DialTransport(t, tn, token, tr)
 	c.Hello()
 	third, e := c.Act(protocol.TypePost, a)
 	if e != nil || !third.Duplicate || third.Pos != first.Pos || third.Event == nil || third.Event.Text != "only once" {
@@ -202,7 +218,7 @@ func TestDedupeByOpID(t *testing.T) {
 	}
 	// The same op id from another user is another op.
 	token2, _ := tn.SignIn(t, "Bob")
-	c2 := testnode.Dial(t, tn, token2)
+	c2 := testnode.DialTransport(t, tn, token2, tr)
 	c2.Hello()
 	if ack, e := c2.Act(protocol.TypePost, a); e != nil || ack.Duplicate {
 		t.Fatalf("other user's op: %+v %v", ack, e)
@@ -245,15 +261,18 @@ func TestReactToggleAndAuthorRules(t *testing.T) {
 
 // TestBadInput sends each kind of bad input and checks the typed answer,
 // that another client keeps receiving, and that nothing stored changed.
-func TestBadInput(t *testing.T) {
+func TestBadInput(t *testing.T) { eachTransport(t, testBadInput) }
+
+func testBadInput(t *testing.T, tr string) {
+	ws := tr == session.TransportWebSocket
 	tn := testnode.Start(t, t.TempDir(), nil)
 	ta, _ := tn.SignIn(t, "Ada")
 	tb, _ := tn.SignIn(t, "Mallory")
-	a := testnode.Dial(t, tn, ta)
+	a := testnode.DialTransport(t, tn, ta, tr)
 	a.Hello()
 	own, _ := a.Act(protocol.TypePost, protocol.Action{Op: "own", Feed: "main", Text: "Ada's post"})
 
-	watcher := testnode.Dial(t, tn, ta)
+	watcher := testnode.DialTransport(t, tn, ta, tr)
 	watcher.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
 	testnode.Expect[protocol.Subscribed](watcher)
 	stored := string(tn.SnapshotJSON(t, "main"))
@@ -276,9 +295,12 @@ func TestBadInput(t *testing.T) {
 		{"unknown post", `{"type":"react","data":{"op":"x8","feed":"main","id":"p999","emoji":"👍"}}`, protocol.CodeNotFound},
 		{"binary frame", "", protocol.CodeBadJSON},
 	}
-	m := testnode.Dial(t, tn, tb)
+	m := testnode.DialTransport(t, tn, tb, tr)
 	m.Hello()
 	for _, tc := range typed {
+		if tc.name == "binary frame" && !ws {
+			continue // HTTP carries text only
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			m.T = t
 			if tc.name == "binary frame" {
@@ -296,18 +318,25 @@ func TestBadInput(t *testing.T) {
 	}
 	m.T = t
 
-	// Closing cases.
+	// Closing cases (over HTTP there is no connection to close: each
+	// gets its error, the next request is served).
 	t.Run("oversized frame", func(t *testing.T) {
-		c := testnode.Dial(t, tn, tb)
+		c := testnode.DialTransport(t, tn, tb, tr)
 		c.Hello()
 		c.SendRaw([]byte(`{"type":"post","data":{"op":"big","feed":"main","text":"` + strings.Repeat("y", protocol.MaxFrameBytes) + `"}}`))
+		if !ws {
+			if e := testnode.Expect[*protocol.Error](c); e.Code != protocol.CodeTooBig {
+				t.Fatalf("oversized message: %v, want %s", e, protocol.CodeTooBig)
+			}
+			return
+		}
 		_, err := c.Read(5 * time.Second)
 		if websocket.CloseStatus(err) != protocol.CloseMessageTooBig {
 			t.Fatalf("read after oversized frame: %v, want close %d", err, protocol.CloseMessageTooBig)
 		}
 	})
 	t.Run("frame at the limit", func(t *testing.T) {
-		c := testnode.Dial(t, tn, tb)
+		c := testnode.DialTransport(t, tn, tb, tr)
 		c.Hello()
 		head, tail := `{"type":"post","data":{"op":"edge","feed":"edge","text":"`, `"}}`
 		// A text at MaxTextChars of 4-byte characters, padded with
@@ -324,7 +353,26 @@ func TestBadInput(t *testing.T) {
 		}
 	})
 	t.Run("too many malformed messages", func(t *testing.T) {
-		c := testnode.Dial(t, tn, tb)
+		c := testnode.DialTransport(t, tn, tb, tr)
+		if !ws {
+			// One request of MaxBadMessages malformed lines and a
+			// post: each line its error, then the end of the request.
+			var body []byte
+			for i := 0; i < protocol.MaxBadMessages; i++ {
+				body = append(body, "nope\n"...)
+			}
+			body = append(body, protocol.MustEncode(protocol.Action{Op: "late", Feed: "main", Text: "x"}.WithKind(protocol.TypePost))...)
+			status, replies := uplink(t, tn, tb, protocol.UplinkType, body)
+			if status != http.StatusOK || len(replies) != protocol.MaxBadMessages+1 {
+				t.Fatalf("HTTP %d, %d replies, want %d", status, len(replies), protocol.MaxBadMessages+1)
+			}
+			for _, r := range replies {
+				if e, ok := r.(*protocol.Error); !ok || e.Code != protocol.CodeBadJSON {
+					t.Fatalf("reply %+v, want bad_json", r)
+				}
+			}
+			return
+		}
 		for i := 0; i < protocol.MaxBadMessages; i++ {
 			c.SendRaw([]byte("nope"))
 		}
@@ -336,7 +384,13 @@ func TestBadInput(t *testing.T) {
 			t.Fatalf("got %v, want close %d", err, protocol.CloseProtocolError)
 		}
 	})
+	if !ws {
+		testBadHTTPRequests(t, tn, tb)
+	}
 	t.Run("wrong subprotocol", func(t *testing.T) {
+		if !ws {
+			t.Skip("WebSocket only: HTTP has no subprotocol")
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		ws, _, err := websocket.Dial(ctx, tn.WSURL(), &websocket.DialOptions{
@@ -371,6 +425,26 @@ func TestBadInput(t *testing.T) {
 		{"another port", http.Header{"Authorization": {"Bearer " + tb}, "Origin": {"http://127.0.0.1:1"}}, http.StatusForbidden},
 	} {
 		t.Run(hc.name, func(t *testing.T) {
+			if !ws {
+				// The same rules for both requests of the HTTP transport.
+				for _, req := range []*http.Request{
+					httptest.NewRequest(http.MethodGet, tn.Srv.URL+protocol.HTTPDownPath+"?mode="+tr+"&live=main", nil),
+					httptest.NewRequest(http.MethodPost, tn.Srv.URL+protocol.HTTPUpPath, strings.NewReader(`{"type":"heartbeat","data":{"ts":1,"probe":true}}`)),
+				} {
+					req.RequestURI = ""
+					req.Header = hc.header.Clone()
+					req.Header.Set("Content-Type", protocol.UplinkType)
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if resp.StatusCode != hc.status {
+						t.Fatalf("%s %s: HTTP %d, want %d", req.Method, req.URL.Path, resp.StatusCode, hc.status)
+					}
+				}
+				return
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			_, resp, err := websocket.Dial(ctx, tn.WSURL(), &websocket.DialOptions{
@@ -437,13 +511,15 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
-func TestSlowConsumerIsCutOff(t *testing.T) {
+func TestSlowConsumerIsCutOff(t *testing.T) { eachTransport(t, testSlowConsumerIsCutOff) }
+
+func testSlowConsumerIsCutOff(t *testing.T, tr string) {
 	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.SendQueue = 16 })
 	tok, u := tn.SignIn(t, "Ada")
-	slow := testnode.Dial(t, tn, tok)
+	slow := testnode.DialTransport(t, tn, tok, tr)
 	slow.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
 	testnode.Expect[protocol.Subscribed](slow)
-	fast := testnode.Dial(t, tn, tok)
+	fast := testnode.DialTransport(t, tn, tok, tr)
 	fast.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
 	testnode.Expect[protocol.Subscribed](fast)
 	// The slow client stops reading. Post 13 MB of events: more than the
@@ -480,6 +556,27 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 		}
 	}
 	<-done
+	if tr == session.TransportPoll {
+		// A poll that is not read is cut the same way, or ends (its
+		// linger) with the rest still queued: either way the server
+		// keeps no more than its queue for it, and the client, reading
+		// again, polls on from where it is and misses nothing.
+		if n := tn.Gateway.Stats.SlowConsumers.Load(); n > 1 {
+			t.Fatalf("%d slow consumers cut, want at most the one that stopped reading", n)
+		}
+		scol := &collector{t: t}
+		for len(scol.posts) < N {
+			switch m := slow.Next().(type) {
+			case protocol.Event:
+				scol.apply(m)
+			case protocol.GoAway:
+				t.Logf("the poll was cut (%s) after %d events; polling again", m.Reason, len(scol.posts))
+				slow = testnode.DialTransport(t, tn, tok, tr)
+				slow.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: scol.pos})
+			}
+		}
+		return
+	}
 	// Exactly the client that stopped reading was cut.
 	if n := tn.Gateway.Stats.SlowConsumers.Load(); n != 1 {
 		t.Fatalf("%d slow consumers cut, want 1", n)

@@ -3,9 +3,7 @@ package node_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -18,49 +16,6 @@ import (
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
-
-// restartable serves nodes on one fixed address, so clients can reconnect to
-// the "same server" after a restart.
-type restartable struct {
-	t    *testing.T
-	dir  string
-	addr string
-	tn   *testnode.Node
-}
-
-func newRestartable(t *testing.T, mod func(*node.Config)) *restartable {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &restartable{t: t, dir: t.TempDir(), addr: l.Addr().String()}
-	l.Close()
-	r.start(mod)
-	return r
-}
-
-func (r *restartable) start(mod func(*node.Config)) {
-	tn := testnode.Start(r.t, r.dir, mod)
-	tn.Srv.Close() // replace the random-port server with one on our address
-	var l net.Listener
-	var err error
-	for i := 0; i < 100; i++ {
-		if l, err = net.Listen("tcp", r.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	tn.Srv = httptest.NewUnstartedServer(tn.Node.Handler)
-	tn.Srv.Listener.Close()
-	tn.Srv.Listener = l
-	tn.Srv.Start()
-	r.tn = tn
-}
-
-func (r *restartable) url() string { return "http://" + r.addr }
 
 type recorder struct {
 	mu     sync.Mutex
@@ -90,13 +45,13 @@ func (rec *recorder) update(s *session.Session) func(session.Update) {
 // restart; actions queued while the server is down are sent once when it is
 // back; the other session sees each exactly once.
 func TestSessionSurvivesRestart(t *testing.T) {
-	r := newRestartable(t, func(c *node.Config) { c.RestartWindow = 200 * time.Millisecond })
+	r := testnode.NewRestartable(t, func(c *node.Config) { c.RestartWindow = 200 * time.Millisecond })
 	newSession := func(name string) (*session.Session, *recorder) {
-		token, _ := r.tn.SignIn(t, name)
+		token, _ := r.TN.SignIn(t, name)
 		rec := &recorder{}
 		var s *session.Session
 		s = session.New(session.Config{
-			URL: "ws://" + r.addr + "/ws", Token: token, Feeds: []string{"main"},
+			URL: "ws://" + r.Addr + "/ws", Token: token, Feeds: []string{"main"},
 			Backoff:  session.Backoff{Base: 50 * time.Millisecond, Cap: 300 * time.Millisecond},
 			OnUpdate: func(u session.Update) { rec.update(s)(u) },
 		})
@@ -120,7 +75,7 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	if _, err := a.WaitAck(ctx, op); err != nil {
 		t.Fatal(err)
 	}
-	r.tn.Stop()
+	r.TN.Stop()
 	wait.Until(t, 20*time.Second, "reconnecting", func() bool { return a.Status().State == session.StateReconnecting })
 	var ops []string
 	for i := 0; i < 3; i++ {
@@ -143,7 +98,7 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	if unsent != 3 {
 		t.Fatalf("%d unsent while down, want 3 (pending: %+v)", unsent, a.Pending())
 	}
-	r.start(func(c *node.Config) { c.RestartWindow = 200 * time.Millisecond })
+	r.Start(func(c *node.Config) { c.RestartWindow = 200 * time.Millisecond })
 	for _, op := range ops {
 		if _, err := a.WaitAck(ctx, op); err != nil {
 			t.Fatal(err)
@@ -165,7 +120,7 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	if st := b.Status().Stats; st.Reconnects < 1 || st.Resumes < 1 || st.Duplicates != 0 || st.Gaps != 0 {
 		t.Errorf("Bob's stats %+v", st)
 	}
-	if got := len(r.tn.Service.View().Snapshot("main").Posts); got != 4 {
+	if got := len(r.TN.Service.View().Snapshot("main").Posts); got != 4 {
 		t.Errorf("server holds %d posts, want 4", got)
 	}
 	t.Logf("Bob's states: %v", brec.states)
@@ -238,10 +193,10 @@ func TestSessionFollowsServerAppVersion(t *testing.T) {
 	build := func(v string) func(*node.Config) {
 		return func(c *node.Config) { c.AppVersion, c.RestartWindow = v, 200*time.Millisecond }
 	}
-	r := newRestartable(t, build("build-1"))
-	token, _ := r.tn.SignIn(t, "Ada")
+	r := testnode.NewRestartable(t, build("build-1"))
+	token, _ := r.TN.SignIn(t, "Ada")
 	s := session.New(session.Config{
-		URL: "ws://" + r.addr + "/ws", Token: token, Feeds: []string{"main"},
+		URL: "ws://" + r.Addr + "/ws", Token: token, Feeds: []string{"main"},
 		Backoff: session.Backoff{Base: 50 * time.Millisecond, Cap: 300 * time.Millisecond},
 	})
 	if v := s.Status().AppVersion; v != "" {
@@ -255,13 +210,13 @@ func TestSessionFollowsServerAppVersion(t *testing.T) {
 		st := s.Status()
 		return st.State == session.StateLive && st.AppVersion == "build-1"
 	})
-	r.tn.Stop()
+	r.TN.Stop()
 	wait.Until(t, 20*time.Second, "reconnecting", func() bool { return s.Status().State == session.StateReconnecting })
 	op, err := s.Post("main", "written between the builds")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.start(build("build-2"))
+	r.Start(build("build-2"))
 	wait.Until(t, 20*time.Second, "live on build-2", func() bool {
 		st := s.Status()
 		return st.State == session.StateLive && st.AppVersion == "build-2"
@@ -271,7 +226,7 @@ func TestSessionFollowsServerAppVersion(t *testing.T) {
 	if _, err := s.WaitAck(actx, op); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(r.tn.Service.View().Snapshot("main").Posts); got != 1 {
+	if got := len(r.TN.Service.View().Snapshot("main").Posts); got != 1 {
 		t.Errorf("server holds %d posts, want 1", got)
 	}
 }

@@ -36,13 +36,15 @@ type clientOpts struct {
 	url, token string
 	feeds      []string
 	backoff    session.Backoff
+	transport  string        // Config.Transport (default: WebSocket)
+	probeUp    time.Duration // Config.ProbeUpEvery (default: session.ProbeUpEvery)
 }
 
 func startClient(t testing.TB, o clientOpts) *client {
 	c := &client{pos: map[string]uint64{}, done: make(chan struct{})}
 	c.s = session.New(session.Config{
 		URL: o.url, Token: o.token, Feeds: o.feeds, Backoff: o.backoff,
-		InitialMode: protocol.ModeLive,
+		InitialMode: protocol.ModeLive, Transport: o.transport, ProbeUpEvery: o.probeUp,
 		OnUpdate: func(u session.Update) {
 			if u.Kind == session.UpdateStatus {
 				st := c.s.Status()

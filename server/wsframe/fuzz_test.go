@@ -36,3 +36,28 @@ func FuzzFrame(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNext: a run of frames of any payloads splits back into them, in order.
+func FuzzNext(f *testing.F) {
+	f.Add([]byte("ab"), 1, 126)
+	f.Fuzz(func(t *testing.T, payload []byte, a, b int) {
+		sizes := []int{(a%200 + 200) % 200, (b%70000 + 70000) % 70000, 0}
+		var run []byte
+		for _, n := range sizes {
+			run = AppendText(run, bytes.Repeat(payload, 1)[:min(n, len(payload))])
+		}
+		for _, n := range sizes {
+			p, rest, ok := Next(run)
+			if !ok || !bytes.Equal(p, payload[:min(n, len(payload))]) {
+				t.Fatalf("frame of %d: ok %v, %d bytes", n, ok, len(p))
+			}
+			run = rest
+		}
+		if len(run) != 0 {
+			t.Fatalf("%d bytes left", len(run))
+		}
+		if _, _, ok := Next(nil); ok {
+			t.Fatal("an empty run split")
+		}
+	})
+}

@@ -41,27 +41,39 @@ func appendFrame(b []byte, op byte, payload []byte) []byte {
 
 // Payload returns the payload of a frame made by Text, and whether b is one.
 func Payload(b []byte) ([]byte, bool) {
-	if len(b) < 2 || b[0] != 0x81 || b[1]&0x80 != 0 {
+	p, rest, ok := Next(b)
+	if !ok || len(rest) > 0 {
 		return nil, false
+	}
+	return p, true
+}
+
+// Next splits the first frame off a run of frames appended back to back
+// (a text frame made by Text or AppendText): its payload, the rest of the
+// run, and whether b starts with a whole text frame.
+func Next(b []byte) (payload, rest []byte, ok bool) {
+	if len(b) < 2 || b[0] != 0x81 || b[1]&0x80 != 0 {
+		return nil, nil, false
 	}
 	n, h := uint64(b[1]), 2
 	switch n {
 	case 126:
 		if len(b) < 4 {
-			return nil, false
+			return nil, nil, false
 		}
 		n, h = uint64(b[2])<<8|uint64(b[3]), 4
 	case 127:
 		if len(b) < 10 {
-			return nil, false
+			return nil, nil, false
 		}
 		n, h = 0, 10
 		for _, c := range b[2:10] {
 			n = n<<8 | uint64(c)
 		}
 	}
-	if uint64(len(b)-h) != n {
-		return nil, false
+	if uint64(len(b)-h) < n {
+		return nil, nil, false
 	}
-	return b[h:], true
+	end := h + int(n)
+	return b[h:end], b[end:], true
 }

@@ -27,7 +27,17 @@ const (
 	CodeRateLimited    = "rate_limited"   // too many messages; RetryAfterMS says when to send again
 	CodeUnsupportedVer = "unsupported_version"
 	CodeUnauthorized   = "unauthorized"
-	CodeInternal       = "internal" // the server failed; the action may be retried with the same op
+	// The session was ended (signed out, here or on another device, or
+	// expired); the connection is closed with CloseSignedOut. The client
+	// must not reconnect with the same session: it shows the sign-in.
+	CodeSignedOut = "signed_out"
+	// An account's handle breaks the handle rules (3..30 letters, digits
+	// and _, starting with a letter, one script), or is taken (by it or
+	// one that looks like it: case folding and confusable skeleton).
+	CodeBadHandle   = "invalid_handle"
+	CodeHandleTaken = "handle_taken"
+	CodeInternal    = "internal" // the server failed; the action may be retried with the same op
+	CodeTooBig      = "too_big"  // over the HTTP transport: a message over MaxFrameBytes, or a request over its limits
 )
 
 // Error is a typed error reply. Op and Feed name the action it answers,
@@ -97,6 +107,11 @@ const (
 	// CloseProtocolError: the client broke the protocol repeatedly
 	// (MaxBadMessages malformed messages in a row).
 	CloseProtocolError = 4005
+	// CloseSignedOut: the connection's session was revoked (sign-out,
+	// "sign out everywhere", an expired or pushed-out session), on any
+	// node. An Error with CodeSignedOut comes first. The client stops
+	// reconnecting and signs out; its token now gets HTTP 401.
+	CloseSignedOut = 4006
 	// CloseClientGoingAway: the client closes (sent by the client, e.g.
 	// before reconnecting); browsers may send only 1000 and 3000-4999.
 	CloseClientGoingAway = 4100

@@ -57,10 +57,15 @@ type Message interface {
 	MsgType() string
 }
 
-// User identifies a signed-in person.
+// User identifies a signed-in person. ID is who they are (it never
+// changes, and decides whose a post is); Name is the display name anyone
+// may choose; Handle is an account's unique @handle (without the @),
+// empty for a guest. Show Name with "@"+Handle, or "guest", so that two
+// people with one display name are told apart.
 type User struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Handle string `json:"handle,omitempty"`
 }
 
 // Sub is one feed subscription in Hello or Subscribe.

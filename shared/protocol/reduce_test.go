@@ -23,7 +23,7 @@ func TestPostFollowsItsEvents(t *testing.T) {
 	if p.Text != "hello" || p.Edited != 20 || p.Created != 10 || p.Pos != 1 {
 		t.Fatalf("post %+v", p)
 	}
-	if got := fmt.Sprint(p.Reactions); got != "[{🎉 [{b Bob}] 1}]" {
+	if got := fmt.Sprint(p.Reactions); got != "[{🎉 [{b Bob }] 1}]" {
 		t.Fatalf("reactions %s", got)
 	}
 	if orig.Reactions != nil {

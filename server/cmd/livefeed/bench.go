@@ -49,7 +49,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&c.LoadCPUs, "load-cpus", "", "pin the load generator to these CPUs (e.g. 1)")
 	fs.IntVar(&c.Nice, "nice", 0, "nice value of the started server and the load generator (e.g. -10 on a machine shared with other work; needs privilege)")
 	fs.IntVar(&c.ServerGOMAXPROCS, "server-gomaxprocs", 0, "GOMAXPROCS of the started server (default: Go's, the CPUs it may use)")
-	fs.IntVar(&c.Clients, "clients", 1000, "WebSocket connections")
+	fs.IntVar(&c.Clients, "clients", 1000, "client connections")
 	fs.IntVar(&c.Feeds, "feeds", 1, "feeds the clients are spread over (client i follows feed i mod feeds)")
 	subsPerFeed := fs.Int("subs-per-feed", 0, "subscribers per feed: sets --clients to feeds × this")
 	fs.BoolVar(&c.Shared, "shared", false, `every client also follows the feed "shared"`)
@@ -76,6 +76,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Float64Var(&c.QuietPercent, "quiet-percent", 10, "see --wait-quiet")
 	fs.BoolVar(&c.BusyPoll, "busy-poll", false, "the load generator polls its sockets without sleeping: removes the cost of waking its CPU from the server's figures (loopback artefact; see docs/performance.md)")
 	fs.IntVar(&c.ReadBuffer, "read-buffer", 4096, "each client's read buffer in bytes")
+	fs.StringVar(&c.Transport, "transport", "ws", "how the clients connect: ws, or stream or poll (the HTTP transport)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

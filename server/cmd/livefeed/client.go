@@ -34,19 +34,37 @@ func wsURL(server string) (string, error) {
 	return u.String(), nil
 }
 
-func clientFlags(name string, stderr io.Writer) (*flag.FlagSet, *string, *string, *string) {
+func clientFlags(name string, stderr io.Writer) (*flag.FlagSet, *string, *string, *identity) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	server := fs.String("server", envOr("LIVEFEED_SERVER", "http://127.0.0.1:8080"), "server URL (env LIVEFEED_SERVER)")
 	feed := fs.String("feed", protocol.DefaultFeed, "feed name")
-	dname := fs.String("name", envOr("LIVEFEED_NAME", "cli"), "display name to sign in with (env LIVEFEED_NAME)")
-	return fs, server, feed, dname
+	id := &identity{}
+	fs.StringVar(&id.name, "name", envOr("LIVEFEED_NAME", "cli"), "display name to sign in with as a guest (env LIVEFEED_NAME)")
+	fs.StringVar(&id.token, "token", envOr("LIVEFEED_TOKEN", ""), "an account's API token (POST /api/tokens) to act as that account instead of a guest; prefer the env LIVEFEED_TOKEN, which ps does not show")
+	return fs, server, feed, id
+}
+
+// identity is who the command-line client acts as: an account's API token
+// (--token) or else a guest by display name (--name, guest.go).
+type identity struct{ name, token string }
+
+// tokenFor returns the bearer token for server.
+func (id *identity) tokenFor(ctx context.Context, server string) (string, error) {
+	if id.token != "" {
+		return id.token, nil
+	}
+	return guestToken(ctx, server, id.name)
 }
 
 func post(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, server, feed, dname := clientFlags("post", stderr)
+	fs, server, feed, who := clientFlags("post", stderr)
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long without an acknowledgement")
+	tr := transportFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkTransport(*tr); err != nil {
 		return err
 	}
 	text := strings.Join(fs.Args(), " ")
@@ -59,11 +77,12 @@ func post(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	token, err := guestToken(ctx, *server, *dname)
+	token, err := who.tokenFor(ctx, *server)
 	if err != nil {
 		return err
 	}
-	s := session.New(session.Config{URL: ws, Token: token, Client: "livefeed-cli/" + version})
+	s := session.New(session.Config{URL: ws, Token: token, Client: "livefeed-cli/" + version,
+		Transport: *tr, Remember: newFileMemory(*server)})
 	op, err := s.Post(*feed, text)
 	if err != nil {
 		return err
@@ -88,9 +107,13 @@ func post(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, server, feed, dname := clientFlags("tail", stderr)
+	fs, server, feed, who := clientFlags("tail", stderr)
 	since := fs.String("since", "", "print the events after this position (0: from the beginning); default: live from now")
+	tr := transportFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkTransport(*tr); err != nil {
 		return err
 	}
 	if !protocol.ValidFeed(*feed) {
@@ -100,7 +123,8 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg := session.Config{URL: ws, Client: "livefeed-cli/" + version, Feeds: []string{*feed}, InitialMode: protocol.ModeLive}
+	cfg := session.Config{URL: ws, Client: "livefeed-cli/" + version, Feeds: []string{*feed}, InitialMode: protocol.ModeLive,
+		Transport: *tr, Remember: newFileMemory(*server)}
 	if *since != "" {
 		var p uint64
 		if _, err := fmt.Sscan(*since, &p); err != nil {
@@ -110,7 +134,7 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var token string
 	for token == "" {
-		token, err = guestToken(ctx, *server, *dname)
+		token, err = who.tokenFor(ctx, *server)
 		if err != nil {
 			fmt.Fprintln(stderr, "livefeed:", err, "(retrying)")
 			select {

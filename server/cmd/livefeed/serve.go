@@ -59,6 +59,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	maxConns := fs.Int("max-conns", env.int("LIVEFEED_MAX_CONNS", 0), "maximum concurrent WebSocket connections, 0 for no cap (env LIVEFEED_MAX_CONNS)")
 	acceptRate := fs.Float64("accept-rate", env.float("LIVEFEED_ACCEPT_RATE", 0), "maximum new WebSocket connections per second, 0 for no cap; over it clients are told to come back within --restart-window (env LIVEFEED_ACCEPT_RATE)")
 	postRate := fs.Float64("post-rate", env.float("LIVEFEED_POST_RATE", httpapi.DefaultPostRate), "maximum posts per second per user over the HTTP API, bursts of twice as many; 0 for no limit (env LIVEFEED_POST_RATE)")
+	rpID := fs.String("rp-id", envOr("LIVEFEED_RP_ID", ""), "the WebAuthn relying party id passkeys are bound to (a domain, e.g. example.com to share passkeys with its subdomains); default: the host of --public-url, else each request's host name (env LIVEFEED_RP_ID)")
 	origins := fs.String("origins", envOr("LIVEFEED_ORIGINS", ""), "comma-separated extra origins allowed to open WebSockets (env LIVEFEED_ORIGINS)")
 	maxTCP := fs.Int("max-tcp-conns", env.int("LIVEFEED_MAX_TCP_CONNS", 0), "maximum open TCP connections (HTTP and WebSocket); 0 derives it from the descriptor limit (RLIMIT_NOFILE), keeping an eighth of it (at least 128) for the log; -1 for no cap (env LIVEFEED_MAX_TCP_CONNS)")
 	trusted := fs.String("trusted-proxies", envOr("LIVEFEED_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; per-address limits then apply to the client behind them, and the per-address connection cap not to them (env LIVEFEED_TRUSTED_PROXIES)")
@@ -132,7 +133,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("--public-url %q: want http(s)://HOST[:PORT]", *publicURL)
 		}
 		cfg.Hosts = []string{u.Host}
+		cfg.RPOrigins = []string{u.Scheme + "://" + u.Host}
+		cfg.RPID = u.Hostname()
 		public = u
+	}
+	if *rpID != "" {
+		cfg.RPID = *rpID
 	}
 	if *origins != "" {
 		cfg.OriginPatterns = strings.Split(*origins, ",")

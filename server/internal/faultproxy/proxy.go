@@ -1,7 +1,8 @@
 // Package faultproxy is a TCP proxy for fault-injection tests: it sits between
 // clients and a server on 127.0.0.1 and can cut every connection, black-hole
 // traffic without closing anything (a dead network that still looks open), add
-// latency, and throttle bandwidth.
+// latency, and throttle bandwidth; in its HTTP modes (http.go) it refuses
+// WebSocket upgrades, or holds every response back until it has ended.
 package faultproxy
 
 import (
@@ -27,6 +28,8 @@ type Proxy struct {
 	latency   time.Duration
 	bandwidth int // bytes per second per direction and connection; 0: unlimited
 	closed    bool
+	httpMode  int   // TCP, RefuseUpgrade or BufferResponses (http.go)
+	stats     Stats // of the HTTP modes
 }
 
 // New listens on 127.0.0.1 (a free port) and forwards to target.
@@ -126,8 +129,12 @@ func (p *Proxy) handle(client net.Conn) {
 		return
 	}
 	p.mu.Lock()
-	target := p.target
+	target, mode := p.target, p.httpMode
 	p.mu.Unlock()
+	if mode != TCP {
+		p.serveHTTP(client, target, mode)
+		return
+	}
 	// Small socket buffers, as on a real slow link: a throttled reader
 	// pushes back on the server instead of the kernel absorbing megabytes.
 	d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"livefeed/app/session"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
@@ -86,10 +87,39 @@ func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
 // WSURL returns the node's WebSocket URL.
 func (tn *Node) WSURL() string { return "ws" + strings.TrimPrefix(tn.Srv.URL, "http") + "/ws" }
 
-// Client is a raw protocol client for tests.
+// Client is a raw protocol client for tests, over a WebSocket or the HTTP
+// transport (the session's, session.Dial).
 type Client struct {
 	T  testing.TB
-	WS *websocket.Conn
+	WS *websocket.Conn // the WebSocket (nil over HTTP)
+	// Wire carries the messages: WS, or the HTTP transport.
+	Wire session.Conn
+}
+
+// Transports are the transports a suite runs over.
+var Transports = []string{session.TransportWebSocket, session.TransportStream, session.TransportPoll}
+
+// DialTransport opens a connection to the node over transport name (see
+// Transports) with a bearer token.
+func DialTransport(t testing.TB, tn *Node, token, name string) *Client {
+	t.Helper()
+	if name == session.TransportWebSocket {
+		return Dial(t, tn, token)
+	}
+	return DialHTTP(t, tn.Srv.URL, token, name)
+}
+
+// DialHTTP opens a connection over the HTTP transport in mode
+// (session.TransportStream or TransportPoll) to the server at base URL
+// serverURL.
+func DialHTTP(t testing.TB, serverURL, token, mode string) *Client {
+	t.Helper()
+	w, err := session.Dial(context.Background(), session.Config{URL: serverURL, Token: token, Client: "test"}, mode)
+	if err != nil {
+		t.Fatalf("dial %s: %v", mode, err)
+	}
+	t.Cleanup(func() { w.Close(protocol.CloseNormal, "test over") })
+	return &Client{T: t, Wire: w}
 }
 
 // Dial opens a WebSocket to the node with a bearer token.
@@ -111,9 +141,30 @@ func DialURL(t testing.TB, url, token string) *Client {
 		t.Fatalf("dial: %v", err)
 	}
 	ws.SetReadLimit(protocol.MaxClientReadBytes)
-	c := &Client{T: t, WS: ws}
+	c := &Client{T: t, WS: ws, Wire: wsWire{ws}}
 	t.Cleanup(func() { ws.CloseNow() })
 	return c
+}
+
+// wsWire is a WebSocket as a session.Conn.
+type wsWire struct{ ws *websocket.Conn }
+
+func (w wsWire) Read(ctx context.Context) ([]byte, error) {
+	_, b, err := w.ws.Read(ctx)
+	return b, err
+}
+
+func (w wsWire) Write(ctx context.Context, b []byte) error {
+	return w.ws.Write(ctx, websocket.MessageText, b)
+}
+
+func (w wsWire) Close(code int, reason string) { w.ws.Close(websocket.StatusCode(code), reason) }
+
+func (c *Client) wire() session.Conn {
+	if c.Wire == nil { // a Client made with only WS
+		c.Wire = wsWire{c.WS}
+	}
+	return c.Wire
 }
 
 // Send sends a message.
@@ -127,7 +178,7 @@ func (c *Client) SendRaw(b []byte) {
 	c.T.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.WS.Write(ctx, websocket.MessageText, b); err != nil {
+	if err := c.wire().Write(ctx, b); err != nil {
 		c.T.Fatalf("write: %v", err)
 	}
 }
@@ -152,7 +203,7 @@ func (c *Client) Next() protocol.Message {
 func (c *Client) Read(timeout time.Duration) (protocol.Message, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	_, b, err := c.WS.Read(ctx)
+	b, err := c.wire().Read(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,209 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"livefeed/server/auth"
+	"livefeed/server/internal/testauth"
+	"livefeed/shared/protocol"
+)
+
+var ctx = context.Background()
+
+func TestGuestSessionLifecycle(t *testing.T) {
+	s, _ := testauth.Sessions(t)
+	var mu sync.Mutex
+	var revoked []string
+	s.OnRevoke(func(user, id string) { mu.Lock(); revoked = append(revoked, user+"/"+id); mu.Unlock() })
+	u, token, err := s.Guest(ctx, "Ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Lookup(ctx, token)
+	if err != nil || got.User != u || got.Kind != auth.KindGuest {
+		t.Fatalf("lookup: %+v %v, want %+v", got, err, u)
+	}
+	// Another user's id in front of the same secret and mac: refused.
+	_, other, _ := s.Guest(ctx, "Bob")
+	forged := strings.SplitN(other, ".", 2)[0] + "." + strings.SplitN(token, ".", 2)[1]
+	if _, err := s.Lookup(ctx, forged); !errors.Is(err, auth.ErrInvalid) {
+		t.Fatalf("a token with another user's id: %v", err)
+	}
+	if err := s.Revoke(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Lookup(ctx, token); !errors.Is(err, auth.ErrInvalid) {
+		t.Fatalf("lookup after revoke: %v", err)
+	}
+	if _, err := s.Lookup(ctx, other); err != nil {
+		t.Fatalf("the other session was ended too: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(revoked)
+		mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("OnRevoke called %d times, want 1", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if want := u.ID + "/" + got.ID; revoked[0] != want {
+		t.Fatalf("OnRevoke(%s), want %s", revoked[0], want)
+	}
+	// The gateway asks Gone after registering a socket it authenticated
+	// before the revocation arrived.
+	if !s.Gone(u.ID, got.ID) {
+		t.Fatal("Gone is false for the revoked session")
+	}
+	if o, _ := s.Lookup(ctx, other); s.Gone(o.User.ID, o.ID) {
+		t.Fatal("Gone is true for a live session")
+	}
+	if _, _, err := s.Guest(ctx, "Ada\u202e"); err == nil {
+		t.Fatal("a name with a bidi override was accepted")
+	}
+}
+
+// waitRenewed waits until the stored record of the user's only session
+// (token) was renewed at or after at, looking the token up meanwhile: a
+// lookup may find the previous renewal's goroutine not quite finished
+// (one renewal at a time) and leave the renewal to the next.
+func waitRenewed(t *testing.T, s *auth.Sessions, token, user string, at time.Time) auth.Session {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := s.Lookup(ctx, token); err != nil {
+			t.Fatalf("lookup while waiting for the renewal: %v", err)
+		}
+		l, err := s.List(ctx, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l) == 1 && l[0].Renewed >= at.UnixMilli() {
+			return l[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not renewed at %v: %+v", at, l)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSessionRenewal: sliding renewal at SessionRenewAfter, idle expiry
+// at SessionIdleTTL, and the cap at SessionMaxLifetime, each at its edge.
+func TestSessionRenewal(t *testing.T) {
+	s, _ := testauth.Sessions(t)
+	start := time.Unix(1_800_000_000, 0)
+	clock := auth.NewClock(start)
+	s.UseClock(clock)
+	u, token, err := s.Guest(ctx, "Ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(auth.SessionRenewAfter - time.Millisecond)
+	if _, err := s.Lookup(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // a renewal would have been written by now
+	if l, _ := s.List(ctx, u.ID); l[0].Renewed != start.UnixMilli() {
+		t.Fatalf("renewed before SessionRenewAfter: %+v", l[0])
+	}
+	clock.Advance(time.Millisecond)
+	if _, err := s.Lookup(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	rec := waitRenewed(t, s, token, u.ID, clock.Now())
+	if want := clock.Now().Add(auth.SessionIdleTTL).UnixMilli(); rec.Expires != want {
+		t.Fatalf("expires %d after renewal, want %d", rec.Expires, want)
+	}
+	// Idle: valid 1 ms before the expiry, not at it.
+	clock.Set(time.UnixMilli(rec.Expires - 1))
+	sess, err := s.Lookup(ctx, token)
+	if err != nil {
+		t.Fatalf("1 ms before expiry: %v", err)
+	}
+	rec = waitRenewed(t, s, token, u.ID, clock.Now()) // that lookup renewed it again
+	clock.Set(time.UnixMilli(rec.Expires))
+	if _, err := s.Lookup(ctx, token); !errors.Is(err, auth.ErrInvalid) {
+		t.Fatalf("at the idle expiry: %v", err)
+	}
+	_ = sess
+
+	// The cap: renewed every 29 days, a session still ends
+	// SessionMaxLifetime after it was made.
+	clock.Set(start)
+	u2, token2, err := s.Guest(ctx, "Bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for clock.Now().Before(start.Add(auth.SessionMaxLifetime - 29*24*time.Hour)) {
+		clock.Advance(29 * 24 * time.Hour)
+		if _, err := s.Lookup(ctx, token2); err != nil {
+			t.Fatalf("at %v: %v", clock.Now().Sub(start), err)
+		}
+		waitRenewed(t, s, token2, u2.ID, clock.Now())
+	}
+	l, _ := s.List(ctx, u2.ID)
+	if want := start.Add(auth.SessionMaxLifetime).UnixMilli(); l[0].Expires != want {
+		t.Fatalf("expires %v after made, want SessionMaxLifetime", time.Duration(l[0].Expires-start.UnixMilli())*time.Millisecond)
+	}
+	clock.Set(start.Add(auth.SessionMaxLifetime))
+	if _, err := s.Lookup(ctx, token2); !errors.Is(err, auth.ErrInvalid) {
+		t.Fatalf("at SessionMaxLifetime: %v", err)
+	}
+}
+
+// TestMaxSessionsPerUser: MaxSessionsPerUser browser sessions live side
+// by side; one more ends the least recently used.
+func TestMaxSessionsPerUser(t *testing.T) {
+	s, _ := testauth.Sessions(t)
+	clock := auth.NewClock(time.Unix(1_800_000_000, 0))
+	s.UseClock(clock)
+	u := protocol.User{ID: "uAccount1", Name: "Ada", Handle: "ada"}
+	var tokens []string
+	for i := 0; i < auth.MaxSessionsPerUser; i++ {
+		clock.Advance(time.Second)
+		tok, _, err := s.Create(ctx, u, auth.KindAccount, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, tok)
+	}
+	for i, tok := range tokens {
+		if _, err := s.Lookup(ctx, tok); err != nil {
+			t.Fatalf("session %d of %d: %v", i+1, auth.MaxSessionsPerUser, err)
+		}
+	}
+	clock.Advance(time.Second)
+	if _, _, err := s.Create(ctx, u, auth.KindAccount, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Lookup(ctx, tokens[0]); !errors.Is(err, auth.ErrInvalid) {
+		t.Fatalf("the least recently used session outlived one over MaxSessionsPerUser: %v", err)
+	}
+	for _, tok := range tokens[1:] {
+		if _, err := s.Lookup(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l, _ := s.List(ctx, u.ID); len(l) != auth.MaxSessionsPerUser {
+		t.Fatalf("%d sessions, want %d", len(l), auth.MaxSessionsPerUser)
+	}
+	n, err := s.RevokeUser(ctx, u.ID, auth.KindAccount)
+	if err != nil || n != auth.MaxSessionsPerUser {
+		t.Fatalf("sign out everywhere ended %d (%v), want %d", n, err, auth.MaxSessionsPerUser)
+	}
+	for _, tok := range tokens {
+		if _, err := s.Lookup(ctx, tok); !errors.Is(err, auth.ErrInvalid) {
+			t.Fatal("a session outlived sign out everywhere")
+		}
+	}
+}
