@@ -10,7 +10,6 @@ package session
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -77,8 +76,9 @@ type Session struct {
 	ladder   *ladder     // the transport of each attempt (its WebSocket rung is dial)
 	closed   atomic.Bool // Close was called (close.go); set with mu held
 	dirty    map[string]bool
-	subAt    map[string]time.Time // when each feed's subscription was sent
-	subbed   map[string]bool      // feeds caught up on the current connection
+	saved    map[string]*savedFeed // what the Store holds of each feed (persist.go)
+	subAt    map[string]time.Time  // when each feed's subscription was sent
+	subbed   map[string]bool       // feeds caught up on the current connection
 	held     map[string]heldHistory
 
 	kick     chan struct{}      // retry now / went online
@@ -109,6 +109,7 @@ func New(cfg Config) *Session {
 		results:  map[string]result{},
 		online:   true,
 		dirty:    map[string]bool{},
+		saved:    map[string]*savedFeed{},
 		subAt:    map[string]time.Time{},
 		subbed:   map[string]bool{},
 		held:     map[string]heldHistory{},
@@ -134,10 +135,7 @@ func (s *Session) addFeedLocked(name string) *Feed {
 		return f
 	}
 	f := &Feed{Name: name}
-	if b, ok := s.cfg.Store.Get(keyFeedPrefix + name); ok {
-		_ = json.Unmarshal(b, f)
-		f.Name = name
-	}
+	s.saved[name] = loadFeed(s.cfg.Store, f, s.cfg.Logf)
 	s.feeds[name] = f
 	s.follow = append(s.follow, name)
 	return f

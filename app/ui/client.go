@@ -183,8 +183,11 @@ func (c *client) wake() {
 
 var watchOnce sync.Once
 
-// watchBrowser listens to the window's online, offline, visibilitychange
-// and pageshow events, once per page.
+// watchBrowser listens to the window's online, offline, visibilitychange,
+// pageshow and pagehide events, once per page. A page hiding may never
+// come back (closed, reloaded, a phone's tab discarded), so the session
+// writes its changed feeds at once, synchronously, instead of at its next
+// flush (the outbox is always written at once).
 func watchBrowser() {
 	if !app.IsClient {
 		return
@@ -214,13 +217,23 @@ func watchBrowser() {
 				go cl.wake()
 			}
 		})
+		on("pagehide", func(app.Value) { cl.flush() })
 		app.Window().Get("document").Call("addEventListener", "visibilitychange", app.FuncOf(func(app.Value, []app.Value) any {
 			if app.Window().Get("document").Get("visibilityState").String() == "visible" {
 				go cl.wake()
+			} else {
+				cl.flush()
 			}
 			return nil
 		}))
 	})
+}
+
+// flush has the session write its changed feeds now.
+func (c *client) flush() {
+	if s := c.session(); s != nil {
+		s.Flush()
+	}
 }
 
 // navigatorOnline reports navigator.onLine (true outside a browser).

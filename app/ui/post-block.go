@@ -54,7 +54,6 @@ func newPostBlock(a postActor, posts []postView, newer [][]postView, cards cardS
 }
 
 func (b *postBlock) Render() app.UI {
-	now := time.Unix(b.Cards.Clock*15, 0)
 	return app.Div().Class("post-block").Body(
 		// Always a child at this place, a block or an empty one, so that
 		// the cards after it keep theirs.
@@ -63,12 +62,32 @@ func (b *postBlock) Render() app.UI {
 		}).Else(func() app.UI {
 			return app.Div().Class("post-block")
 		}),
-		app.Range(b.Posts).Slice(func(i int) app.UI {
-			v := b.Posts[i]
-			editing := v.ID != "" && v.ID == b.Cards.Editing
+		// The block's own cards are a component of their own: when only a
+		// block nested in this one changes (a new post), this block
+		// renders again but its cards are one comparison of unchanged
+		// fields, not one per card.
+		&postRun{Actor: b.Actor, Posts: b.Posts, Cards: b.Cards.within(b.Posts)},
+	)
+}
+
+// postRun is the cards of one block's own posts, newest first.
+type postRun struct {
+	app.Compo
+
+	Actor postActor
+	Posts []postView
+	Cards cardState
+}
+
+func (r *postRun) Render() app.UI {
+	now := time.Unix(r.Cards.Clock*15, 0)
+	return app.Div().Class("post-block").Body(
+		app.Range(r.Posts).Slice(func(i int) app.UI {
+			v := r.Posts[i]
+			editing := v.ID != "" && v.ID == r.Cards.Editing
 			draft := ""
 			if editing {
-				draft = b.Cards.EditDraft
+				draft = r.Cards.EditDraft
 			}
 			// Two nodes per post (IfSlice flattens into the block): its
 			// divider slot (seen-divider.go), then its card. The divider
@@ -79,8 +98,8 @@ func (b *postBlock) Render() app.UI {
 			return app.IfSlice(true, func() []app.UI {
 				return []app.UI{
 					dividerSlot(divider),
-					newPostCard(b.Actor, v, relTime(v.Created, now),
-						v.ID != "" && slices.Contains(b.Cards.Fresh, v.ID), editing, draft),
+					newPostCard(r.Actor, v, relTime(v.Created, now),
+						v.ID != "" && slices.Contains(r.Cards.Fresh, v.ID), editing, draft),
 				}
 			})
 		}),

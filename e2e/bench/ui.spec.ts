@@ -13,7 +13,7 @@ import { expect, feedName, join, test } from '../fixtures';
 import { startExtraServer, stopExtraServer, type ServerState } from '../server';
 
 const POSTS = Number(process.env.BENCH_POSTS ?? 500);
-const ARRIVALS = 10;
+const ARRIVALS = Number(process.env.BENCH_ARRIVALS ?? 10);
 const KEYS = 'The quick brown fox jumps over.'; // 31 characters
 
 function median(xs: number[]): number {
@@ -51,10 +51,38 @@ async function work(cdp: CDPSession, page: Page, f: () => Promise<void>, settle 
   };
 }
 
-type TraceEvent = { name: string; ph: string; ts: number; dur?: number; pid: number; tid: number; args?: any };
+type TraceEvent = { name: string; ph: string; ts: number; dur?: number; tdur?: number; pid: number; tid: number; args?: any };
 
-/** Self time (ms) per event name on the renderer's main thread, largest first. */
-function selfTimes(trace: { traceEvents: TraceEvent[] }): Record<string, number> {
+/**
+ * The renderer main thread's top-level tasks in a trace: their wall time
+ * and their thread (CPU) time, in ms. On a loaded machine the wall time
+ * includes the time the thread waited for a core; the CPU time does not,
+ * so it is the steadier figure to compare builds by.
+ */
+function mainThreadTime(trace: { traceEvents: TraceEvent[] }): { wall: number; cpu: number } {
+  const evs = trace.traceEvents;
+  const main = evs.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  const xs = evs
+    .filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur)
+    .sort((a, b) => a.ts - b.ts || b.dur! - a.dur!);
+  let end = -Infinity;
+  let wall = 0;
+  let cpu = 0;
+  for (const e of xs) {
+    if (e.ts < end) continue; // inside a task counted already
+    end = e.ts + e.dur!;
+    wall += e.dur! / 1000;
+    cpu += (e.tdur ?? e.dur!) / 1000;
+  }
+  return { wall: ms(wall), cpu: ms(cpu) };
+}
+
+/**
+ * Self time (ms) per event name on the renderer's main thread, largest
+ * first: wall time, or with cpu its thread (CPU) time.
+ */
+function selfTimes(trace: { traceEvents: TraceEvent[] }, cpu = false): Record<string, number> {
+  const d = (e: TraceEvent) => (cpu ? e.tdur ?? e.dur! : e.dur!);
   const evs = trace.traceEvents;
   const main = evs.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
   const xs = evs
@@ -66,9 +94,9 @@ function selfTimes(trace: { traceEvents: TraceEvent[] }): Record<string, number>
     while (stack.length && stack[stack.length - 1].ts + stack[stack.length - 1].dur! <= e.ts) stack.pop();
     if (stack.length) {
       const parent = stack[stack.length - 1];
-      self[parent.name] = (self[parent.name] ?? 0) - e.dur! / 1000;
+      self[parent.name] = (self[parent.name] ?? 0) - d(e) / 1000;
     }
-    self[e.name] = (self[e.name] ?? 0) + e.dur! / 1000;
+    self[e.name] = (self[e.name] ?? 0) + d(e) / 1000;
     stack.push(e);
   }
   const count: Record<string, number> = {};
@@ -203,13 +231,25 @@ test(`the feed with ${POSTS} posts`, async ({ browser }) => {
 
   // BENCH_TRACE=1: where one more arrival's main-thread time goes, by
   // trace event (self time, the renderer's main thread).
+  // Each of TRACED more arrivals is traced on its own for the main
+  // thread's wall and CPU time (mainThreadTime).
+  let traced: { wall: number; cpu: number }[] = [];
   if (process.env.BENCH_TRACE) {
-    await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
-    const shown = firstPostShows(page, 'traced arrival');
-    await apiPost(other.request, url, feed, 'traced arrival');
-    await shown;
-    await page.waitForTimeout(300);
-    console.log('trace:', JSON.stringify(selfTimes(JSON.parse((await browser.stopTracing()).toString()))));
+    const TRACED = Number(process.env.BENCH_TRACED ?? 5);
+    for (let i = 0; i < TRACED; i++) {
+      await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
+      const shown = firstPostShows(page, `traced arrival ${i}`);
+      await apiPost(other.request, url, feed, `traced arrival ${i}`);
+      await shown;
+      await page.waitForTimeout(300);
+      const trace = JSON.parse((await browser.stopTracing()).toString());
+      traced.push(mainThreadTime(trace));
+      if (i === 0) {
+        console.log('trace:', JSON.stringify(selfTimes(trace)));
+        console.log('trace cpu:', JSON.stringify(selfTimes(trace, true)));
+      }
+    }
+    console.log('traced arrivals (main thread, ms):', JSON.stringify(traced));
   }
 
   // BENCH_PROFILE=1: the functions one more arrival spends its script
@@ -219,7 +259,7 @@ test(`the feed with ${POSTS} posts`, async ({ browser }) => {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
     await cdp.send('Profiler.start');
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < Number(process.env.BENCH_PROFILED ?? 3); i++) {
       const shown = firstPostShows(page, `profiled arrival ${i}`);
       await apiPost(other.request, url, feed, `profiled arrival ${i}`);
       await shown;
@@ -227,6 +267,9 @@ test(`the feed with ${POSTS} posts`, async ({ browser }) => {
     }
     const { profile } = await cdp.send('Profiler.stop');
     console.log('profile:', JSON.stringify(profileSelf(profile)));
+    // The whole profile, for DevTools' Performance panel.
+    fs.mkdirSync(path.resolve(__dirname, '..', 'artifacts'), { recursive: true });
+    fs.writeFileSync(path.resolve(__dirname, '..', 'artifacts', 'bench-ui.cpuprofile'), JSON.stringify(profile));
   }
 
   // Typing in the compose box.
@@ -274,6 +317,14 @@ test(`the feed with ${POSTS} posts`, async ({ browser }) => {
     firstRenderMs: ms(firstMs),
     domNodes: dom,
     idleMsPerSecond: ms(idlePerMs * 1000),
+    ...(traced.length
+      ? {
+          tracedArrivalMs: {
+            cpuMedian: ms(median(traced.map((t) => t.cpu))),
+            wallMedian: ms(median(traced.map((t) => t.wall))),
+          },
+        }
+      : {}),
   };
   console.log('bench-ui:', JSON.stringify(result));
   fs.mkdirSync(path.resolve(__dirname, '..', 'artifacts'), { recursive: true });
