@@ -4,28 +4,30 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"livefeed/app/session"
+	"livefeed/server/eventlog"
 	"livefeed/server/internal/testnode"
 	"livefeed/server/internal/wait"
 	"livefeed/shared/protocol"
 )
 
-// TestEpochReset wipes a node's data directory under a client that keeps
-// its feed and outbox (as a browser does): the new log grows past the
+// TestEpochReset wipes a node's log under a client that keeps its feed
+// and outbox (as a browser does), as an operator restoring the log alone
+// would: the new log grows past the
 // client's position with posts whose ids collide with the old ones. When
 // the client comes back it must get history_gone and a snapshot and keep
 // no post of the old log, and its pending edit of an old post must be
 // rejected, not applied to the new post that shares its id.
 func TestEpochReset(t *testing.T) {
-	// An embedded node (its log in its data directory); the session key
-	// outside it, so that the client's token outlives the wipe.
+	// An embedded node (its log in its data directory).
 	data := t.TempDir()
-	p := testnode.NewUnstarted(t, binary, testnode.FreeAddr(t), data, "--session-key-file", sessionKeyFile(t), "--post-rate", "0")
+	p := testnode.NewUnstarted(t, binary, testnode.FreeAddr(t), data, "--post-rate", "0")
 	p.Start()
 	t.Cleanup(func() { p.Signal(syscall.SIGKILL) })
 	tok := signIn(t, p, "Ada")
@@ -54,10 +56,8 @@ func TestEpochReset(t *testing.T) {
 	}
 	stop1()
 
-	// The data directory wiped: a new log, grown past the client's position.
-	if err := os.RemoveAll(data); err != nil {
-		t.Fatal(err)
-	}
+	// The log wiped: a new log, grown past the client's position.
+	wipeLog(t, data)
 	p.Start()
 	for i := range 5 {
 		postRetry(t, p, tok, "main", fmt.Sprintf("op-new-%d", i), fmt.Sprintf("new %d", i))
@@ -96,6 +96,26 @@ func TestEpochReset(t *testing.T) {
 		}
 	}
 	t.Logf("old epoch %s, new %s: %d posts kept, edit of %s rejected: %s", oldEpoch, snap.Epoch, len(snap.Posts), old[0], s2.Rejected()[0].Error.Message)
+}
+
+// wipeLog removes every JetStream stream of the embedded node's data
+// directory but the accounts bucket: the log and its snapshots are gone
+// while the client's session record, and so its token, stays.
+func wipeLog(t *testing.T, data string) {
+	t.Helper()
+	dir := filepath.Join(data, "jetstream", "jetstream", "$G", "streams")
+	streams, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range streams {
+		if st.Name() == "KV_"+eventlog.DefaultAccountsBucket {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, st.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // runSession runs an app/session client of node p following "main" with
