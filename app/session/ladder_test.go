@@ -13,9 +13,15 @@ import (
 // ladderOn runs a session with Transport auto whose three rungs dial the
 // fake servers ws, stream and poll, with the ladder's timings shortened.
 func ladderOn(t *testing.T, store Store, ws, stream, poll *fakeEnd) *Session {
-	s := New(Config{Feeds: []string{"main"}, Store: store, Transport: TransportAuto,
+	return runLadder(t, Config{Feeds: []string{"main"}, Store: store, Transport: TransportAuto,
 		Backoff:       Backoff{Base: time.Millisecond, Cap: 5 * time.Millisecond},
-		FallbackAfter: 100 * time.Millisecond, ProbeUpEvery: 50 * time.Millisecond})
+		FallbackAfter: 100 * time.Millisecond, ProbeUpEvery: 50 * time.Millisecond}, ws, stream, poll)
+}
+
+// runLadder runs a session of cfg whose three rungs dial the fake servers
+// ws, stream and poll, until the test ends.
+func runLadder(t *testing.T, cfg Config, ws, stream, poll *fakeEnd) *Session {
+	s := New(cfg)
 	s.dial = ws.dial
 	s.ladder.dials[TransportStream] = stream.dial
 	s.ladder.dials[TransportPoll] = poll.dial
@@ -152,15 +158,8 @@ func TestResumesCountAnsweredHellos(t *testing.T) {
 	ws, stream, poll := newFakeEnd(t), newFakeEnd(t), newFakeEnd(t)
 	ws.setFail(errors.New("connection refused"))
 	poll.setFail(errors.New("connection refused"))
-	s := New(Config{Feeds: []string{"main"}, InitialPos: map[string]uint64{"main": 5}, Transport: TransportAuto,
-		Backoff: Backoff{Base: time.Millisecond, Cap: 5 * time.Millisecond}, FallbackAfter: 20 * time.Millisecond})
-	s.dial = ws.dial
-	s.ladder.dials[TransportStream] = stream.dial
-	s.ladder.dials[TransportPoll] = poll.dial
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	s := runLadder(t, Config{Feeds: []string{"main"}, InitialPos: map[string]uint64{"main": 5}, Transport: TransportAuto,
+		Backoff: Backoff{Base: time.Millisecond, Cap: 5 * time.Millisecond}, FallbackAfter: 20 * time.Millisecond}, ws, stream, poll)
 	go func() { // the stream takes every hello and says nothing
 		for c := range stream.conns {
 			go func() {
@@ -198,15 +197,8 @@ func TestResumesCountAnsweredHellos(t *testing.T) {
 func TestLadderStaysUpThroughARestart(t *testing.T) {
 	ws, stream, poll := newFakeEnd(t), newFakeEnd(t), newFakeEnd(t)
 	ws.setFail(errors.New("connection refused"))
-	s := New(Config{Feeds: []string{"main"}, Transport: TransportAuto,
-		Backoff: Backoff{Base: 300 * time.Millisecond, Cap: 300 * time.Millisecond}, FallbackAfter: time.Second})
-	s.dial = ws.dial
-	s.ladder.dials[TransportStream] = stream.dial
-	s.ladder.dials[TransportPoll] = poll.dial
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	s := runLadder(t, Config{Feeds: []string{"main"}, Transport: TransportAuto,
+		Backoff: Backoff{Base: 300 * time.Millisecond, Cap: 300 * time.Millisecond}, FallbackAfter: time.Second}, ws, stream, poll)
 	deadline := time.Now().Add(10 * time.Second)
 	for ws.dialed() < 1 {
 		if time.Now().After(deadline) {
