@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,42 +22,107 @@ func (s *Service) Run(ctx context.Context) (err error) {
 			s.stopped.Store(&err)
 		}
 	}()
-	last, err := s.lastSeq(ctx)
+	_, last, err := s.bounds(ctx)
 	if err != nil {
 		return fmt.Errorf("feed: log bounds: %w", err)
 	}
 	if s.view.Applied() >= last {
 		s.ready.Store(true)
 	}
-	err = s.log.Follow(ctx, s.view.Applied()+1, func(r eventlog.Record) error {
-		s.apply(r)
-		if r.Seq >= last {
-			s.ready.Store(true)
+	for {
+		err = s.log.Follow(ctx, s.view.Applied()+1, func(r eventlog.Record) error {
+			if r.Seq > s.view.Applied()+1 {
+				if behind, err := s.behindTrim(ctx); err != nil || behind {
+					return cmp.Or(err, errBehindTrim)
+				}
+			}
+			s.apply(r)
+			if r.Seq >= last {
+				s.ready.Store(true)
+			}
+			return nil
+		})
+		if ctx.Err() != nil {
+			return nil
 		}
-		return nil
-	})
-	if ctx.Err() != nil {
-		return nil
+		if !errors.Is(err, errBehindTrim) {
+			return fmt.Errorf("feed: follow log: %w", err)
+		}
+		if err := s.restoreNewer(ctx); err != nil {
+			return err
+		}
 	}
-	return fmt.Errorf("feed: follow log: %w", err)
 }
 
-// boundsRetry bounds the pause between two attempts of lastSeq.
-const boundsRetry = time.Second
+// errBehindTrim stops Follow when the next record this service needs was
+// trimmed: another node compacted the log past this one's view (it opened
+// before the trim, or lagged behind it). Run then restores the newest
+// snapshot and follows on from it.
+var errBehindTrim = errors.New("feed: the log was trimmed past the view")
 
-// lastSeq returns the log's last sequence, asking again while the log
-// cannot answer (a cluster electing a leader) until ctx is done or the
-// log is closed.
-func (s *Service) lastSeq(ctx context.Context) (uint64, error) {
-	for pause := 50 * time.Millisecond; ; pause = min(2*pause, boundsRetry) {
-		_, last, err := s.log.Bounds(ctx)
-		if err == nil || ctx.Err() != nil || errors.Is(err, eventlog.ErrClosed) {
-			return last, err
+// behindTrim reports whether the log's first record is past the next one
+// the view needs. A gap in the sequence alone says nothing: records of a
+// removed feed leave one too.
+func (s *Service) behindTrim(ctx context.Context) (bool, error) {
+	first, _, err := s.bounds(ctx)
+	if err != nil {
+		return false, fmt.Errorf("feed: log bounds: %w", err)
+	}
+	s.first.Store(first)
+	return first > s.view.Applied()+1, nil
+}
+
+// restoreNewer replaces the view with the newest snapshot, which must
+// reach the log's first record. Subscribers of a feed that jumped see the
+// next event's prev past their position and resubscribe.
+func (s *Service) restoreNewer(ctx context.Context) error {
+	var (
+		seq  uint64
+		data []byte
+	)
+	if err := s.retry(ctx, "loading the snapshot", func() (err error) {
+		seq, data, err = s.log.LoadSnapshot(ctx)
+		return err
+	}); err != nil {
+		return fmt.Errorf("feed: load snapshot: %w", err)
+	}
+	if first := s.first.Load(); seq+1 < first {
+		return fmt.Errorf("feed: the log starts at %d but the snapshot ends at %d: records are missing", first, seq)
+	}
+	s.lg.Warn("the log was trimmed past the view; restoring the snapshot", "view", s.view.Applied(), "snapshot_seq", seq)
+	if err := s.view.Restore(data); err != nil {
+		return fmt.Errorf("feed: restore snapshot at %d: %w", seq, err)
+	}
+	return nil
+}
+
+// logRetry bounds the pause between two attempts of a read of the log
+// that failed (a cluster electing a leader).
+const logRetry = time.Second
+
+// bounds returns the log's bounds, asking again while the log cannot
+// answer until ctx is done or the log is closed.
+func (s *Service) bounds(ctx context.Context) (first, last uint64, err error) {
+	err = s.retry(ctx, "reading the log's bounds", func() (err error) {
+		first, last, err = s.log.Bounds(ctx)
+		return err
+	})
+	return first, last, err
+}
+
+// retry calls read until it succeeds, fails for good (the log is closed,
+// or has no such thing: eventlog.ErrNotFound) or ctx is done, logging
+// each failure.
+func (s *Service) retry(ctx context.Context, what string, read func() error) error {
+	for pause := 50 * time.Millisecond; ; pause = min(2*pause, logRetry) {
+		err := read()
+		if err == nil || ctx.Err() != nil || errors.Is(err, eventlog.ErrClosed) || errors.Is(err, eventlog.ErrNotFound) {
+			return err
 		}
-		s.lg.Warn("reading the log's bounds; retrying", "err", err)
+		s.lg.Warn(what+"; retrying", "err", err)
 		select {
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return ctx.Err()
 		case <-time.After(pause):
 		}
 	}
