@@ -205,6 +205,17 @@ func (t *httpTransport) deliver(b []byte) bool {
 		}
 		t.welcomed = true
 	case protocol.TypeSubscribed:
+		// The feed is at its position in the server's log from here
+		// on: the next request names that log's epoch, or a feed that
+		// got a snapshot of a recreated log would get one every time.
+		if m, err := protocol.Decode(b); err == nil {
+			sub, _ := m.(protocol.Subscribed)
+			for i := range t.subs {
+				if t.subs[i].Feed == feed {
+					t.subs[i].Epoch = sub.Epoch
+				}
+			}
+		}
 		if t.live[feed] {
 			t.mu.Unlock()
 			return true

@@ -58,7 +58,7 @@ func (g *Gateway) ServeDownlink(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	rc.Flush()
 
-	cn := newHTTPConn(g, newHTTPOut(w, poll, d.Continued), sess.User, g.cfg.ClientIP.Of(r))
+	cn := newHTTPConn(g, newHTTPOut(w, poll, d.Continued, g.cfg.Service.Epoch()), sess.User, g.cfg.ClientIP.Of(r))
 	cn.sid = sess.ID // a revoked session's downlink ends too (revoke.go)
 	defer close(cn.done)
 	if !g.admit(cn) {
@@ -79,6 +79,7 @@ func (g *Gateway) ServeDownlink(w http.ResponseWriter, r *http.Request) {
 	err = cn.sendMsg(protocol.Welcome{
 		Version: protocol.Version, Node: g.cfg.Node, User: sess.User,
 		HeartbeatMS: heartbeat.Milliseconds(), AppVersion: g.cfg.AppVersion,
+		Epoch: g.cfg.Service.Epoch(),
 	})
 	for _, s := range d.Subs {
 		if err == nil {
