@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"livefeed/server/internal/testnode"
+	"livefeed/server/internal/wait"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
@@ -336,4 +337,71 @@ func TestPollsAfterAResetLogSnapshotOnce(t *testing.T) {
 			t.Fatalf("a later poll sent %T %+v", m, m)
 		}
 	}
+}
+
+// TestDownlinkKeepsItsMembership: a client that polls keeps its place in
+// the feed from one poll to the next (the next names the connection its
+// welcome gave): over many polls its user never goes offline and comes
+// back for the others; a poller gone for longer than DownlinkGrace goes
+// offline once, and the others see it.
+func TestDownlinkKeepsItsMembership(t *testing.T) {
+	const grace = time.Second
+	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) {
+		c.PollHold = 50 * time.Millisecond
+		c.DownlinkGrace = grace
+	})
+	tokA, _ := tn.SignIn(t, "Ada")
+	tokB, _ := tn.SignIn(t, "Bob")
+	watcher := testnode.Dial(t, tn, tokB)
+	watcher.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
+	testnode.Expect[protocol.Subscribed](watcher)
+	poller := testnode.DialHTTP(t, tn.Srv.URL, tokA, protocol.HTTPPoll)
+	if w := poller.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive}); w.Conn == "" {
+		t.Fatalf("a poll's welcome names no connection: %+v", w)
+	}
+	testnode.Expect[protocol.Subscribed](poller)
+	arrivals, departures := tn.Hub.PresenceChanges()
+	const polls = 20
+	until := tn.Gateway.Stats.HTTPDownlinks.Load() + polls
+	for tn.Gateway.Stats.HTTPDownlinks.Load() < until {
+		if _, err := poller.Read(5 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, d := tn.Hub.PresenceChanges(); a != arrivals || d != departures {
+		t.Fatalf("over %d polls the poller went offline %d times and came back %d times", polls, d-departures, a-arrivals)
+	}
+	if p := tn.Hub.Presence("main"); p.Count != 2 {
+		t.Fatalf("presence %+v", p)
+	}
+
+	// The poller goes away: it is offline once its grace is over.
+	poller.Wire.Close(protocol.CloseNormal, "gone")
+	wait.Until(t, 20*grace, "the poller offline", func() bool { return tn.Hub.Presence("main").Count == 1 })
+	if a, d := tn.Hub.PresenceChanges(); a != arrivals || d != departures+1 {
+		t.Fatalf("the poller went offline %d times and came back %d times, want once and never", d-departures, a-arrivals)
+	}
+	for {
+		m, err := watcher.Read(10 * time.Second)
+		if err != nil {
+			t.Fatalf("the watcher did not see the poller go: %v", err)
+		}
+		if p, ok := m.(protocol.Presence); ok && p.Count == 1 && p.Online[0].Name == "Bob" {
+			break
+		}
+	}
+}
+
+// TestDownlinkOfAnotherNode: a downlink naming a connection this node
+// does not know (another node's, or one past its grace) is served as a
+// new connection, with a connection of its own.
+func TestDownlinkOfAnotherNode(t *testing.T) {
+	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.PollHold = 50 * time.Millisecond })
+	tok, _ := tn.SignIn(t, "Ada")
+	c, _ := openStream(t, nil, tn.Srv.URL, tok, "mode=poll&live=main&cont=1&conn=0123456789abcdef0123456789abcdef", "")
+	w := testnode.Expect[protocol.Welcome](c)
+	if w.Conn == "" || w.Conn == "0123456789abcdef0123456789abcdef" {
+		t.Fatalf("welcome %+v", w)
+	}
+	testnode.Expect[protocol.Subscribed](c)
 }

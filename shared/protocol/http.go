@@ -14,10 +14,12 @@ import (
 
 // The HTTP transport: the same messages as the WebSocket, for networks
 // where the upgrade does not get through (docs/protocol.md, "Over plain
-// HTTP"). Nothing about a client is kept between requests: the downlink
-// request names every feed and position (its query, or Last-Event-ID), and
-// the uplink carries actions, each answered in its response, so any node
-// may answer any request.
+// HTTP"). No guarantee rests on anything kept between requests: the
+// downlink request names every feed and position (its query, or
+// Last-Event-ID), and the uplink carries actions, each answered in its
+// response, so any node may answer any request. (A node keeps a
+// downlink's membership for the next request that names its Conn, and
+// nothing else.)
 
 // Paths of the HTTP transport.
 const (
@@ -48,7 +50,16 @@ type Downlink struct {
 	// query's "cont=1"), so a poll's welcome is no news and does not end
 	// it; the first poll of a connection ends with its welcome.
 	Continued bool
+	// Conn names the connection whose membership the request continues
+	// (Welcome.Conn; the query's "conn"), at most MaxConnIDBytes; a
+	// server that does not know it (another node, or later than its
+	// grace) starts a new one.
+	Conn string
 }
+
+// MaxConnIDBytes is the longest Downlink.Conn a request may name (the
+// server's are 32 bytes).
+const MaxConnIDBytes = 64
 
 // UplinkType is the content type of the uplink request and response.
 const UplinkType = "application/x-ndjson"
@@ -76,6 +87,9 @@ func (d Downlink) Query() string {
 	}
 	if d.Continued {
 		q.Set("cont", "1")
+	}
+	if d.Conn != "" {
+		q.Set("conn", d.Conn)
 	}
 	for _, s := range d.Subs {
 		switch s.Mode {
@@ -105,6 +119,9 @@ func ParseDownlink(q url.Values, lastEventID string) (d Downlink, err error) {
 		return d, Errorf(CodeBadField, "client name over %d bytes", MaxNameChars*4)
 	}
 	d.Continued = q.Get("cont") == "1"
+	if d.Conn = q.Get("conn"); len(d.Conn) > MaxConnIDBytes {
+		return d, Errorf(CodeBadField, "conn over %d bytes", MaxConnIDBytes)
+	}
 	cursor, epoch, err := ParseCursor(lastEventID)
 	if err != nil {
 		return d, err

@@ -50,10 +50,10 @@ func TestPeekPosition(t *testing.T) {
 
 func TestDownlinkQueryRoundTrip(t *testing.T) {
 	subs := []Sub{{Feed: "a", Mode: ModeResume, Pos: 12, Epoch: "e:1"}, {Feed: "b", Mode: ModeSnapshot}, {Feed: "c", Mode: ModeLive}, {Feed: "d", Mode: ModeResume}}
-	q, _ := url.ParseQuery(Downlink{Mode: HTTPStream, Client: "cli", Subs: subs, Continued: true}.Query())
+	q, _ := url.ParseQuery(Downlink{Mode: HTTPStream, Client: "cli", Subs: subs, Continued: true, Conn: "c1"}.Query())
 	d, err := ParseDownlink(q, "")
 	got := d.Subs
-	if err != nil || d.Mode != HTTPStream || d.Client != "cli" || !d.Continued {
+	if err != nil || d.Mode != HTTPStream || d.Client != "cli" || !d.Continued || d.Conn != "c1" {
 		t.Fatalf("%v %+v", err, d)
 	}
 	want := []Sub{{Feed: "a", Mode: ModeResume, Pos: 12, Epoch: "e:1"}, {Feed: "d", Mode: ModeResume}, {Feed: "b", Mode: ModeSnapshot}, {Feed: "c", Mode: ModeLive}}
@@ -132,6 +132,18 @@ func TestSSEReader(t *testing.T) {
 	r = NewSSEReader(strings.NewReader("data: {\"type\""))
 	if _, err := r.Next(); err == nil || err == io.EOF {
 		t.Fatalf("cut event: %v", err)
+	}
+}
+
+// TestDownlinkConnAtItsLimit: a conn of MaxConnIDBytes passes, one byte
+// more is refused.
+func TestDownlinkConnAtItsLimit(t *testing.T) {
+	for _, n := range []int{MaxConnIDBytes, MaxConnIDBytes + 1} {
+		q, _ := url.ParseQuery(Downlink{Mode: HTTPPoll, Conn: strings.Repeat("c", n)}.Query())
+		_, err := ParseDownlink(q, "")
+		if (err == nil) != (n <= MaxConnIDBytes) {
+			t.Fatalf("conn of %d bytes: %v", n, err)
+		}
 	}
 }
 
