@@ -75,8 +75,12 @@ func testBadHTTPRequests(t *testing.T, tn *testnode.Node, token string) {
 		return bytes.Join(b, []byte("\n"))
 	}
 	t.Run("uplink without its content type", func(t *testing.T) {
-		if status, _ := uplink(t, tn, token, "application/x-www-form-urlencoded", post(0)); status != http.StatusUnsupportedMediaType {
-			t.Fatalf("HTTP %d, want 415", status)
+		// Every type a form or a no-cors fetch of another page can send
+		// without the browser asking first (CSRF), and none.
+		for _, ct := range []string{"application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain", ""} {
+			if status, _ := uplink(t, tn, token, ct, post(0)); status != http.StatusUnsupportedMediaType {
+				t.Fatalf("%q: HTTP %d, want 415", ct, status)
+			}
 		}
 	})
 	t.Run("uplink over MaxUplinkMessages", func(t *testing.T) {
@@ -404,4 +408,33 @@ func TestDownlinkOfAnotherNode(t *testing.T) {
 		t.Fatalf("welcome %+v", w)
 	}
 	testnode.Expect[protocol.Subscribed](c)
+}
+
+// TestDownlinkGoAwayOnRestart: a node that shuts down ends every HTTP
+// downlink, a stream and a held poll, with a goaway (restart, its window)
+// before the response ends, as it closes a WebSocket.
+func TestDownlinkGoAwayOnRestart(t *testing.T) {
+	for _, mode := range []string{protocol.HTTPStream, protocol.HTTPPoll} {
+		t.Run(mode, func(t *testing.T) {
+			const window = 3 * time.Second
+			tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.RestartWindow = window })
+			tok, _ := tn.SignIn(t, "Ada")
+			// cont=1: the poll's welcome is no news, so it is held.
+			c, s := openStream(t, nil, tn.Srv.URL, tok, "mode="+mode+"&live=main&cont=1", "")
+			testnode.Expect[protocol.Welcome](c)
+			testnode.Expect[protocol.Subscribed](c)
+			stopped := make(chan error, 1)
+			go func() { stopped <- tn.Node.Shutdown(context.Background()) }()
+			g := testnode.Expect[protocol.GoAway](c)
+			if g.Reason != "restart" || g.RetryMaxMS != window.Milliseconds() {
+				t.Fatalf("goaway %+v", g)
+			}
+			if _, err := s.r.Next(); err != io.EOF {
+				t.Fatalf("after the goaway: %v, want the response's end", err)
+			}
+			if err := <-stopped; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 }
