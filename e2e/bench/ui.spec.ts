@@ -3,6 +3,10 @@
 // the long tasks (> 50 ms) of steady use. Figures only: printed and written
 // to artifacts/bench-ui.json (issue 11, item 2; see docs/performance.md).
 //
+// browserFloorMs is what the same shift of the list costs the browser alone
+// (a card inserted on top by one line of JavaScript, no Go): the part of an
+// arrival no change to the app can remove.
+//
 // Main-thread work is Chromium's own account (CDP Performance.getMetrics
 // TaskDuration: the time the renderer's main thread spent in tasks),
 // measured around each step, minus what the same stretch costs idle.
@@ -283,6 +287,22 @@ test(`the feed with ${POSTS} posts`, async ({ browser }) => {
   const perKeyScript = typed.script / KEYS.length;
   await box.fill('');
 
+  // The browser's own floor under an arrival: the same shift of the list
+  // made without the app, a copy of the first card inserted above it by a
+  // line of JavaScript, measured the same way. No Go runs; what it costs
+  // is style, layout, paint and commit of the shifted page, which no
+  // change to the app can take away.
+  const floor: number[] = [];
+  for (let i = 0; i < ARRIVALS; i++) {
+    const w = await work(cdp, page, async () => {
+      await page.evaluate(() => {
+        const a = document.querySelector('article')!;
+        a.parentNode!.insertBefore(a.cloneNode(true), a);
+      });
+    });
+    floor.push(w.ms - idlePerMs * w.wall);
+  }
+
   const long: number[] = await page.evaluate(() => (window as any).__long);
   const dom = await page.evaluate(() => document.getElementsByTagName('*').length);
 
@@ -310,6 +330,7 @@ test(`the feed with ${POSTS} posts`, async ({ browser }) => {
       layoutMedian: ms(median(parts.layout)),
       all: arrive.map(ms),
     },
+    browserFloorMs: ms(median(floor)),
     keystrokeMs: ms(perKey),
     keystrokeScriptMs: ms(perKeyScript),
     longTasksOver50ms: long.filter((d) => d > 50).length,
