@@ -28,9 +28,10 @@ import (
 const FirstPaintPosts = 20
 
 // FirstPaintBytes bounds the first paint's posts, encoded as in a snapshot
-// (a feed of long posts shows fewer). The page holds them twice, as HTML
-// and as the app's state (base64 JSON), so a feed page is at most about
-// 3.5 times this plus the shell (about 3 KB).
+// (a feed of long posts, or of posts with many reactions, shows fewer).
+// The page holds them twice, as HTML and as the app's state (base64 JSON):
+// a feed page stays under 4 times this plus 40 KiB (TestFirstPaintPageSize;
+// 73 KB at most there, 40 KB for 20 posts of 100 bytes).
 const FirstPaintBytes = 24 << 10
 
 // firstPaintAttr is the attribute of the prerendered page's root that

@@ -282,3 +282,46 @@ func httpReq(cookie string) *http.Request {
 	r.Header.Set("Cookie", cookie)
 	return r
 }
+
+// TestFirstPaintPageSize: whatever the feed holds, a feed page stays
+// within maxFirstPaintPage (FirstPaintBytes of posts, as HTML and as the
+// app's state): FirstPaintPosts short posts by long names with reactions,
+// and posts of MaxTextChars '<' (the most bytes per character, escaped).
+func TestFirstPaintPageSize(t *testing.T) {
+	const maxFirstPaintPage = 4*FirstPaintBytes + 40<<10
+	name := strings.Repeat("W", protocol.MaxNameChars)
+	for _, tc := range []struct {
+		name string
+		text string
+	}{
+		{"short posts", "a short post"},
+		{"long posts", strings.Repeat("word ", protocol.MaxTextChars/5)},
+		{"worst characters", strings.Repeat("<", protocol.MaxTextChars)},
+	} {
+		src := func(r *http.Request, feed string, maxPosts, maxBytes int) (protocol.User, protocol.Snapshot, bool, bool) {
+			me := protocol.User{ID: "u-me", Name: name}
+			snap := protocol.Snapshot{Feed: feed, Pos: 1000}
+			size := protocol.SnapshotLen(feed, snap.Pos, true)
+			for i := range maxPosts {
+				var users []protocol.User
+				for j := range protocol.MaxReactionUsers {
+					users = append(users, protocol.User{ID: fmt.Sprint("u", j), Name: name})
+				}
+				p := protocol.Post{ID: fmt.Sprint("p", i), Feed: feed, Author: me, Text: tc.text, Created: 1, Pos: uint64(1000 - i)}
+				for _, e := range protocol.Reactions {
+					p.Reactions = append(p.Reactions, protocol.Reaction{Emoji: e, Users: users, Count: 99})
+				}
+				if size += protocol.PostLen(p) + 1; size > maxBytes {
+					break
+				}
+				snap.Posts = append(snap.Posts, p)
+			}
+			return me, snap, false, true
+		}
+		w := get(t, NewHTTPHandler("test-1", WithFirstPaint(src)), "/", "Cookie", "s=ok")
+		t.Logf("%s: %d bytes, %d posts", tc.name, w.Body.Len(), strings.Count(w.Body.String(), "<article"))
+		if w.Body.Len() > maxFirstPaintPage {
+			t.Errorf("%s: the page is %d bytes, over %d", tc.name, w.Body.Len(), maxFirstPaintPage)
+		}
+	}
+}

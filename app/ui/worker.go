@@ -35,7 +35,8 @@ import (
 //     shell is precached without credentials (credentials: "omit"), so it
 //     is the page for no one: offline, the app starts from it and shows
 //     the reader's own cached feed (localStorage, removed at sign-out).
-//     See docs/operations.md, "The first paint".
+//     Navigation preload lets the page's request start while the worker
+//     starts. See docs/operations.md, "The first paint".
 var ServiceWorkerJS = `// Livefeed service worker, version {{.Version}}.
 const cacheName = "app-" + "{{.Version}}";
 const resourcesToCache = {{.ResourcesToCache}};
@@ -57,6 +58,10 @@ self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     const keys = await caches.keys();
     await Promise.all(keys.filter((k) => k !== cacheName).map((k) => caches.delete(k)));
+    // Page navigations start on the network while the worker starts.
+    if (self.registration.navigationPreload) {
+      await self.registration.navigationPreload.enable();
+    }
     console.log("app worker {{.Version}} is activated");
   })());
 });
@@ -72,7 +77,7 @@ self.addEventListener("fetch", (event) => {
       url.pathname === "/readyz" || url.pathname === "/metrics") {
     return;
   }
-  event.respondWith(request.mode === "navigate" ? navigate(request) : fetchWithCache(request));
+  event.respondWith(request.mode === "navigate" ? navigate(event) : fetchWithCache(request));
 });
 
 async function fetchWithCache(request) {
@@ -84,13 +89,20 @@ async function fetchWithCache(request) {
 }
 
 // navigate answers a page navigation from the network (the page
-// prerendered for its reader, never stored), or with the cached shell when
-// the network fails or is slower than navigationTimeout.
-async function navigate(request) {
-  const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(), navigationTimeout);
+// prerendered for its reader, never stored; the navigation preload's
+// response when there is one), or with the cached shell when the network
+// fails or is slower than navigationTimeout.
+async function navigate(event) {
+  let timer;
+  const late = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error("no page from the network in time")), navigationTimeout);
+  });
   try {
-    return await fetch(request, { signal: ctrl.signal });
+    const preloaded = await Promise.race([event.preloadResponse, late]);
+    if (preloaded) {
+      return preloaded;
+    }
+    return await Promise.race([fetch(event.request), late]);
   } catch (err) {
     const shell = await caches.match("/", { ignoreVary: true });
     if (shell) {
