@@ -106,6 +106,9 @@ func (p *feedPage) OnInit() {
 	}
 	p.feed = feed
 	captureTakeover() // takeover.go
+	if signOutPending() {
+		return // the server is told first (whoAmI); nobody is signed in here
+	}
 	if fp, ok := readFirstPaint(feed); ok {
 		p.showFirstPaint(fp, time.UnixMilli(fp.Now))
 	}

@@ -44,7 +44,7 @@ const firstPaintParam = "livefeed-first-paint"
 var firstPaints sync.Map // string -> *firstPaint
 
 // withFirstPaint returns r for go-app's handler: for a signed-in reader
-// of a feed page, with the key of its first paint in the URL (and release
+// of a feed page (one who has not signed out in this browser meanwhile), with the key of its first paint in the URL (and release
 // forgets it once the page is prerendered), otherwise without the
 // parameter. personal reports whether the page is the reader's own.
 func (o *options) withFirstPaint(r *http.Request) (r2 *http.Request, personal bool, release func()) {
@@ -53,7 +53,7 @@ func (o *options) withFirstPaint(r *http.Request) (r2 *http.Request, personal bo
 	had := q.Has(firstPaintParam)
 	q.Del(firstPaintParam)
 	var key string
-	if feed, ok := FeedFromPath(r.URL.Path); ok && o.firstPaint != nil && r.Method == http.MethodGet {
+	if feed, ok := FeedFromPath(r.URL.Path); ok && o.firstPaint != nil && r.Method == http.MethodGet && !signOutPendingIn(r) {
 		if u, snap, begins, ok := o.firstPaint(r, feed, FirstPaintPosts, FirstPaintBytes); ok {
 			if len(snap.Posts) > FirstPaintPosts { // whatever f gave
 				snap.Posts, begins = snap.Posts[:FirstPaintPosts], false
@@ -74,6 +74,14 @@ func (o *options) withFirstPaint(r *http.Request) (r2 *http.Request, personal bo
 	r2 = r.Clone(r.Context())
 	r2.URL = &u
 	return r2, key != "", release
+}
+
+// signOutPendingIn reports whether the browser signed out without the
+// server hearing of it yet (SignOutPendingCookie, forget.go): its session
+// cookie is still good, but nobody is signed in there.
+func signOutPendingIn(r *http.Request) bool {
+	_, err := r.Cookie(SignOutPendingCookie)
+	return err == nil
 }
 
 // takeFirstPaint returns the first paint handed to the page at u (on the

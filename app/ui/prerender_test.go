@@ -228,7 +228,9 @@ func TestFirstPaintPage(t *testing.T) {
 		t.Errorf("state: %+v", fp)
 	}
 
-	for _, hdr := range [][]string{{}, {"Cookie", "s=bad"}} {
+	// No cookie, a bad one, or a good one from a browser that signed out
+	// without the server hearing of it (forget.go).
+	for _, hdr := range [][]string{{}, {"Cookie", "s=bad"}, {"Cookie", "s=ok; " + SignOutPendingCookie + "=1"}} {
 		w := get(t, h, "/f/main?"+firstPaintParam+"=guess", hdr...)
 		body := w.Body.String()
 		if w.Code != 200 || strings.Contains(body, firstPaintAttr) || strings.Contains(body, "<article") || strings.Contains(body, firstPaintParam) {
