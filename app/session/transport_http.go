@@ -19,8 +19,9 @@ import (
 // session it is one connection like a WebSocket: messages both ways.
 // Underneath, the downlink is a series of requests (one long stream, or
 // polls) that each name every feed at the position of the last message
-// received, so that a lost response is asked for again and nothing is
-// kept by the server between requests; what the session writes goes up in
+// received, so that a lost response is asked for again and nothing the
+// server keeps between requests matters but presence (each names the
+// connection its welcome gave, Welcome.Conn); what the session writes goes up in
 // batched POSTs whose replies come back as messages.
 //
 // What the session writes: hello gives the feeds and starts the
@@ -45,6 +46,7 @@ type httpTransport struct {
 	started  bool           // hello came: the downlink runs
 	reopen   chan struct{}  // the feeds changed: the downlink request starts again
 	welcomed bool
+	conn     string          // the server's name of this connection (Welcome.Conn)
 	live     map[string]bool // feeds whose subscribed went up: each request's next one does not
 	up       [][]byte        // messages waiting for the uplink
 	upKick   chan struct{}   // up is not empty
@@ -200,11 +202,28 @@ func (t *httpTransport) deliver(b []byte) bool {
 	}
 	switch typ {
 	case protocol.TypeWelcome:
+		// The next request continues this connection (Welcome.Conn):
+		// the server keeps its membership in between.
+		if m, err := protocol.Decode(b); err == nil {
+			w, _ := m.(protocol.Welcome)
+			t.conn = w.Conn
+		}
 		if t.welcomed {
 			b = protocol.MustEncode(protocol.Heartbeat{Time: time.Now().UnixMilli()})
 		}
 		t.welcomed = true
 	case protocol.TypeSubscribed:
+		// The feed is at its position in the server's log from here
+		// on: the next request names that log's epoch, or a feed that
+		// got a snapshot of a recreated log would get one every time.
+		if m, err := protocol.Decode(b); err == nil {
+			sub, _ := m.(protocol.Subscribed)
+			for i := range t.subs {
+				if t.subs[i].Feed == feed {
+					t.subs[i].Epoch = sub.Epoch
+				}
+			}
+		}
 		if t.live[feed] {
 			t.mu.Unlock()
 			return true
@@ -226,7 +245,7 @@ func (t *httpTransport) deliver(b []byte) bool {
 func (t *httpTransport) downlink() {
 	for t.ctx.Err() == nil {
 		t.mu.Lock()
-		d := protocol.Downlink{Mode: t.mode, Client: t.client, Subs: t.subs, Continued: t.welcomed}
+		d := protocol.Downlink{Mode: t.mode, Client: t.client, Subs: t.subs, Continued: t.welcomed, Conn: t.conn}
 		url := t.base + protocol.HTTPDownPath + "?" + d.Query()
 		t.mu.Unlock()
 		rctx, stop := context.WithCancel(t.ctx)

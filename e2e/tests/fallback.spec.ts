@@ -131,3 +131,48 @@ test('the service worker leaves the stream alone, held for two minutes', async (
     await ctx.close();
   }
 });
+
+test("a browser's own EventSource reads the stream live, and resumes polls by its own Last-Event-ID", async ({ browser }) => {
+  const feed = feedName('eventsource');
+  const ctx = await browser.newContext();
+  try {
+    const page = await join(ctx, 'Eve', feed); // signed in: the cookie
+    // Two EventSources of the page's origin, with its cookie: a stream,
+    // and polls (each response ends after its first batch; the browser
+    // asks again by itself, sending the last id it saw as Last-Event-ID).
+    await page.evaluate((feed) => {
+      const w = window as unknown as { got: Record<string, { text: string; pos: number; id: string }[]>; opens: Record<string, number> };
+      w.got = { stream: [], poll: [] };
+      w.opens = { stream: 0, poll: 0 };
+      for (const mode of ['stream', 'poll']) {
+        const es = new EventSource(`/api/live/down?mode=${mode}&live=${feed}`);
+        es.onmessage = (e) => {
+          const m = JSON.parse(e.data);
+          if (m.type === 'welcome') w.opens[mode]++;
+          if (m.type === 'event') w.got[mode].push({ text: m.data.text, pos: m.data.pos, id: e.lastEventId });
+        };
+      }
+    }, feed);
+    const got = (mode: string) => page.evaluate((mode) => (window as unknown as { got: Record<string, { text: string; pos: number; id: string }[]> }).got[mode], mode);
+    const opens = (mode: string) => page.evaluate((mode) => (window as unknown as { opens: Record<string, number> }).opens[mode], mode);
+    await expect.poll(() => opens('poll')).toBeGreaterThan(0);
+    await expect.poll(() => opens('stream')).toBe(1);
+    const texts: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const text = `to EventSource ${i}`;
+      const r = await page.request.post(`/api/feeds/${feed}/posts`, { data: { text } });
+      expect(r.ok(), await r.text()).toBe(true);
+      texts.push(text);
+      await expect.poll(async () => (await got('stream')).map((e) => e.text)).toEqual(texts);
+      // The poll's next request resumes from the browser's cursor.
+      await expect.poll(async () => (await got('poll')).map((e) => e.text), { timeout: 30_000 }).toEqual(texts);
+    }
+    const polls = await got('poll');
+    console.log(`EventSource: ${await opens('poll')} poll requests, stream opened once; cursor ${polls[2].id}`);
+    expect(await opens('stream'), 'the stream stayed open').toBe(1);
+    expect(await opens('poll'), 'the polls were asked again by the browser').toBeGreaterThan(1);
+    for (const e of polls) expect(e.id, 'the cursor names the position and the log epoch').toMatch(new RegExp(`^${feed}:${e.pos};[0-9a-f]+\\.[0-9a-z]+$`));
+  } finally {
+    await ctx.close();
+  }
+});

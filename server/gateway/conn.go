@@ -33,6 +33,7 @@ type conn struct {
 	ws   *websocket.Conn // nil for an HTTP downlink
 	sock *sock           // nil for an HTTP downlink
 	hout *httpOut        // the HTTP response frames go to instead (http_out.go), or nil
+	down *downConn       // the HTTP downlink connection the request is of (http_member.go), or nil
 	user protocol.User
 	sid  string // the session's id (auth.Session.ID): revoke.go
 
@@ -149,12 +150,22 @@ func (c *conn) run() {
 // is over): it leaves the subscriptions, waits for the writer and counts
 // the close.
 func (c *conn) finish() {
+	var parked []parkedSub
 	c.mu.Lock()
 	for name, s := range c.subs {
-		c.g.cfg.Hub.Leave(name, s)
+		if c.down != nil {
+			// Kept in the hub until the connection's next request
+			// has joined, or its grace is over (http_member.go).
+			parked = append(parked, parkedSub{name, s})
+		} else {
+			c.g.cfg.Hub.Leave(name, s)
+		}
 		s.leave()
 	}
 	c.mu.Unlock()
+	if c.down != nil {
+		c.g.downs.end(c.down, parked)
+	}
 	// If a close was requested, the writer sends it; otherwise the client
 	// went away and the writer just stops.
 	c.closeOnce.Do(func() { c.cancel() })

@@ -90,6 +90,9 @@ type Config struct {
 	// PollHold, default protocol.PollHold: how long a poll of the HTTP
 	// transport is held when nothing comes (tests shorten it).
 	PollHold time.Duration
+	// DownlinkGrace, default DefaultDownlinkGrace: how long an HTTP
+	// downlink's membership waits for its next request (http_member.go).
+	DownlinkGrace time.Duration
 	// HelloTimeout, default protocol.HelloTimeout: a connection that has
 	// not sent hello by then is closed.
 	HelloTimeout time.Duration
@@ -129,6 +132,7 @@ type Gateway struct {
 
 	actions *tokenbucket.Keyed // per user: ActionRate, ActionBurst
 	probes  *tokenbucket.Keyed // per user, probes over the HTTP uplink: ProbeRate, ProbeBurst
+	downs   *downConns         // HTTP downlinks between their requests (http_member.go)
 	origins origin.Policy
 	down    bool
 	n       atomic.Int64
@@ -175,6 +179,9 @@ func New(cfg Config) *Gateway {
 	if cfg.PollHold <= 0 {
 		cfg.PollHold = protocol.PollHold
 	}
+	if cfg.DownlinkGrace <= 0 {
+		cfg.DownlinkGrace = DefaultDownlinkGrace
+	}
 	if cfg.HelloTimeout <= 0 {
 		cfg.HelloTimeout = protocol.HelloTimeout
 	}
@@ -197,7 +204,8 @@ func New(cfg Config) *Gateway {
 		accepts: tokenbucket.Full(float64(cfg.AcceptBurst), time.Now()),
 		actions: tokenbucket.NewKeyed(ActionRate, ActionBurst),
 		probes:  tokenbucket.NewKeyed(ProbeRate, ProbeBurst),
-		origins: origin.Policy{Patterns: cfg.OriginPatterns}}
+		origins: origin.Policy{Patterns: cfg.OriginPatterns},
+		downs:   newDownConns(cfg.Hub, cfg.DownlinkGrace)}
 	g.clock.Store(time.Now().UnixNano())
 	if cfg.Auth != nil {
 		cfg.Auth.OnRevoke(g.revoked)
@@ -236,7 +244,11 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		}()
 	}
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() {
+		wg.Wait()
+		g.downs.drop("") // and the downlinks that wait for their next request
+		close(done)
+	}()
 	select {
 	case <-done:
 		return nil

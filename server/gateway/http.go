@@ -20,8 +20,10 @@ import (
 // protocol.HTTPDownPath) that is a connection like a WebSocket's for as
 // long as its response lasts, and an uplink (POST protocol.HTTPUpPath)
 // that carries actions and probes and answers them in its response.
-// Neither keeps anything once its request is over: the downlink request
-// names its feeds and positions, so any node answers any request.
+// No guarantee rests on what a node keeps between requests: the downlink
+// request names its feeds and positions, so any node answers any request.
+// A node keeps only a downlink's membership in its feeds for the
+// connection's next request, for a grace (http_member.go).
 
 // ServeDownlink answers GET protocol.HTTPDownPath: the same messages a
 // WebSocket carries, each a server-sent event, from a connection that
@@ -58,7 +60,7 @@ func (g *Gateway) ServeDownlink(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	rc.Flush()
 
-	cn := newHTTPConn(g, newHTTPOut(w, poll, d.Continued), sess.User, g.cfg.ClientIP.Of(r))
+	cn := newHTTPConn(g, newHTTPOut(w, poll, d.Continued, g.cfg.Service.Epoch()), sess.User, g.cfg.ClientIP.Of(r))
 	cn.sid = sess.ID // a revoked session's downlink ends too (revoke.go)
 	defer close(cn.done)
 	if !g.admit(cn) {
@@ -76,15 +78,25 @@ func (g *Gateway) ServeDownlink(w http.ResponseWriter, r *http.Request) {
 		heartbeat = g.cfg.PollHold
 	}
 	g.lg.Debug("http downlink", "mode", d.Mode, "client", d.Client, "user", sess.User.ID, "feeds", len(d.Subs))
-	err = cn.sendMsg(protocol.Welcome{
+	var parked []parkedSub
+	cn.down, parked = g.downs.begin(d.Conn, sess.User.ID, sess.ID)
+	welcome := protocol.Welcome{
 		Version: protocol.Version, Node: g.cfg.Node, User: sess.User,
 		HeartbeatMS: heartbeat.Milliseconds(), AppVersion: g.cfg.AppVersion,
-	})
+		Epoch: g.cfg.Service.Epoch(),
+	}
+	if cn.down != nil {
+		welcome.Conn = cn.down.id
+	}
+	err = cn.sendMsg(welcome)
 	for _, s := range d.Subs {
 		if err == nil {
 			err = cn.subscribe(s)
 		}
 	}
+	// Joined (or not): the last request's membership goes, with no
+	// change of presence for a feed this one follows too.
+	g.downs.release(parked)
 	if err == nil {
 		var hold <-chan time.Time
 		var batched <-chan struct{}

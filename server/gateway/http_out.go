@@ -18,7 +18,8 @@ type httpOut struct {
 	w         http.ResponseWriter
 	rc        *http.ResponseController
 	poll      bool
-	continued bool // a poll that is not the first of its connection (protocol.Downlink)
+	continued bool   // a poll that is not the first of its connection (protocol.Downlink)
+	epoch     string // the log's: every cursor carries it (protocol.FormatCursor)
 
 	// cursor is the position of every feed as of the last message
 	// written (the events' ids, so that Last-Event-ID resumes them all).
@@ -30,8 +31,8 @@ type httpOut struct {
 	batchedDone bool
 }
 
-func newHTTPOut(w http.ResponseWriter, poll, continued bool) *httpOut {
-	return &httpOut{w: w, rc: http.NewResponseController(w), poll: poll, continued: continued,
+func newHTTPOut(w http.ResponseWriter, poll, continued bool, epoch string) *httpOut {
+	return &httpOut{w: w, rc: http.NewResponseController(w), poll: poll, continued: continued, epoch: epoch,
 		cursor: map[string]uint64{}, batched: make(chan struct{})}
 }
 
@@ -51,7 +52,7 @@ func (o *httpOut) write(frames [][]byte, timeout time.Duration) error {
 			typ, feed, pos, hasPos := protocol.PeekPosition(msg)
 			if hasPos {
 				o.cursor[feed] = pos
-				id = protocol.FormatCursor(o.cursor)
+				id = protocol.FormatCursor(o.cursor, o.epoch)
 			}
 			ends = ends || protocol.EndsPoll(typ, o.continued)
 			o.buf = protocol.AppendSSE(o.buf, id, msg)

@@ -8,6 +8,7 @@ import "livefeed/shared/protocol"
 // protocol.CloseSignedOut. A connection that is being refused or has
 // already closed is left alone.
 func (g *Gateway) revoked(userID, sessionID string) {
+	g.downs.drop(sessionID)
 	var hit []*conn
 	g.mu.Lock()
 	if g.perUser[userID] > 0 {

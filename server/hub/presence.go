@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -34,6 +35,11 @@ const PresenceCountInterval = 2 * time.Second
 type presence struct {
 	mu    sync.Mutex
 	feeds map[string]*feedPresence // the feeds of Hub.feeds (equal under mu)
+
+	// arrivals and departures count the times a user came online in a
+	// feed on this node (a first subscription) and went offline (the
+	// last one left): see Hub.PresenceChanges.
+	arrivals, departures atomic.Uint64
 }
 
 // feedPresence is one feed's presence.
@@ -60,6 +66,7 @@ func (p *presence) joinLocked(feed string, u protocol.User) {
 		p.feeds[feed] = f
 	}
 	if f.online[u.ID]++; f.online[u.ID] == 1 {
+		p.arrivals.Add(1)
 		f.local.add(u)
 		f.all.add(u)
 		f.changed = true
@@ -75,6 +82,7 @@ func (p *presence) leaveLocked(feed, id string) {
 		return
 	}
 	if f.online[id]--; f.online[id] <= 0 {
+		p.departures.Add(1)
 		delete(f.online, id)
 		f.local.remove(id)
 		f.all.remove(id)
@@ -86,6 +94,14 @@ func (p *presence) leaveLocked(feed, id string) {
 // dropLocked forgets feed, which has no subscribers here any more; mu is
 // held.
 func (p *presence) dropLocked(feed string) { delete(p.feeds, feed) }
+
+// PresenceChanges returns how many times, since the hub was made, a user
+// came online in a feed on this node (their first subscription to it
+// here) and went offline (their last one left): presence churn, which a
+// client that reconnects, or polls, without being away should not cause.
+func (h *Hub) PresenceChanges() (arrivals, departures uint64) {
+	return h.pres.arrivals.Load(), h.pres.departures.Load()
+}
 
 // Presence returns who is online in feed: the number of distinct users
 // subscribed on this node and, for a cluster hub, those other nodes

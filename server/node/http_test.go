@@ -3,6 +3,7 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"livefeed/server/internal/testnode"
+	"livefeed/server/internal/wait"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
 )
@@ -73,8 +75,12 @@ func testBadHTTPRequests(t *testing.T, tn *testnode.Node, token string) {
 		return bytes.Join(b, []byte("\n"))
 	}
 	t.Run("uplink without its content type", func(t *testing.T) {
-		if status, _ := uplink(t, tn, token, "application/x-www-form-urlencoded", post(0)); status != http.StatusUnsupportedMediaType {
-			t.Fatalf("HTTP %d, want 415", status)
+		// Every type a form or a no-cors fetch of another page can send
+		// without the browser asking first (CSRF), and none.
+		for _, ct := range []string{"application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain", ""} {
+			if status, _ := uplink(t, tn, token, ct, post(0)); status != http.StatusUnsupportedMediaType {
+				t.Fatalf("%q: HTTP %d, want 415", ct, status)
+			}
 		}
 	})
 	t.Run("uplink over MaxUplinkMessages", func(t *testing.T) {
@@ -196,5 +202,239 @@ func TestPollEnds(t *testing.T) {
 	body, took = poll("live=main")
 	if took >= hold || !strings.Contains(body, `"type":"welcome"`) {
 		t.Fatalf("a first poll took %v (hold %v):\n%s", took, hold, body)
+	}
+}
+
+// sseStream is one raw downlink response, read event by event; as the
+// wire of a testnode.Client it reads messages (and writes nothing).
+type sseStream struct {
+	resp *http.Response
+	r    *protocol.SSEReader
+}
+
+// Read implements session.Conn: the next event's data (the response's
+// deadline is its request's, see openStream).
+func (s *sseStream) Read(context.Context) ([]byte, error) { return s.r.Next() }
+
+func (s *sseStream) Write(context.Context, []byte) error {
+	return errors.New("a downlink carries nothing up")
+}
+
+func (s *sseStream) Close(int, string) { s.resp.Body.Close() }
+
+// openStream opens a downlink with query and Last-Event-ID lastID (empty:
+// none) through client (nil: http.DefaultClient), for at most 30 s; it
+// is closed when the test ends.
+func openStream(t *testing.T, client *http.Client, baseURL, token, query, lastID string) (*testnode.Client, *sseStream) {
+	t.Helper()
+	if client == nil {
+		client = http.DefaultClient
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+protocol.HTTPDownPath+"?"+query, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("downlink: HTTP %d %s", resp.StatusCode, b)
+	}
+	s := &sseStream{resp: resp, r: protocol.NewSSEReader(resp.Body)}
+	return &testnode.Client{T: t, Wire: s}, s
+}
+
+// TestStreamCursorNamesTheEpoch: the id of every server-sent event (a
+// browser's Last-Event-ID) carries the log's epoch beside the positions,
+// so that a cursor of a log that was since recreated (its positions
+// numbered from 1 again, past the cursor's) gets history_gone and a
+// snapshot of the new log instead of a resume from a position of the old
+// one; a cursor of the same log resumes. The recreated log is a second
+// node's, on a data directory of its own: another log, another epoch.
+func TestStreamCursorNamesTheEpoch(t *testing.T) {
+	old := testnode.Start(t, t.TempDir(), nil)
+	fresh := testnode.Start(t, t.TempDir(), nil)
+	if old.Service.Epoch() == fresh.Service.Epoch() {
+		t.Fatal("two logs of one epoch")
+	}
+	tokOld, uOld := old.SignIn(t, "Ada")
+	tok, u := fresh.SignIn(t, "Ada")
+	post := func(tn *testnode.Node, u protocol.User, n int, prefix string) {
+		for i := range n {
+			a := protocol.Action{Op: fmt.Sprintf("%s%d", prefix, i), Feed: "main", Text: fmt.Sprintf("%s %d", prefix, i)}.WithKind(protocol.TypePost)
+			if _, err := tn.Service.Do(context.Background(), u, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	post(old, uOld, 3, "old")
+	post(fresh, u, 6, "new")
+
+	c, s := openStream(t, nil, old.Srv.URL, tokOld, "mode=stream&resume=main:0", "")
+	if w := testnode.Expect[protocol.Welcome](c); w.Epoch != old.Service.Epoch() {
+		t.Fatalf("the downlink's welcome has epoch %q, want %q", w.Epoch, old.Service.Epoch())
+	}
+	for range 3 {
+		testnode.Expect[protocol.Event](c)
+	}
+	sub := testnode.Expect[protocol.Subscribed](c)
+	cursor := s.r.LastID
+	if want := fmt.Sprintf("main:%d;%s", sub.Pos, old.Service.Epoch()); cursor != want {
+		t.Fatalf("cursor %q, want %q", cursor, want)
+	}
+
+	// The old log's cursor at the new log: a snapshot, not a resume.
+	c, s = openStream(t, nil, fresh.Srv.URL, tok, "mode=stream&resume=main:0", cursor)
+	testnode.Expect[protocol.Welcome](c)
+	testnode.Expect[protocol.HistoryGone](c)
+	snap := testnode.Expect[protocol.Snapshot](c)
+	if len(snap.Posts) != 6 || snap.Epoch != fresh.Service.Epoch() {
+		t.Fatalf("snapshot of %d posts, epoch %q; want 6 of %q", len(snap.Posts), snap.Epoch, fresh.Service.Epoch())
+	}
+	testnode.Expect[protocol.Subscribed](c)
+	cursor = s.r.LastID
+
+	// The new log's own cursor resumes there.
+	post(fresh, u, 1, "more")
+	c, s = openStream(t, nil, fresh.Srv.URL, tok, "mode=stream&resume=main:0", cursor)
+	testnode.Expect[protocol.Welcome](c)
+	if ev := testnode.Expect[protocol.Event](c); ev.Text != "more 0" {
+		t.Fatalf("resumed with %+v", ev)
+	}
+	testnode.Expect[protocol.Subscribed](c)
+}
+
+// TestPollsAfterAResetLogSnapshotOnce: a client whose positions are of a
+// log since recreated (a resume naming another epoch) gets history_gone
+// and a snapshot on its first poll, and its next polls continue in the
+// new log's epoch: no snapshot on every poll.
+func TestPollsAfterAResetLogSnapshotOnce(t *testing.T) {
+	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.PollHold = 100 * time.Millisecond })
+	tok, u := tn.SignIn(t, "Ada")
+	for i := range 3 {
+		a := protocol.Action{Op: fmt.Sprintf("p%d", i), Feed: "main", Text: "x"}.WithKind(protocol.TypePost)
+		if _, err := tn.Service.Do(context.Background(), u, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := testnode.DialHTTP(t, tn.Srv.URL, tok, protocol.HTTPPoll)
+	c.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeResume, Pos: 2, Epoch: "an-old-log"})
+	testnode.Expect[protocol.HistoryGone](c)
+	testnode.Expect[protocol.Snapshot](c)
+	testnode.Expect[protocol.Subscribed](c)
+	const polls = 5
+	until := tn.Gateway.Stats.HTTPDownlinks.Load() + polls
+	for tn.Gateway.Stats.HTTPDownlinks.Load() < until {
+		m, err := c.Read(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch m.(type) {
+		case protocol.Heartbeat, protocol.Presence:
+		default:
+			t.Fatalf("a later poll sent %T %+v", m, m)
+		}
+	}
+}
+
+// TestDownlinkKeepsItsMembership: a client that polls keeps its place in
+// the feed from one poll to the next (the next names the connection its
+// welcome gave): over many polls its user never goes offline and comes
+// back for the others; a poller gone for longer than DownlinkGrace goes
+// offline once, and the others see it.
+func TestDownlinkKeepsItsMembership(t *testing.T) {
+	const grace = time.Second
+	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) {
+		c.PollHold = 50 * time.Millisecond
+		c.DownlinkGrace = grace
+	})
+	tokA, _ := tn.SignIn(t, "Ada")
+	tokB, _ := tn.SignIn(t, "Bob")
+	watcher := testnode.Dial(t, tn, tokB)
+	watcher.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive})
+	testnode.Expect[protocol.Subscribed](watcher)
+	poller := testnode.DialHTTP(t, tn.Srv.URL, tokA, protocol.HTTPPoll)
+	if w := poller.Hello(protocol.Sub{Feed: "main", Mode: protocol.ModeLive}); w.Conn == "" {
+		t.Fatalf("a poll's welcome names no connection: %+v", w)
+	}
+	testnode.Expect[protocol.Subscribed](poller)
+	arrivals, departures := tn.Hub.PresenceChanges()
+	const polls = 20
+	until := tn.Gateway.Stats.HTTPDownlinks.Load() + polls
+	for tn.Gateway.Stats.HTTPDownlinks.Load() < until {
+		if _, err := poller.Read(5 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, d := tn.Hub.PresenceChanges(); a != arrivals || d != departures {
+		t.Fatalf("over %d polls the poller went offline %d times and came back %d times", polls, d-departures, a-arrivals)
+	}
+	if p := tn.Hub.Presence("main"); p.Count != 2 {
+		t.Fatalf("presence %+v", p)
+	}
+
+	// The poller goes away: it is offline once its grace is over.
+	poller.Wire.Close(protocol.CloseNormal, "gone")
+	wait.Until(t, 20*grace, "the poller offline", func() bool { return tn.Hub.Presence("main").Count == 1 })
+	if a, d := tn.Hub.PresenceChanges(); a != arrivals || d != departures+1 {
+		t.Fatalf("the poller went offline %d times and came back %d times, want once and never", d-departures, a-arrivals)
+	}
+	for {
+		m, err := watcher.Read(10 * time.Second)
+		if err != nil {
+			t.Fatalf("the watcher did not see the poller go: %v", err)
+		}
+		if p, ok := m.(protocol.Presence); ok && p.Count == 1 && p.Online[0].Name == "Bob" {
+			break
+		}
+	}
+}
+
+// TestDownlinkOfAnotherNode: a downlink naming a connection this node
+// does not know (another node's, or one past its grace) is served as a
+// new connection, with a connection of its own.
+func TestDownlinkOfAnotherNode(t *testing.T) {
+	tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.PollHold = 50 * time.Millisecond })
+	tok, _ := tn.SignIn(t, "Ada")
+	c, _ := openStream(t, nil, tn.Srv.URL, tok, "mode=poll&live=main&cont=1&conn=0123456789abcdef0123456789abcdef", "")
+	w := testnode.Expect[protocol.Welcome](c)
+	if w.Conn == "" || w.Conn == "0123456789abcdef0123456789abcdef" {
+		t.Fatalf("welcome %+v", w)
+	}
+	testnode.Expect[protocol.Subscribed](c)
+}
+
+// TestDownlinkGoAwayOnRestart: a node that shuts down ends every HTTP
+// downlink, a stream and a held poll, with a goaway (restart, its window)
+// before the response ends, as it closes a WebSocket.
+func TestDownlinkGoAwayOnRestart(t *testing.T) {
+	for _, mode := range []string{protocol.HTTPStream, protocol.HTTPPoll} {
+		t.Run(mode, func(t *testing.T) {
+			const window = 3 * time.Second
+			tn := testnode.Start(t, t.TempDir(), func(c *node.Config) { c.RestartWindow = window })
+			tok, _ := tn.SignIn(t, "Ada")
+			// cont=1: the poll's welcome is no news, so it is held.
+			c, s := openStream(t, nil, tn.Srv.URL, tok, "mode="+mode+"&live=main&cont=1", "")
+			testnode.Expect[protocol.Welcome](c)
+			testnode.Expect[protocol.Subscribed](c)
+			stopped := make(chan error, 1)
+			go func() { stopped <- tn.Node.Shutdown(context.Background()) }()
+			g := testnode.Expect[protocol.GoAway](c)
+			if g.Reason != "restart" || g.RetryMaxMS != window.Milliseconds() {
+				t.Fatalf("goaway %+v", g)
+			}
+			if _, err := s.r.Next(); err != io.EOF {
+				t.Fatalf("after the goaway: %v, want the response's end", err)
+			}
+			if err := <-stopped; err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

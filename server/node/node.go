@@ -62,7 +62,10 @@ type Config struct {
 	// Gateway settings.
 	HeartbeatInterval time.Duration
 	// PollHold, default protocol.PollHold: see gateway.Config.PollHold.
-	PollHold      time.Duration
+	PollHold time.Duration
+	// DownlinkGrace, default gateway.DefaultDownlinkGrace: see
+	// gateway.Config.DownlinkGrace.
+	DownlinkGrace time.Duration
 	HelloTimeout  time.Duration
 	RestartWindow time.Duration
 	MaxConns      int
@@ -85,9 +88,12 @@ type Config struct {
 	Hosts []string
 	// RPID and RPOrigins are the WebAuthn relying party (auth.Passkeys):
 	// empty, each request's host name and origin.
-	RPID           string
-	RPOrigins      []string
-	SendQueue      int
+	RPID      string
+	RPOrigins []string
+	SendQueue int
+	// WriteTimeout, default gateway.DefaultWriteTimeout: the deadline of
+	// each write to a client (tests shorten it).
+	WriteTimeout   time.Duration
 	OriginPatterns []string
 	// MetricsElsewhere keeps /metrics off Handler: main serves
 	// Node.Metrics on a listener of its own (--metrics-addr). Otherwise
@@ -221,8 +227,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Service: n.Service, Hub: n.Hub, Auth: n.Auth, Logger: lg, Node: cfg.Name, AppVersion: cfg.AppVersion,
 		OriginPatterns: cfg.OriginPatterns, HeartbeatInterval: cfg.HeartbeatInterval, HelloTimeout: cfg.HelloTimeout,
 		PollHold:      cfg.PollHold,
+		DownlinkGrace: cfg.DownlinkGrace,
 		RestartWindow: cfg.RestartWindow, MaxConns: cfg.MaxConns, SendQueue: cfg.SendQueue,
-		AcceptRate: cfg.AcceptRate, ClientIP: cfg.ClientIP,
+		WriteTimeout: cfg.WriteTimeout, AcceptRate: cfg.AcceptRate, ClientIP: cfg.ClientIP,
 	})
 	n.Metrics = metrics.Handler(hist, n.Gateway, n.Service, n.Hub)
 	var public http.Handler

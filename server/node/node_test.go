@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"livefeed/app/session"
+	"livefeed/server/auth"
 	"livefeed/server/gateway"
 	"livefeed/server/internal/testnode"
 	"livefeed/server/internal/wait"
@@ -423,6 +424,12 @@ func testBadInput(t *testing.T, tr string) {
 		// library's own check compares hosts only).
 		{"same host, other scheme", http.Header{"Authorization": {"Bearer " + tb}, "Origin": {"https://" + strings.TrimPrefix(tn.Srv.URL, "http://")}}, http.StatusForbidden},
 		{"another port", http.Header{"Authorization": {"Bearer " + tb}, "Origin": {"http://127.0.0.1:1"}}, http.StatusForbidden},
+		// The cookie a browser attaches to a request from a page of
+		// another site: refused by its Origin, or, without one, by
+		// Sec-Fetch-Site.
+		{"cookie, page of another site", http.Header{"Cookie": {auth.CookieName + "=" + tb}, "Origin": {"https://evil.example"}}, http.StatusForbidden},
+		{"cookie, cross-site without Origin", http.Header{"Cookie": {auth.CookieName + "=" + tb}, "Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden},
+		{"cookie, same site without Origin", http.Header{"Cookie": {auth.CookieName + "=" + tb}, "Sec-Fetch-Site": {"same-site"}}, http.StatusForbidden},
 	} {
 		t.Run(hc.name, func(t *testing.T) {
 			if !ws {

@@ -14,10 +14,12 @@ import (
 
 // The HTTP transport: the same messages as the WebSocket, for networks
 // where the upgrade does not get through (docs/protocol.md, "Over plain
-// HTTP"). Nothing about a client is kept between requests: the downlink
-// request names every feed and position (its query, or Last-Event-ID), and
-// the uplink carries actions, each answered in its response, so any node
-// may answer any request.
+// HTTP"). No guarantee rests on anything kept between requests: the
+// downlink request names every feed and position (its query, or
+// Last-Event-ID), and the uplink carries actions, each answered in its
+// response, so any node may answer any request. (A node keeps a
+// downlink's membership for the next request that names its Conn, and
+// nothing else.)
 
 // Paths of the HTTP transport.
 const (
@@ -48,7 +50,16 @@ type Downlink struct {
 	// query's "cont=1"), so a poll's welcome is no news and does not end
 	// it; the first poll of a connection ends with its welcome.
 	Continued bool
+	// Conn names the connection whose membership the request continues
+	// (Welcome.Conn; the query's "conn"), at most MaxConnIDBytes; a
+	// server that does not know it (another node, or later than its
+	// grace) starts a new one.
+	Conn string
 }
+
+// MaxConnIDBytes is the longest Downlink.Conn a request may name (the
+// server's are 32 bytes).
+const MaxConnIDBytes = 64
 
 // UplinkType is the content type of the uplink request and response.
 const UplinkType = "application/x-ndjson"
@@ -76,6 +87,9 @@ func (d Downlink) Query() string {
 	}
 	if d.Continued {
 		q.Set("cont", "1")
+	}
+	if d.Conn != "" {
+		q.Set("conn", d.Conn)
 	}
 	for _, s := range d.Subs {
 		switch s.Mode {
@@ -105,7 +119,10 @@ func ParseDownlink(q url.Values, lastEventID string) (d Downlink, err error) {
 		return d, Errorf(CodeBadField, "client name over %d bytes", MaxNameChars*4)
 	}
 	d.Continued = q.Get("cont") == "1"
-	cursor, err := ParseCursor(lastEventID)
+	if d.Conn = q.Get("conn"); len(d.Conn) > MaxConnIDBytes {
+		return d, Errorf(CodeBadField, "conn over %d bytes", MaxConnIDBytes)
+	}
+	cursor, epoch, err := ParseCursor(lastEventID)
 	if err != nil {
 		return d, err
 	}
@@ -119,7 +136,9 @@ func ParseDownlink(q url.Values, lastEventID string) (d Downlink, err error) {
 		}
 		seen[s.Feed] = true
 		if p, ok := cursor[s.Feed]; ok {
-			s.Mode, s.Pos = ModeResume, p
+			// The cursor's epoch replaces the query's: its positions
+			// are of the log that sent it.
+			s.Mode, s.Pos, s.Epoch = ModeResume, p, epoch
 		}
 		d.Subs = append(d.Subs, s)
 		return nil
@@ -150,9 +169,13 @@ func ParseDownlink(q url.Values, lastEventID string) (d Downlink, err error) {
 	return d, nil
 }
 
-// FormatCursor returns the cursor of positions, the id of a server-sent
-// event: "feed:pos" pairs in feed order, joined by commas.
-func FormatCursor(positions map[string]uint64) string {
+// FormatCursor returns the cursor of positions in the log of epoch, the
+// id of a server-sent event: "feed:pos" pairs in feed order, joined by
+// commas, then ";" and the epoch (when not empty), so that a browser's
+// Last-Event-ID never resumes a log that was reset (a recreated log
+// numbers its positions from 1 again). An epoch holds no comma or
+// semicolon (see eventlog.Log.Epoch).
+func FormatCursor(positions map[string]uint64, epoch string) string {
 	feeds := make([]string, 0, len(positions))
 	for f := range positions {
 		feeds = append(feeds, f)
@@ -167,27 +190,43 @@ func FormatCursor(positions map[string]uint64) string {
 		b.WriteByte(':')
 		b.WriteString(strconv.FormatUint(positions[f], 10))
 	}
+	if epoch != "" {
+		b.WriteByte(';')
+		b.WriteString(epoch)
+	}
 	return b.String()
 }
 
-// ParseCursor parses a cursor made by FormatCursor (empty: none).
-func ParseCursor(s string) (map[string]uint64, error) {
+// ParseCursor parses a cursor made by FormatCursor (empty: none) into its
+// positions and epoch ("" when it has none: positions not checked
+// against the log's epoch, as a resume without one).
+func ParseCursor(s string) (map[string]uint64, string, error) {
 	out := map[string]uint64{}
 	if s == "" {
-		return out, nil
+		return out, "", nil
 	}
-	for _, part := range strings.Split(s, ",") {
+	bad := func() error {
+		return Errorf(CodeBadField, "Last-Event-ID must be FEED:POS pairs joined by commas, then ;EPOCH, not %q", truncate(s, 40))
+	}
+	pairs, epoch, _ := strings.Cut(s, ";")
+	if e := checkEpoch(epoch); e != nil {
+		return nil, "", e
+	}
+	if strings.ContainsAny(epoch, ",;") {
+		return nil, "", bad()
+	}
+	for _, part := range strings.Split(pairs, ",") {
 		feed, pos, ok := strings.Cut(part, ":")
 		p, err := strconv.ParseUint(pos, 10, 64)
 		if !ok || err != nil || !ValidFeed(feed) {
-			return nil, Errorf(CodeBadField, "Last-Event-ID must be FEED:POS pairs joined by commas, not %q", truncate(s, 40))
+			return nil, "", bad()
 		}
 		out[feed] = p
 	}
 	if len(out) > MaxSubscriptions {
-		return nil, Errorf(CodeTooManySubs, "at most %d subscriptions per connection", MaxSubscriptions)
+		return nil, "", Errorf(CodeTooManySubs, "at most %d subscriptions per connection", MaxSubscriptions)
 	}
-	return out, nil
+	return out, epoch, nil
 }
 
 // PeekType returns the type of an encoded message without decoding it

@@ -50,10 +50,10 @@ func TestPeekPosition(t *testing.T) {
 
 func TestDownlinkQueryRoundTrip(t *testing.T) {
 	subs := []Sub{{Feed: "a", Mode: ModeResume, Pos: 12, Epoch: "e:1"}, {Feed: "b", Mode: ModeSnapshot}, {Feed: "c", Mode: ModeLive}, {Feed: "d", Mode: ModeResume}}
-	q, _ := url.ParseQuery(Downlink{Mode: HTTPStream, Client: "cli", Subs: subs, Continued: true}.Query())
+	q, _ := url.ParseQuery(Downlink{Mode: HTTPStream, Client: "cli", Subs: subs, Continued: true, Conn: "c1"}.Query())
 	d, err := ParseDownlink(q, "")
 	got := d.Subs
-	if err != nil || d.Mode != HTTPStream || d.Client != "cli" || !d.Continued {
+	if err != nil || d.Mode != HTTPStream || d.Client != "cli" || !d.Continued || d.Conn != "c1" {
 		t.Fatalf("%v %+v", err, d)
 	}
 	want := []Sub{{Feed: "a", Mode: ModeResume, Pos: 12, Epoch: "e:1"}, {Feed: "d", Mode: ModeResume}, {Feed: "b", Mode: ModeSnapshot}, {Feed: "c", Mode: ModeLive}}
@@ -61,34 +61,53 @@ func TestDownlinkQueryRoundTrip(t *testing.T) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
 	// Last-Event-ID takes over the positions it names.
-	d, err = ParseDownlink(q, FormatCursor(map[string]uint64{"b": 5, "c": 6}))
+	d, err = ParseDownlink(q, FormatCursor(map[string]uint64{"b": 5, "c": 6}, ""))
 	got = d.Subs
 	want = []Sub{{Feed: "a", Mode: ModeResume, Pos: 12, Epoch: "e:1"}, {Feed: "d", Mode: ModeResume}, {Feed: "b", Mode: ModeResume, Pos: 5}, {Feed: "c", Mode: ModeResume, Pos: 6}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("with Last-Event-ID: %v %+v", err, got)
 	}
+	// ... and its epoch, over the query's: the positions are of its log.
+	d, err = ParseDownlink(q, FormatCursor(map[string]uint64{"a": 3, "b": 5}, "e2"))
+	want = []Sub{{Feed: "a", Mode: ModeResume, Pos: 3, Epoch: "e2"}, {Feed: "d", Mode: ModeResume}, {Feed: "b", Mode: ModeResume, Pos: 5, Epoch: "e2"}, {Feed: "c", Mode: ModeLive}}
+	if err != nil || !reflect.DeepEqual(d.Subs, want) {
+		t.Fatalf("with Last-Event-ID and an epoch: %v %+v", err, d.Subs)
+	}
 }
 
 func TestCursor(t *testing.T) {
 	c := map[string]uint64{"main": 42, "b": 0, "z-1": 1 << 63}
-	s := FormatCursor(c)
-	if s != "b:0,main:42,z-1:9223372036854775808" {
+	s := FormatCursor(c, "3f2a.k2j3")
+	if s != "b:0,main:42,z-1:9223372036854775808;3f2a.k2j3" {
 		t.Fatalf("cursor %q", s)
 	}
-	got, err := ParseCursor(s)
-	if err != nil || !reflect.DeepEqual(got, c) {
-		t.Fatalf("%v %v", got, err)
+	got, epoch, err := ParseCursor(s)
+	if err != nil || !reflect.DeepEqual(got, c) || epoch != "3f2a.k2j3" {
+		t.Fatalf("%v %q %v", got, epoch, err)
 	}
-	for _, bad := range []string{"main", "main:", "main:x", ":3", "Main:3", "a:1,,b:2"} {
-		if _, err := ParseCursor(bad); err == nil {
+	if s := FormatCursor(c, ""); s != "b:0,main:42,z-1:9223372036854775808" {
+		t.Fatalf("cursor without an epoch %q", s)
+	}
+	if got, epoch, err := ParseCursor("main:4"); err != nil || got["main"] != 4 || epoch != "" {
+		t.Fatalf("a cursor without an epoch: %v %q %v", got, epoch, err)
+	}
+	for _, bad := range []string{"main", "main:", "main:x", ":3", "Main:3", "a:1,,b:2", ";e", "a:1;e;f", "a:1;e,b:2"} {
+		if _, _, err := ParseCursor(bad); err == nil {
 			t.Fatalf("%q parsed", bad)
+		}
+	}
+	// The epoch at its limit, and one byte over.
+	for _, n := range []int{MaxEpochBytes, MaxEpochBytes + 1} {
+		_, _, err := ParseCursor("a:1;" + strings.Repeat("e", n))
+		if (err == nil) != (n <= MaxEpochBytes) {
+			t.Fatalf("a cursor's epoch of %d bytes: %v", n, err)
 		}
 	}
 	var many []string
 	for i := range MaxSubscriptions + 1 {
 		many = append(many, "f"+strings.Repeat("x", i)+":1")
 	}
-	if _, err := ParseCursor(strings.Join(many, ",")); err == nil {
+	if _, _, err := ParseCursor(strings.Join(many, ",")); err == nil {
 		t.Fatal("a cursor over MaxSubscriptions parsed")
 	}
 }
@@ -113,6 +132,18 @@ func TestSSEReader(t *testing.T) {
 	r = NewSSEReader(strings.NewReader("data: {\"type\""))
 	if _, err := r.Next(); err == nil || err == io.EOF {
 		t.Fatalf("cut event: %v", err)
+	}
+}
+
+// TestDownlinkConnAtItsLimit: a conn of MaxConnIDBytes passes, one byte
+// more is refused.
+func TestDownlinkConnAtItsLimit(t *testing.T) {
+	for _, n := range []int{MaxConnIDBytes, MaxConnIDBytes + 1} {
+		q, _ := url.ParseQuery(Downlink{Mode: HTTPPoll, Conn: strings.Repeat("c", n)}.Query())
+		_, err := ParseDownlink(q, "")
+		if (err == nil) != (n <= MaxConnIDBytes) {
+			t.Fatalf("conn of %d bytes: %v", n, err)
+		}
 	}
 }
 

@@ -142,6 +142,12 @@ type Welcome struct {
 	// from a backup has another epoch; a client that kept positions of
 	// another epoch must drop them and everything it cached with them.
 	Epoch string `json:"epoch,omitempty"`
+	// Conn, over the HTTP transport only, names the downlink's
+	// connection on this server: the client's next downlink request
+	// names it (Downlink.Conn) to keep its membership (its subscriptions
+	// in the hub, and so its user's presence) from one request to the
+	// next, instead of leaving at the end of each poll and joining again.
+	Conn string `json:"conn,omitempty"`
 }
 
 // Reaction is one emoji's reactions on a post. In a snapshot, Users lists
