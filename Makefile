@@ -121,7 +121,7 @@ BENCH_BIN   ?= bin/livefeed-bench
 BENCH_FLAGS ?= -pin -wait-quiet 30s
 BENCH_RUN   = $(BENCH_BIN) bench $(BENCH_FLAGS)
 
-.PHONY: bench-ui bench-bin bench-go bench-idle bench-fanout bench-ramp bench-feeds bench-storm bench-publish bench-floor bench-all
+.PHONY: bench-ui bench-bin bench-go bench-idle bench-fanout bench-ramp bench-feeds bench-storm bench-publish bench-page bench-floor bench-all
 
 # The harness and the server it starts are one binary; it does not need
 # the wasm (the server then answers 503 for it).
@@ -165,6 +165,11 @@ bench-storm: bench-bin
 # BENCH_FLAGS='-pin -wait-quiet 30s -sync always' to compare): acknowledged posts per second.
 bench-publish: bench-bin
 	$(BENCH_RUN) -scenario publish -clients 16 -feeds 16 -rates 100,200,400,800,1600 -duration 10s -ramp-max-p99 1s
+
+# The prerendered feed page a signed-in reader gets (app/ui/first-paint.go):
+# its bytes, posts and the time to its first post's bytes, after 20 posts.
+bench-page: bench-bin
+	$(BENCH_RUN) -scenario first-paint -clients 10 -feeds 1 -rate 20 -duration 1s -page-loads 200
 
 # The floor under any fan-out here: only sends, 100 B to each of 5,000 and
 # 9,000 loopback sockets, 10 passes/s (CPU per send, time per pass).

@@ -93,6 +93,10 @@ type feedPage struct {
 	announce        announcer    // new posts, for screen readers (announce.go)
 	news            whatsNew     // what is new to the reader: whats-new.go
 
+	// first is the state the server prerendered the page with, shown
+	// until the session has the feed (first-paint.go).
+	first *firstPaint
+
 	ctx       app.Context // the page's own, for work that outlives an element
 	scheduled *atomic.Bool
 	done      chan struct{}
@@ -153,6 +157,7 @@ func (p *feedPage) OnMount(ctx app.Context) {
 	if feed, ok := FeedFromPath(ctx.Page().URL().Path); ok {
 		p.feed = feed
 	}
+	prerendered.restoreScroll() // takeover.go
 	p.ctx = ctx
 	p.online = navigatorOnline()
 	p.now = time.Now()
@@ -253,6 +258,7 @@ func (p *feedPage) sync(ctx app.Context) {
 	pending := s.Pending()
 	p.checkWhileFailing(ctx, now) // session-check.go
 	reset := cl.takeReset(p.feed)
+	f = p.shownFeed(f, reset)            // first-paint.go
 	p.holdBack(ctx, f.Posts, reset, now) // held-back.go
 	p.noteArrivals(f.Posts, now)         // announce.go
 	p.posts = buildPosts(f, pending, p.user, p.heldBack, p.deletingIn(p.feed))
@@ -275,7 +281,7 @@ func (p *feedPage) sync(ctx app.Context) {
 
 func (p *feedPage) Render() app.UI {
 	signedIn := p.phase == phaseFeed
-	return app.Div().Class("app").Body(
+	return p.firstPaintRoot(app.Div().Class("app")).Body(
 		skipToCompose(signedIn), // skip-link.go
 		&appHeader{Actor: p, Feed: p.feed, User: p.user, SignedIn: signedIn, Connection: p.indicator()},
 		app.Div().Class(appBodyClass(signedIn)).Body(

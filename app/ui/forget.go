@@ -81,11 +81,42 @@ func (webKeys) remove(key string) {
 	}
 }
 
+// SignOutPendingCookie is keySignOutPending as a cookie, for the server:
+// a page request that has it is prerendered for no one (prerender.go),
+// not for the reader of the session cookie the server has not been told
+// to end yet, whose name and posts must not be on the screen of whoever
+// uses the device next (docs/operations.md, "The first paint").
+const SignOutPendingCookie = "livefeed_sign_out_pending"
+
+// signOutPendingMaxAge is how long the cookie lasts: at least as long as
+// the session cookie it stands against (auth.SessionMaxLifetime, 365
+// days), within the browsers' cap of 400 days.
+const signOutPendingMaxAge = 400 * 24 * 60 * 60 // seconds, browsers' cap
+
 // markSignOutPending notes that the server must still hear of a sign-out;
 // serverSignedOut removes the note once it has.
-func markSignOutPending() { _ = localStore{}.Set(keySignOutPending, []byte("1")) }
+func markSignOutPending() {
+	_ = localStore{}.Set(keySignOutPending, []byte("1"))
+	setSignOutPendingCookie(signOutPendingMaxAge)
+}
 
-func serverSignedOut() { _ = localStore{}.Delete(keySignOutPending) }
+func serverSignedOut() {
+	_ = localStore{}.Delete(keySignOutPending)
+	setSignOutPendingCookie(-1)
+}
+
+// setSignOutPendingCookie sets SignOutPendingCookie for maxAge seconds, or
+// removes it (maxAge < 0).
+func setSignOutPendingCookie(maxAge int) {
+	if !app.IsClient {
+		return
+	}
+	c := SignOutPendingCookie + "=1; Path=/; SameSite=Strict; Max-Age=" + itoa(maxAge)
+	if app.Window().Get("location").Get("protocol").String() == "https:" {
+		c += "; Secure"
+	}
+	app.Window().Get("document").Set("cookie", c)
+}
 
 func signOutPending() bool {
 	_, ok := localStore{}.Get(keySignOutPending)

@@ -59,7 +59,7 @@ func newPostCard(a postActor, v postView, when string, fresh, editing bool, draf
 func (c *postCard) Render() app.UI {
 	v := c.Post
 	if v.Deleting {
-		return app.Article().Class("card post post-deleted").Aria("label", "Deleted post by "+v.Author).Body(
+		return app.Article().Class("card post post-deleted").Aria("label", attrText("Deleted post by "+v.Author)).Body(
 			app.P().Class("post-deleted-text").Text("Post deleted."),
 			app.Button().Class("btn btn-ghost btn-sm").Type("button").Text("Undo").
 				Aria("label", "Undo delete of your post").

@@ -35,7 +35,7 @@ func textNodes(text string) []app.UI {
 			nodes[i] = app.Text(p.Text)
 			continue
 		}
-		nodes[i] = app.A().Href(p.Href).Rel(linkRel).Target("_blank").Text(p.Text)
+		nodes[i] = app.A().Href(attrText(p.Href)).Rel(linkRel).Target("_blank").Text(p.Text)
 	}
 	return nodes
 }

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"strings"
-
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -105,10 +103,8 @@ func (b *reactionButton) onClick(ctx app.Context, e app.Event) {
 // read after its name (what it shows: the emoji and its count). Empty for
 // a reaction no one gives any more (the user's pending take-back).
 //
-// Names are people's own text in an attribute: a double quote in one
-// becomes ” (attrText), so that even a page prerendered on the server
-// (go-app quotes attribute values with strconv.Quote, which does not
-// escape HTML) could not be broken out of.
+// Names are people's own text in an attribute: attrText (attr.go) keeps
+// them in it when the page is prerendered on the server.
 func reactionTitle(r reactionView) string {
 	who := reactedBy(r.Names, r.Count)
 	if who == "" {
@@ -116,7 +112,3 @@ func reactionTitle(r reactionView) string {
 	}
 	return attrText(who + " reacted with " + r.Emoji)
 }
-
-// attrText is s fit for an attribute of a prerendered page: its double
-// quotes are ”.
-func attrText(s string) string { return strings.ReplaceAll(s, `"`, "”") }

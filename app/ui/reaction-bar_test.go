@@ -71,9 +71,10 @@ func TestReactionBarShowsWhoReacted(t *testing.T) {
 		}
 	}
 	// A name is people's own text: in an attribute, its quote cannot end
-	// the attribute, even in a page prerendered by go-app (the value runs
-	// from its opening quote to the closing one, with none in between).
-	title := `Eve”><img src=x onerror=alert(1)> reacted with 😮`
+	// the attribute, even in a page prerendered by go-app (attrText: the
+	// value runs from its opening quote to the closing one, with none in
+	// between, and reads back as the name). TestPrerenderXSS parses it.
+	title := `Eve&#34;&#62;&#60;img src=x onerror=alert(1)&#62; reacted with 😮`
 	if !strings.Contains(html, `title="`+title+`"`) {
 		t.Errorf("a name broke out of its attribute:\n%s", html)
 	}

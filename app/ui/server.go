@@ -75,7 +75,8 @@ func Handler(version string) *app.Handler {
 type Option func(*options)
 
 type options struct {
-	publicURL *url.URL
+	publicURL  *url.URL
+	firstPaint FirstPaintFunc // prerender.go
 }
 
 // WithPublicURL gives the URL people open the app at (serve's
@@ -128,7 +129,7 @@ func NewHTTPHandler(version string, opts ...Option) http.Handler {
 				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 				return
 			}
-			servePage(w, r, h, og)
+			servePage(w, r, h, og, &o)
 		}
 	})
 }
@@ -136,8 +137,18 @@ func NewHTTPHandler(version string, opts ...Option) http.Handler {
 // servePage answers with what go-app's handler answers (a prerendered page,
 // the service worker), but for a page with its og tags rewritten (see
 // openGraph), and for a path go-app has no page for (404) with the
-// not-found page.
-func servePage(w http.ResponseWriter, r *http.Request, h *app.Handler, og openGraph) {
+// not-found page. A feed page is prerendered for its reader (their first
+// paint, prerender.go): such a page is never stored (Cache-Control:
+// no-store), so that no cache, on a shared device least of all, keeps one
+// reader's posts and name for the next. No page is ever answered 304:
+// go-app's ETag is the version, the same for everyone's page.
+func servePage(w http.ResponseWriter, r *http.Request, h *app.Handler, og openGraph, o *options) {
+	r, personal, release := o.withFirstPaint(r)
+	defer release()
+	if r.Header.Get("If-None-Match") != "" {
+		r = r.Clone(r.Context())
+		r.Header.Del("If-None-Match")
+	}
 	b := newResponseBuffer()
 	h.ServeHTTP(b, r)
 	if b.status() == http.StatusNotFound {
@@ -145,13 +156,21 @@ func servePage(w http.ResponseWriter, r *http.Request, h *app.Handler, og openGr
 		return
 	}
 	body := b.body.Bytes()
-	if b.status() == http.StatusOK && strings.HasPrefix(b.header.Get("Content-Type"), "text/html") {
+	html := strings.HasPrefix(b.header.Get("Content-Type"), "text/html")
+	if b.status() == http.StatusOK && html {
 		body = og.rewrite(body, r.URL.Path)
 		b.header.Set("Content-Type", "text/html; charset=utf-8")
 	}
 	hd := w.Header()
 	for k, v := range b.header {
 		hd[k] = v
+	}
+	if html {
+		hd.Del("ETag")
+		hd.Add("Vary", "Cookie")
+	}
+	if personal {
+		hd.Set("Cache-Control", "no-store")
 	}
 	if b.header.Get("Content-Length") != "" {
 		hd.Set("Content-Length", strconv.Itoa(len(body)))

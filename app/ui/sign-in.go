@@ -12,8 +12,9 @@ import (
 // sign-in or the server's answer) and the sign-in form (signIn).
 
 // resume starts the page: with the session already running (the page was
-// mounted again), with the cached sign-in (checked with the server
-// meanwhile), or after asking the server who is signed in.
+// mounted again), with the user the server prerendered the page for, with
+// the cached sign-in (checked with the server meanwhile), or after asking
+// the server who is signed in.
 func (p *feedPage) resume(ctx app.Context) {
 	if cl.session() != nil {
 		p.user = cl.currentUser()
@@ -21,6 +22,13 @@ func (p *feedPage) resume(ctx app.Context) {
 		p.loadFeedList()
 		p.showFeed(cl.start(p.user, p.feed))
 		p.sync(ctx)
+		return
+	}
+	if fp := p.first; fp != nil {
+		// The server prerendered the page for this user (first-paint.go):
+		// the session cookie was good a moment ago.
+		saveCachedUser(fp.User)
+		p.startSession(ctx, fp.User)
 		return
 	}
 	if u, ok := loadCachedUser(); ok {

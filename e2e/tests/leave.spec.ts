@@ -111,9 +111,16 @@ test('unsent changes: Sign out warns; Stay keeps them; Sign out anyway drops the
   // Back online, a reload tells the server first: the sign-in page, not
   // Ada signed in again by her cookie.
   await ctx.setOffline(false);
-  await a.reload();
+  const reloaded = await a.reload();
+  // Nor prerendered for her (app/ui/first-paint.go): the browser's
+  // sign-out-pending cookie has the page prerendered for no one.
+  const html = (await reloaded?.text()) ?? '';
+  expect(html).toContain('<body');
+  expect(html).not.toContain('data-first-paint');
+  expect(html).not.toContain('Written offline');
   await expect(signInField(a)).toBeVisible();
   await expect.poll(() => livefeedKeys(a)).toEqual([]);
+  expect((await ctx.cookies()).map((c) => c.name)).not.toContain('livefeed_sign_out_pending');
   expect((await a.request.get('/api/session')).status()).toBe(401);
   await expect(a.getByRole('article')).toHaveCount(0);
 

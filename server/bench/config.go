@@ -54,6 +54,11 @@ type Config struct {
 	// default, the number of CPUs it is pinned to).
 	ServerGOMAXPROCS int
 
+	// PageLoads, when not 0, is how many times the first feed's page is
+	// fetched as a signed-in reader after publishing (Result.Page: the
+	// prerendered first paint's size and time to its first post).
+	PageLoads int
+
 	// Clients is the number of WebSocket connections.
 	Clients int
 	// Feeds is the number of feeds the clients are spread over: client i
@@ -253,6 +258,7 @@ type Result struct {
 	Closes  map[string]int64 `json:"closes,omitempty"`
 	Steps   []Step           `json:"steps,omitempty"`
 	Storm   *StormStats      `json:"storm,omitempty"`
+	Page    *PageStats       `json:"page,omitempty"`
 	Errors  []string         `json:"errors,omitempty"`
 }
 

@@ -358,6 +358,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		fetchProfile(ctx, cfg.PprofAddr, "heap", cfg.ProfileDir, cfg.Scenario+"-heap-end.pb.gz", r)
 	}
 
+	if cfg.PageLoads > 0 {
+		res.Page = r.pageLoads(ctx, cfg.PageLoads) // pageloads.go
+	}
+
 	// Tear down and count.
 	end := srv()
 	r.stopAll()

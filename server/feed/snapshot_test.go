@@ -102,3 +102,44 @@ func BenchmarkSnapshotWorst(b *testing.B) {
 		protocol.MustEncode(v.SnapshotFor("worst", "u1"))
 	}
 }
+
+// TestNewestBounds: Newest (a prerendered page's posts) stops at maxPosts
+// and at maxBytes, and says whether its posts reach the feed's first one:
+// at the count's edge (exactly maxPosts posts in the feed: all of them,
+// from the beginning), one over it, and a byte budget one post short.
+func TestNewestBounds(t *testing.T) {
+	const max = 20
+	feed := func(n int) *View {
+		v := NewView()
+		now := time.Now()
+		u := protocol.User{ID: "u1", Name: "Ada"}
+		for i := 1; i <= n; i++ {
+			v.apply(protocol.Event{Feed: "f", Pos: uint64(i), Prev: uint64(i - 1), Kind: protocol.KindPost, ID: fmt.Sprint("p", i),
+				Author: u, Op: fmt.Sprint("o", i), Time: now.UnixMilli(), Text: "post"}, now)
+		}
+		return v
+	}
+	if s, begins := feed(max).Newest("f", "u1", max, protocol.MaxSnapshotBytes); len(s.Posts) != max || !begins || s.Posts[0].ID != "p20" {
+		t.Errorf("feed of %d: %d posts, begins %v", max, len(s.Posts), begins)
+	}
+	v := feed(max + 1)
+	s, begins := v.Newest("f", "u1", max, protocol.MaxSnapshotBytes)
+	if len(s.Posts) != max || begins || s.Posts[0].ID != "p21" || s.Pos != max+1 {
+		t.Errorf("feed of %d: %d posts from %s, begins %v, pos %d", max+1, len(s.Posts), s.Posts[0].ID, begins, s.Pos)
+	}
+	// The bytes of 3 posts, less one: 2 posts.
+	size := protocol.SnapshotLen("f", s.Pos, true)
+	for _, p := range s.Posts[:3] {
+		size += protocol.PostLen(p) + 1
+	}
+	size -= 2 // no comma before the first, and one byte short
+	if s, begins := v.Newest("f", "u1", max, size); len(s.Posts) != 2 || begins {
+		t.Errorf("budget of 3 posts less one byte: %d posts, begins %v", len(s.Posts), begins)
+	}
+	if s, _ := v.Newest("f", "u1", max, size+1); len(s.Posts) != 3 {
+		t.Errorf("budget of 3 posts: %d posts", len(s.Posts))
+	}
+	if s, begins := v.Newest("none", "u1", max, size); len(s.Posts) != 0 || !begins {
+		t.Errorf("no feed: %+v %v", s, begins)
+	}
+}

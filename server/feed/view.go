@@ -159,18 +159,32 @@ func (v *View) Snapshot(feed string) protocol.Snapshot { return v.SnapshotFor(fe
 // protocol.MaxSnapshotBytes: the oldest posts that do not fit are left out,
 // and Truncated is set.
 func (v *View) SnapshotFor(feed, me string) protocol.Snapshot {
+	s, stop := v.newest(feed, me, protocol.MaxSnapshotPosts, protocol.MaxSnapshotBytes)
+	s.Truncated = stop == stopBytes
+	return s
+}
+
+// Newest is a snapshot of feed's newest posts for user me (reactions
+// listed as in SnapshotFor) of at most maxPosts posts and at most maxBytes
+// encoded, for a page prerendered before its app has started (ui's first
+// paint), and whether its posts reach back to the feed's first post.
+func (v *View) Newest(feed, me string, maxPosts, maxBytes int) (s protocol.Snapshot, begins bool) {
+	s, stop := v.newest(feed, me, maxPosts, maxBytes)
+	return s, stop == stopNone
+}
+
+func (v *View) newest(feed, me string, maxPosts, maxBytes int) (protocol.Snapshot, pageStop) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	s := protocol.Snapshot{Feed: feed, Posts: []protocol.Post{}}
 	f := v.feeds[feed]
 	if f == nil {
-		return s
+		return s, stopNone
 	}
 	s.Pos = f.Last
 	var stop pageStop
-	s.Posts, stop = collect(f.Posts, len(f.Posts)-1, me, protocol.MaxSnapshotPosts, protocol.SnapshotLen(feed, s.Pos, true))
-	s.Truncated = stop == stopBytes
-	return s
+	s.Posts, stop = collect(f.Posts, len(f.Posts)-1, me, maxPosts, protocol.SnapshotLen(feed, s.Pos, true), maxBytes)
+	return s, stop
 }
 
 // pageStop is why collect stopped.
@@ -184,9 +198,9 @@ const (
 
 // collect returns the posts of ps (log order) from index i down, newest
 // first, deleted ones left out and reactions listed for me (listReactions):
-// at most max, and at most protocol.MaxSnapshotBytes encoded in a message
-// whose other bytes are size. It says why it stopped.
-func collect(ps []*post, i int, me string, max, size int) ([]protocol.Post, pageStop) {
+// at most max, and at most limit bytes encoded in a message whose other
+// bytes are size. It says why it stopped.
+func collect(ps []*post, i int, me string, max, size, limit int) ([]protocol.Post, pageStop) {
 	out := []protocol.Post{}
 	for ; i >= 0; i-- {
 		p := ps[i]
@@ -202,7 +216,7 @@ func collect(ps []*post, i int, me string, max, size int) ([]protocol.Post, page
 		if len(out) > 0 {
 			n++ // the comma
 		}
-		if size+n > protocol.MaxSnapshotBytes {
+		if size+n > limit {
 			return out, stopBytes
 		}
 		size += n
@@ -227,7 +241,7 @@ func (v *View) HistoryFor(feed, me string, before uint64) protocol.History {
 	// Posts are in log order: the first one at or after before.
 	i := sort.Search(len(f.Posts), func(i int) bool { return f.Posts[i].Pos >= before }) - 1
 	var stop pageStop
-	h.Posts, stop = collect(f.Posts, i, me, protocol.HistoryPage, protocol.HistoryLen(feed, h.Pos, before))
+	h.Posts, stop = collect(f.Posts, i, me, protocol.HistoryPage, protocol.HistoryLen(feed, h.Pos, before), protocol.MaxSnapshotBytes)
 	h.End = stop == stopNone
 	return h
 }

@@ -10,8 +10,8 @@ import (
 // The server registers the same routes as the browser (it prerenders pages
 // and answers 404 for unregistered paths) and serves the PWA.
 func init() {
-	newApp = func(version string, public *url.URL) http.Handler {
+	newApp = func(version string, public *url.URL, firstPaint firstPaintFunc) http.Handler {
 		ui.Routes()
-		return ui.NewHTTPHandler(version, ui.WithPublicURL(public))
+		return ui.NewHTTPHandler(version, ui.WithPublicURL(public), ui.WithFirstPaint(firstPaint))
 	}
 }

@@ -60,6 +60,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "publishing time (per step with --rates); 0: connect only")
 	fs.StringVar(&rates, "rates", "", "saturation ramp: comma-separated rates, each for --duration, stopping after the first step with p99 over --ramp-max-p99, loss or a slow consumer")
 	fs.DurationVar(&c.RampMaxP99, "ramp-max-p99", 250*time.Millisecond, "ramp: p99 that ends the ramp")
+	fs.IntVar(&c.PageLoads, "page-loads", 0, "after publishing, fetch the first feed's page this many times as a signed-in reader: the prerendered first paint's bytes, posts and time to its first post")
 	fs.DurationVar(&c.Hold, "hold", 0, "keep the clients connected and idle this long before publishing (measures idle CPU)")
 	fs.DurationVar(&c.Settle, "settle", 3*time.Second, "pause between connecting and reading the server's RSS")
 	fs.BoolVar(&c.Storm, "storm", false, "reconnect storm: drop clients during publishing; they reconnect and resume")

@@ -35,8 +35,12 @@ const (
 )
 
 // newApp returns the PWA handler for a version and the public URL (nil
-// when --public-url is not set); set by app.go.
-var newApp func(version string, public *url.URL) http.Handler
+// when --public-url is not set), its pages prerendered for their reader
+// with firstPaint (node.Node.FirstPaint); set by app.go.
+var newApp func(version string, public *url.URL, firstPaint firstPaintFunc) http.Handler
+
+// firstPaintFunc is node.Node.FirstPaint's (and ui.FirstPaintFunc's) type.
+type firstPaintFunc = func(r *http.Request, feed string, maxPosts, maxBytes int) (protocol.User, protocol.Snapshot, bool, bool)
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -143,8 +147,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if *origins != "" {
 		cfg.OriginPatterns = strings.Split(*origins, ",")
 	}
+	var started atomic.Pointer[node.Node] // once it has started
 	if newApp != nil {
-		cfg.App = newApp(version, public)
+		cfg.App = newApp(version, public, func(r *http.Request, feed string, maxPosts, maxBytes int) (protocol.User, protocol.Snapshot, bool, bool) {
+			if n := started.Load(); n != nil {
+				return n.FirstPaint(r, feed, maxPosts, maxBytes)
+			}
+			return protocol.User{}, protocol.Snapshot{}, false, false
+		})
 		// The version go-app gives the app and its service worker: open
 		// tabs of another version learn of this one from welcome.
 		cfg.AppVersion = version
@@ -199,6 +209,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		return err
 	}
+	started.Store(n)
 	api.Store(n.Handler)
 	if *metricsAddr != "" {
 		mln, err := net.Listen("tcp", *metricsAddr)
