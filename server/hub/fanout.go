@@ -11,8 +11,8 @@ import (
 
 // MaxFanoutWindow is how many bytes of frames a shard's fan-out may hold
 // (a feed has a shard per ShardSize subscribers, see shard.go): events
-// published but not yet written to every subscriber of the shard. Publish never
-// waits for room: it is called by the log follower, which applies the
+// published but not yet written to every subscriber of the shard. Publish
+// never waits for room: it is called by the log follower, which applies the
 // records of every feed, so a wait there would hold up every other feed
 // behind this one's backlog. At the limit the fan-out drops the events
 // nobody has been offered yet, and marks them lost (Frames.Lost): each
@@ -28,9 +28,9 @@ import (
 // takes longer than 4 MiB of the feed's events take to arrive.
 const MaxFanoutWindow = 4 << 20
 
-// fanout writes one feed's events to the subscribers of one shard (the
-// shards of a feed have one each, and they run in parallel). Publish appends an
-// event and returns; a sweep goroutine, running while there is something
+// fanout writes one feed's events to the subscribers of one shard (each
+// shard of a feed has its own, and they run in parallel). Publish appends
+// an event and returns; a sweep goroutine, running while there is something
 // to deliver, visits the subscribers in turn and offers each the window:
 // the events not yet delivered to everyone. A subscriber takes the events
 // it lacks with one write, so when events come faster than one pass over

@@ -65,8 +65,8 @@ func (h *Hub) appendSinks(buf []Sink, feed string) []Sink {
 //
 // Locks: mu guards the feeds, their shards and subscriber lists, which
 // the fan-out reads (Publish, a sweep's snapshot); each shard's fan-out has
-// its own (fanout.mu), and presence its own (presence.mu). Join and Leave change a
-// feed's subscribers and its presence together: they take presence.mu
+// its own (fanout.mu), and presence its own (presence.mu). Join and Leave
+// change a feed's subscribers and its presence together: they take presence.mu
 // first, then mu for the list alone, so that the fan-out never waits for
 // presence work (a cluster announcement of thousands of users is diffed
 // under presence.mu). None of these locks is held while a sink is called.

@@ -15,7 +15,9 @@ import "sync/atomic"
 // offers it events, in order, each once. A shard left empty is removed
 // (unless it is the feed's last: then the feed goes); a join fills the
 // first shard with room, so the holes left by departures are filled
-// before a new shard is made.
+// before a new shard is made: a feed has at most as many shards as the
+// most subscribers it had at once needed (the shards of a crowd that left
+// stay, part-filled, until they empty).
 //
 // Why 1024: a shard costs, per event, a copy of the event's frame into its
 // window and a pass's fixed work (a lock, a snapshot of its list), about a
