@@ -149,15 +149,9 @@ func BenchmarkShardedFanout(b *testing.B) {
 // subscription of its server end to feed "main" of a new hub.
 func benchPairs(b *testing.B, n int) ([]benchPair, *hub.Hub, *Gateway) {
 	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
 	h := hub.New()
 	g := New(Config{Hub: h})
 	pairs := make([]benchPair, n)
-	var closers []net.Conn
 	b.Cleanup(func() {
 		for _, p := range pairs {
 			if p.sub != nil {
@@ -166,27 +160,14 @@ func benchPairs(b *testing.B, n int) ([]benchPair, *hub.Hub, *Gateway) {
 				p.sub.c.stopWatchCtx()
 			}
 		}
-		for _, c := range closers {
-			c.Close()
-		}
 	})
-	for i := range pairs {
-		client, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			b.Fatal(err)
-		}
-		server, err := ln.Accept()
-		if err != nil {
-			b.Fatal(err)
-		}
-		closers = append(closers, client, server)
-		server.(*net.TCPConn).SetWriteBuffer(g.cfg.SocketSendBuffer) // as the upgrade does (accept.go)
-		raw, err := client.(*net.TCPConn).SyscallConn()
+	for i, tp := range tcpPairs(b, n) {
+		raw, err := tp[0].(*net.TCPConn).SyscallConn()
 		if err != nil {
 			b.Fatal(err)
 		}
 		u := protocol.User{ID: fmt.Sprint("u", i%100), Name: "n"}
-		c := newConn(g, nil, newSock(server), u, "", "127.0.0.1")
+		c := newConn(g, nil, newSock(tp[1]), u, "", "127.0.0.1")
 		ctx, cancel := context.WithCancel(c.ctx)
 		s := &subscription{c: c, feed: "main", ctx: ctx, cancel: cancel}
 		h.Join("main", s, u)
