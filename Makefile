@@ -121,7 +121,7 @@ BENCH_BIN   ?= bin/livefeed-bench
 BENCH_FLAGS ?= -pin -wait-quiet 30s
 BENCH_RUN   = $(BENCH_BIN) bench $(BENCH_FLAGS)
 
-.PHONY: bench-ui bench-bin bench-go bench-idle bench-fanout bench-ramp bench-feeds bench-storm bench-publish bench-page bench-floor bench-all
+.PHONY: bench-ui bench-bin bench-go bench-idle bench-fanout bench-ramp bench-feeds bench-storm bench-publish bench-page bench-floor bench-shard bench-all
 
 # The harness and the server it starts are one binary; it does not need
 # the wasm (the server then answers 503 for it).
@@ -170,6 +170,12 @@ bench-publish: bench-bin
 # its bytes, posts and the time to its first post's bytes, after 20 posts.
 bench-page: bench-bin
 	$(BENCH_RUN) -scenario first-paint -clients 10 -feeds 1 -rate 20 -duration 1s -page-loads 200
+
+# A big feed's fan-out on 1 and 2 cores, alternating in one run (8,192
+# subscribers over loopback TCP, 8 shards), against a bare send(2) floor
+# over the same sockets: deliveries/s, CPU per delivery and their ratios.
+bench-shard:
+	$(GO) test -run XXX -bench ShardedFanout -benchtime 1x ./server/gateway/
 
 # The floor under any fan-out here: only sends, 100 B to each of 5,000 and
 # 9,000 loopback sockets, 10 passes/s (CPU per send, time per pass).

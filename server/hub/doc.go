@@ -4,10 +4,12 @@
 // Fan-out (hub.go, fanout.go, frames.go): an event is encoded once by the
 // feed service and framed once here, and the same bytes are offered to
 // every subscriber; a subscriber's Deliver never blocks (each connection
-// has a bounded queue and is cut off when it overflows). Each feed's
-// fan-out runs in a goroutine of its own while it has events to deliver,
-// and writes the events that piled up during a pass over the subscribers
-// together.
+// has a bounded queue and is cut off when it overflows). A feed's
+// subscribers are split into shards of at most ShardSize (shard.go); each
+// shard's fan-out runs in a goroutine of its own while it has events to
+// deliver, in parallel with the others, and writes the events that piled
+// up during a pass over its subscribers together. A subscriber stays in
+// one shard, so one goroutine at a time offers it events, in order.
 //
 // Presence (presence.go, roster.go): who is online in a feed is kept per
 // node, under a lock of its own that the fan-out never takes, and announced

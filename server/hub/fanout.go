@@ -9,9 +9,10 @@ import (
 	"livefeed/server/wsframe"
 )
 
-// MaxFanoutWindow is how many bytes of frames a feed's fan-out may hold:
-// events published but not yet written to every subscriber. Publish never
-// waits for room: it is called by the log follower, which applies the
+// MaxFanoutWindow is how many bytes of frames a shard's fan-out may hold
+// (a feed has a shard per ShardSize subscribers, see shard.go): events
+// published but not yet written to every subscriber of the shard. Publish
+// never waits for room: it is called by the log follower, which applies the
 // records of every feed, so a wait there would hold up every other feed
 // behind this one's backlog. At the limit the fan-out drops the events
 // nobody has been offered yet, and marks them lost (Frames.Lost): each
@@ -21,13 +22,15 @@ import (
 // events meanwhile, as for a new subscription), as centrifuge has a
 // subscriber whose stream lost continuity recover from history. Memory
 // stays bounded: the window, plus each catching-up subscription's bounded
-// buffer (gateway.MaxCatchUpBuffer). A sink's Deliver never blocks, so a
-// window fills only when a pass over the subscribers takes longer than
-// 4 MiB of the feed's events take to arrive.
+// buffer (gateway.MaxCatchUpBuffer); a feed's, a window per shard, at
+// most 4 KiB per subscriber of a full shard. A sink's Deliver never
+// blocks, so a window fills only when a pass over the shard's subscribers
+// takes longer than 4 MiB of the feed's events take to arrive.
 const MaxFanoutWindow = 4 << 20
 
-// fanout writes one feed's events to its subscribers. Publish appends an
-// event and returns; a sweep goroutine, running while there is something
+// fanout writes one feed's events to the subscribers of one shard (each
+// shard of a feed has its own, and they run in parallel). Publish appends
+// an event and returns; a sweep goroutine, running while there is something
 // to deliver, visits the subscribers in turn and offers each the window:
 // the events not yet delivered to everyone. A subscriber takes the events
 // it lacks with one write, so when events come faster than one pass over
@@ -36,7 +39,7 @@ const MaxFanoutWindow = 4 << 20
 // middle of a pass reaches the rest of that pass at once and the others
 // early in the next one, so it waits at most about one pass.
 type fanout struct {
-	f *feedSubs
+	sh *shard
 
 	mu      sync.Mutex
 	pending Frames        // published, not yet taken into the window
@@ -49,7 +52,7 @@ type fanout struct {
 	win Frames // the sweep's: events not yet delivered to every subscriber
 }
 
-func newFanout(f *feedSubs) *fanout { return &fanout{f: f} }
+func newFanout(sh *shard) *fanout { return &fanout{sh: sh} }
 
 // publish adds an event and starts a sweep unless one runs. It never
 // waits: past MaxFanoutWindow it drops the events no subscriber has been
@@ -94,7 +97,7 @@ func (fo *fanout) takeLocked() uint64 {
 	return fo.arrived.Load()
 }
 
-// sweep runs passes over the feed's subscribers until one whole pass,
+// sweep runs passes over the shard's subscribers until one whole pass,
 // over the subscribers as they were after the last event arrived, is done:
 // then everyone has everything and the goroutine exits. Each pass visits
 // the subscribers in the same order (from a random start chosen when the
@@ -142,7 +145,7 @@ func (fo *fanout) sweep(h *Hub) {
 			taken, head, drops = seen, fo.win.Last(), fo.drops
 			fo.bytes = len(fo.win.buf)
 			fo.mu.Unlock()
-			sinks, i, passing = h.snapshot(fo.f), 0, true
+			sinks, i, passing = h.snapshot(fo.sh), 0, true
 			if start < 0 && len(sinks) > 0 {
 				start = rand.N(len(sinks))
 			}

@@ -201,7 +201,7 @@ func TestFanoutWindowLimit(t *testing.T) {
 	frameLen := len(wsframe.Text(msg(1)))
 	const events = 200 // 12.8 MiB: three windows' worth
 	h.Publish("main", 1, msg(1))
-	fo := h.feeds["main"].fan
+	fo := h.feeds["main"].shards[0].fan
 	// The sweep takes event 1 into the window and blocks in the stuck
 	// sink; what comes next piles up to the limit.
 	wait.Until(t, 10*time.Second, "the sweep to take the first event", func() bool {

@@ -26,39 +26,26 @@ type Sink interface {
 
 type member struct {
 	user protocol.User
-	idx  int // in feedSubs.list
+	sh   *shard
+	idx  int // in sh.list
 }
 
-// feedSubs is a feed's subscribers on this node and its fan-out.
+// feedSubs is a feed's subscribers on this node, in shards (shard.go),
+// each with its fan-out.
 type feedSubs struct {
 	sinks  map[Sink]member
-	list   []Sink      // the sinks, in the order a fan-out visits them
-	shared atomic.Bool // list was handed to a fan-out: copy before changing it
-	fan    *fanout
+	shards []*shard // replaced, never changed in place (see place)
 }
 
-func newFeedSubs() *feedSubs {
-	f := &feedSubs{sinks: map[Sink]member{}}
-	f.fan = newFanout(f)
-	return f
-}
+func newFeedSubs() *feedSubs { return &feedSubs{sinks: map[Sink]member{}} }
 
-// ownList makes f.list safe to change: a copy if a fan-out holds it. h.mu
-// is held for writing.
-func (f *feedSubs) ownList() {
-	if f.shared.Load() {
-		f.list = append(make([]Sink, 0, len(f.list)+len(f.list)/8+1), f.list...)
-		f.shared.Store(false)
-	}
-}
-
-// snapshot returns the sinks of f for one pass of its fan-out. The slice
+// snapshot returns the sinks of sh for one pass of its fan-out. The slice
 // is not changed afterwards (Join and Leave copy it first).
-func (h *Hub) snapshot(f *feedSubs) []Sink {
+func (h *Hub) snapshot(sh *shard) []Sink {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	f.shared.Store(true)
-	return f.list
+	sh.shared.Store(true)
+	return sh.list
 }
 
 // appendSinks appends the sinks of feed to buf (none if nobody here
@@ -67,17 +54,19 @@ func (h *Hub) appendSinks(buf []Sink, feed string) []Sink {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if f := h.feeds[feed]; f != nil {
-		buf = append(buf, f.list...)
+		for _, sh := range f.shards {
+			buf = append(buf, sh.list...)
+		}
 	}
 	return buf
 }
 
 // Hub holds the subscribers of every feed on this node.
 //
-// Locks: mu guards the feeds and their subscriber lists, which the fan-out
-// reads (Publish, a sweep's snapshot); each feed's fan-out has its own
-// (fanout.mu), and presence its own (presence.mu). Join and Leave change a
-// feed's subscribers and its presence together: they take presence.mu
+// Locks: mu guards the feeds, their shards and subscriber lists, which
+// the fan-out reads (Publish, a sweep's snapshot); each shard's fan-out has
+// its own (fanout.mu), and presence its own (presence.mu). Join and Leave
+// change a feed's subscribers and its presence together: they take presence.mu
 // first, then mu for the list alone, so that the fan-out never waits for
 // presence work (a cluster announcement of thousands of users is diffed
 // under presence.mu). None of these locks is held while a sink is called.
@@ -98,18 +87,26 @@ type Hub struct {
 func New() *Hub { return &Hub{feeds: map[string]*feedSubs{}, pres: newPresence()} }
 
 // Publish implements feed.Publisher: it frames msg once for every
-// subscriber of feed and hands it to the feed's fan-out (see fanout), which
-// writes it to them after Publish returns. Events of a feed must be
-// published in the order of their positions, by one goroutine (the log
-// follower). Publish never waits for subscribers: a feed whose fan-out
-// holds MaxFanoutWindow bytes drops events and has its subscribers resync
-// (see fanout), so that no feed's backlog holds up another's.
+// subscriber of each of the feed's shards and hands it to the shard's
+// fan-out (see fanout), which writes it to them after Publish returns; the
+// shards are swept in parallel. Events of a feed must be published in the
+// order of their positions, by one goroutine (the log follower). Publish
+// never waits for subscribers: a shard whose fan-out holds MaxFanoutWindow
+// bytes drops events and has its subscribers resync (see fanout), so that
+// no feed's backlog holds up another's.
+//
+// A subscriber that joins a shard (a new one, too) after Publish read the
+// feed's shards has the event from its catch-up: the feed's view had it
+// before it was published.
 func (h *Hub) Publish(feed string, pos uint64, msg []byte) {
 	h.mu.RLock()
-	f := h.feeds[feed]
+	var shards []*shard
+	if f := h.feeds[feed]; f != nil {
+		shards = f.shards
+	}
 	h.mu.RUnlock()
-	if f != nil {
-		f.fan.publish(h, pos, msg)
+	for _, sh := range shards {
+		sh.fan.publish(h, pos, msg)
 	}
 }
 
@@ -142,9 +139,8 @@ func (h *Hub) Join(feed string, s Sink, u protocol.User) {
 		h.mu.Unlock()
 		return
 	}
-	f.ownList()
-	f.sinks[s] = member{user: u, idx: len(f.list)}
-	f.list = append(f.list, s)
+	sh := f.place()
+	f.sinks[s] = member{user: u, sh: sh, idx: sh.add(s)}
 	h.mu.Unlock()
 	h.pres.joinLocked(feed, u)
 }
@@ -165,18 +161,15 @@ func (h *Hub) Leave(feed string, s Sink) {
 		return
 	}
 	delete(f.sinks, s)
-	f.ownList()
-	last := len(f.list) - 1
-	if m.idx != last {
-		moved := f.list[last]
-		f.list[m.idx] = moved
+	if moved := m.sh.remove(m.idx); moved != nil {
 		mm := f.sinks[moved]
 		mm.idx = m.idx
 		f.sinks[moved] = mm
 	}
-	f.list[last] = nil
-	f.list = f.list[:last]
 	gone := len(f.sinks) == 0
+	if !gone && len(m.sh.list) == 0 {
+		f.drop(m.sh)
+	}
 	if gone {
 		// Nobody here follows the feed any more; the cluster side
 		// tells the other nodes at its next tick.

@@ -118,7 +118,7 @@ func TestFeedsDoNotStallEachOther(t *testing.T) {
 				t.Fatalf("%d calls wait in the stuck subscriber", w)
 			}
 			h.mu.RLock()
-			fo := h.feeds["stuck"].fan
+			fo := h.feeds["stuck"].shards[0].fan
 			h.mu.RUnlock()
 			if a := fo.arrived.Load(); a != n+1 {
 				t.Fatalf("the stuck feed's fan-out has %d events, want %d", a, n+1)
@@ -191,12 +191,17 @@ func TestFullWindowDoesNotStallOtherFeeds(t *testing.T) {
 	}
 }
 
-// held returns the bytes of frames feed's fan-out holds.
+// held returns the most bytes of frames one of feed's shards holds (the
+// limit, MaxFanoutWindow, is a shard's).
 func (h *Hub) held(feed string) int {
 	h.mu.RLock()
-	f := h.feeds[feed]
+	shards := h.feeds[feed].shards
 	h.mu.RUnlock()
-	f.fan.mu.Lock()
-	defer f.fan.mu.Unlock()
-	return f.fan.bytes
+	n := 0
+	for _, sh := range shards {
+		sh.fan.mu.Lock()
+		n = max(n, sh.fan.bytes)
+		sh.fan.mu.Unlock()
+	}
+	return n
 }
