@@ -229,7 +229,7 @@ func (p *Passkeys) FinishSignUp(ctx context.Context, r *http.Request, proto, id 
 	if err != nil {
 		return nil, "", protocol.Errorf(protocol.CodeUnauthorized, "the passkey was not accepted: %v", err)
 	}
-	acc.Credentials = []webauthn.Credential{*cred}
+	acc.addCredential(*cred, p.now().UnixMilli())
 	if err := p.Accounts.create(ctx, acc); err != nil {
 		return nil, "", err
 	}
@@ -379,7 +379,7 @@ func (p *Passkeys) FinishAdd(ctx context.Context, r *http.Request, proto, id str
 	if len(acc.Credentials) >= MaxPasskeysPerAccount {
 		return nil, "", protocol.Errorf(protocol.CodeForbidden, "an account holds at most %d passkeys", MaxPasskeysPerAccount)
 	}
-	acc.Credentials = append(acc.Credentials, *cred)
+	acc.addCredential(*cred, p.now().UnixMilli())
 	if err := p.Accounts.update(ctx, acc, rev); err != nil {
 		return nil, "", err
 	}

@@ -482,22 +482,34 @@ func (s *Sessions) write(ctx context.Context, key string, rec Session, rev uint6
 // upgrade turns the user's guest sessions into sessions of the account u
 // (same user id): a guest who made an account stays signed in as it.
 func (s *Sessions) upgrade(ctx context.Context, u protocol.User) error {
-	l, err := s.List(ctx, u.ID)
+	return s.rewriteUser(ctx, u.ID, func(rec *Session) bool {
+		if rec.Kind != KindGuest {
+			return false
+		}
+		rec.Kind, rec.User = KindAccount, u
+		return true
+	})
+}
+
+// rewriteUser rewrites each session of userID that f changes (returning
+// true), keeping its expiry; every node's cache takes the new record
+// from the watch.
+func (s *Sessions) rewriteUser(ctx context.Context, userID string, f func(*Session) bool) error {
+	l, err := s.List(ctx, userID)
 	if err != nil {
 		return err
 	}
 	for _, rec := range l {
-		if rec.Kind != KindGuest {
+		if !f(&rec) {
 			continue
 		}
-		key := sessionKey(u.ID, rec.ID)
+		key := sessionKey(userID, rec.ID)
 		e, err := s.kv.Get(ctx, key)
 		if err != nil {
 			continue // ended meanwhile
 		}
-		rec.Kind, rec.User = KindAccount, u
 		if _, err := s.write(ctx, key, rec, e.Revision()); err != nil {
-			return fmt.Errorf("auth: upgrade session: %w", err)
+			return fmt.Errorf("auth: rewrite session: %w", err)
 		}
 		s.forget(key)
 	}
