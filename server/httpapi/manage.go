@@ -10,13 +10,16 @@ import (
 
 // Managing the signed-in account (auth/manage.go): its passkeys, its
 // display name, deleting it. Only an account's browser session may: an
-// API token cannot (accountSession), nor can a guest.
+// API token cannot (accountSession), nor can a guest. Each change counts
+// against the sign-in rate of its client address (limitSignIn): a rename
+// rewrites every session of the account, so it is no cheaper than a
+// sign-in.
 
 func (s *Server) routeManage() {
 	s.mux.HandleFunc("GET /api/account", s.withAccount(s.showAccount))
-	s.mux.HandleFunc("PATCH /api/account", s.withAccount(s.renameAccount))
-	s.mux.HandleFunc("DELETE /api/account", s.withAccount(s.deleteAccount))
-	s.mux.HandleFunc("DELETE /api/account/passkeys/{id}", s.withAccount(s.removePasskey))
+	s.mux.HandleFunc("PATCH /api/account", s.limitSignIn(s.withAccount(s.renameAccount)))
+	s.mux.HandleFunc("DELETE /api/account", s.limitSignIn(s.withAccount(s.deleteAccount)))
+	s.mux.HandleFunc("DELETE /api/account/passkeys/{id}", s.limitSignIn(s.withAccount(s.removePasskey)))
 }
 
 // withAccount runs h with the caller's account session, or answers 401,
