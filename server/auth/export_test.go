@@ -19,3 +19,7 @@ func (p *Passkeys) UseClock(c *Clock) { p.now = c.Now }
 
 // UseIdleTTL sets the sessions' idle lifetime (SessionIdleTTL).
 func (s *Sessions) UseIdleTTL(d time.Duration) { s.idleTTL = d }
+
+// BeforeSession sets a hook run between a sign-in's account lookup and its
+// session.
+func (p *Passkeys) BeforeSession(f func()) { p.beforeSession = f }

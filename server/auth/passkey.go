@@ -46,6 +46,9 @@ type Passkeys struct {
 
 	kv  jetstream.KeyValue
 	now func() time.Time
+	// beforeSession, when set (tests), runs between a sign-in's account
+	// lookup and its new session.
+	beforeSession func()
 }
 
 // Limits of the ceremonies (docs/protocol.md, "Accounts").
@@ -285,7 +288,7 @@ func (p *Passkeys) FinishSignIn(ctx context.Context, r *http.Request, proto, id 
 		}
 	}
 	_ = p.Accounts.update(ctx, acc, rev)
-	token, _, err := p.Sessions.Create(ctx, acc.User, KindAccount, "")
+	token, err := p.sessionFor(ctx, acc)
 	return acc, token, err
 }
 
@@ -383,8 +386,30 @@ func (p *Passkeys) FinishAdd(ctx context.Context, r *http.Request, proto, id str
 	if err := p.Accounts.update(ctx, acc, rev); err != nil {
 		return nil, "", err
 	}
-	token, _, err := p.Sessions.Create(ctx, acc.User, KindAccount, "")
+	token, err := p.sessionFor(ctx, acc)
 	return acc, token, err
+}
+
+// sessionFor makes an account session for a passkey sign-in to acc (read
+// before): if the account was deleted meanwhile (manage.go: the record
+// goes first, then its sessions), the new session, which that deletion
+// may have missed, is ended and the sign-in refused.
+func (p *Passkeys) sessionFor(ctx context.Context, acc *Account) (string, error) {
+	if p.beforeSession != nil {
+		p.beforeSession()
+	}
+	token, _, err := p.Sessions.Create(ctx, acc.User, KindAccount, "")
+	if err != nil {
+		return "", err
+	}
+	if _, _, err := p.Accounts.Get(ctx, acc.User.ID); err != nil {
+		p.Sessions.Revoke(ctx, token)
+		if errors.Is(err, ErrNoAccount) {
+			return "", protocol.Errorf(protocol.CodeUnauthorized, "this account was deleted")
+		}
+		return "", err
+	}
+	return token, nil
 }
 
 func base32NoPad(b []byte) string {
