@@ -203,8 +203,10 @@ func (s *accountSettings) renderTokens() app.UI {
 			app.Range(s.tokens).Slice(func(i int) app.UI {
 				t := s.tokens[i]
 				return app.Li().Body(
-					app.Bdi().Text(t.Label),
-					app.Span().Class("muted").Text(", made "+settingsDate(t.Created)+", expires "+settingsDate(t.Expires)+" "),
+					app.Span().Body(
+						app.Bdi().Text(t.Label),
+						app.Span().Class("muted").Text(", made "+settingsDate(t.Created)+", expires "+settingsDate(t.Expires)),
+					),
 					app.Button().Class("btn btn-sm").Type("button").Disabled(s.busy).
 						DataSet("id", t.ID).Aria("label", "Revoke token "+t.Label).Text("Revoke").OnClick(s.onRevokeToken),
 				)
@@ -233,9 +235,9 @@ func (s *accountSettings) renderDelete() app.UI {
 		app.P().Text("Your passkeys, tokens and sessions on every device end. Your posts stay, under the name and @"+
 			s.User.Handle+" they show; nobody can edit them after this, and the handle is not given to anyone else."),
 		app.Label().For(settingsConfirmID).Class("field-label").Text("Type your handle to confirm"),
-		app.Div().Class("signin-row").Body(
-			app.Input().ID(settingsConfirmID).Type("text").Attr("autocapitalize", "none").Attr("spellcheck", "false").
-				Attr("maxlength", handleMaxInput).Value(s.confirm).OnInput(s.onConfirm),
+		app.Input().ID(settingsConfirmID).Class("settings-confirm").Type("text").Attr("autocapitalize", "none").
+			Attr("spellcheck", "false").Attr("maxlength", handleMaxInput).Value(s.confirm).OnInput(s.onConfirm),
+		app.Div().Class("signin-row signin-buttons").Body(
 			app.Button().Class("btn btn-danger").Type("button").Disabled(s.busy).Text("Delete my account").OnClick(s.onDelete),
 			app.Button().Class("btn").Type("button").Text("Keep my account").OnClick(s.onKeep),
 		),
