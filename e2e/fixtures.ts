@@ -38,7 +38,9 @@ export function guardXSS(page: Page) {
 }
 
 export function status(page: Page) {
-  return page.getByRole('status');
+  // Other status regions may exist (DESIGN.md): this is the one whose text
+  // starts so.
+  return page.getByRole('status').filter({ hasText: /^\s*(Live|Connecting|Reconnecting|Offline)/ });
 }
 
 /** Opens feed in a new page of context and signs in as name. */

@@ -12,8 +12,8 @@ import (
 // accountPanel is, above the compose box, who the person is: a guest is
 // offered an account that keeps their posts ("Create account" with a
 // handle); an account can make a one-time code for another device ("Add a
-// device") and "Sign out everywhere". Folded by default (a details
-// element): it is not what the page is for.
+// device"), "Sign out everywhere", and manage itself (account-settings.go).
+// Folded by default (a details element): it is not what the page is for.
 type accountPanel struct {
 	app.Compo
 
@@ -25,6 +25,7 @@ type accountPanel struct {
 	Busy      bool
 
 	handle string
+	opened int // times the panel was opened: the settings load again
 }
 
 // accountActor is what the panel asks of the page (account.go).
@@ -32,6 +33,7 @@ type accountActor interface {
 	createAccount(ctx app.Context, handle, name string)
 	makeDeviceCode(ctx app.Context)
 	signOutEverywhere(ctx app.Context)
+	settingsActor
 }
 
 func (a *accountPanel) Render() app.UI {
@@ -40,7 +42,7 @@ func (a *accountPanel) Render() app.UI {
 	if guest {
 		summary = "You're a guest: keep your name and posts with an account"
 	}
-	return app.Details().Class("card account-panel").Body(
+	return app.Details().Class("card account-panel").OnToggle(a.onToggle).Body(
 		app.Summary().Body(app.Bdi().Text(summary)),
 		app.If(guest, func() app.UI {
 			return app.Div().Class("account-body").Body(
@@ -65,10 +67,17 @@ func (a *accountPanel) Render() app.UI {
 						app.Text(" (good until "+a.CodeUntil.Format("15:04")+", once)."),
 					)
 				}),
+				&accountSettings{Actor: a.Actor, User: a.User, Opened: a.opened}, // account-settings.go
 			)
 		}),
 		app.P().Class("field-error").Role("alert").Text(a.Error),
 	)
+}
+
+func (a *accountPanel) onToggle(ctx app.Context, e app.Event) {
+	if ctx.JSSrc().Get("open").Bool() {
+		a.opened++
+	}
 }
 
 func (a *accountPanel) onHandle(ctx app.Context, e app.Event) {

@@ -16,6 +16,13 @@ import (
 // server side is docs/protocol.md, "Accounts and passkeys". These are
 // feedPage methods kept out of feed-page.go.
 
+// What the account's requests say when they fail before the server
+// answers, or answer nonsense.
+const (
+	cantReachMsg        = "Can't reach Livefeed right now. Check your connection and try again."
+	unexpectedAnswerMsg = "The server sent an unexpected answer. Please try again."
+)
+
 // ceremonyReply is a begin's answer.
 type ceremonyReply struct {
 	Ceremony string          `json:"ceremony"`
@@ -28,14 +35,14 @@ type ceremonyReply struct {
 func passkeyCeremony(begin, finish string, body any, create bool) (protocol.User, string) {
 	res, err := fetchAPI(methodPost, begin, body)
 	if err != nil {
-		return protocol.User{}, "Can't reach Livefeed right now. Check your connection and try again."
+		return protocol.User{}, cantReachMsg
 	}
 	var c ceremonyReply
 	if res.Status != statusOK {
 		return protocol.User{}, apiErrorText(res)
 	}
 	if json.Unmarshal(res.Body, &c) != nil || c.Ceremony == "" {
-		return protocol.User{}, "The server sent an unexpected answer. Please try again."
+		return protocol.User{}, unexpectedAnswerMsg
 	}
 	var cred json.RawMessage
 	if create {
@@ -48,14 +55,14 @@ func passkeyCeremony(begin, finish string, body any, create bool) (protocol.User
 	}
 	res, err = fetchAPI(methodPost, finish+"?ceremony="+c.Ceremony, cred)
 	if err != nil {
-		return protocol.User{}, "Can't reach Livefeed right now. Check your connection and try again."
+		return protocol.User{}, cantReachMsg
 	}
 	if res.Status != statusOK {
 		return protocol.User{}, apiErrorText(res)
 	}
 	u, ok := decodeUser(res.Body)
 	if !ok {
-		return protocol.User{}, "The server sent an unexpected answer. Please try again."
+		return protocol.User{}, unexpectedAnswerMsg
 	}
 	return u, ""
 }
@@ -120,7 +127,7 @@ func (p *feedPage) makeDeviceCode(ctx app.Context) {
 			}
 			switch {
 			case err != nil:
-				p.accountErr = "Can't reach Livefeed right now. Check your connection and try again."
+				p.accountErr = cantReachMsg
 			case res.Status != statusOK || json.Unmarshal(res.Body, &v) != nil:
 				p.accountErr = apiErrorText(res)
 			default:
@@ -145,6 +152,46 @@ func (p *feedPage) signOutEverywhere(ctx app.Context) {
 		})
 	})
 }
+
+// renamed takes the account's new display name (account-settings.go): the
+// session starts again, so that the connection carries it.
+func (p *feedPage) renamed(ctx app.Context, u protocol.User) {
+	if p.phase != phaseFeed || u.ID != p.user.ID {
+		return
+	}
+	saveCachedUser(u)
+	cl.restart(u, p.feed)
+	p.startSession(ctx, u)
+}
+
+// deleteAccount deletes the account, confirmed with its handle, and signs
+// out. On the page's own context: the server's signed_out (the socket's
+// session ended with the account) may sign the page out, and unmount the
+// panel that asked, before the answer is in; the sign-in page then says
+// why.
+func (p *feedPage) deleteAccount(ctx app.Context, confirm string) {
+	p.accountErr = ""
+	pc := p.ctx
+	pc.Async(func() {
+		res, err := fetchAPI(methodDelete, "/api/account", map[string]string{"confirm": confirm})
+		pc.Dispatch(func(ctx app.Context) {
+			switch {
+			case err != nil:
+				p.accountErr = cantReachMsg
+			case res.Status != statusOK:
+				p.accountErr = apiErrorText(res)
+			case p.phase == phaseFeed:
+				p.signedOut(ctx, accountDeletedMsg)
+			default:
+				p.joinErr = accountDeletedMsg
+			}
+		})
+	})
+}
+
+// accountDeletedMsg is what the sign-in page says after the account was
+// deleted.
+const accountDeletedMsg = "Your account was deleted. Its posts stay, under the name they show."
 
 // restart runs a new session for u (same storage: the outbox stays), so
 // that the connection is made again with the current cookie.

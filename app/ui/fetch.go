@@ -16,6 +16,7 @@ const (
 	methodGet          = "GET"
 	methodPost         = "POST"
 	methodDelete       = "DELETE"
+	methodPatch        = "PATCH"
 	statusOK           = 200
 	statusUnauthorized = 401
 )

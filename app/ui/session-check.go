@@ -22,11 +22,29 @@ func (p *feedPage) checkSession(ctx app.Context) {
 	})
 }
 
-// checkWhileFailing checks the sign-in while reconnecting keeps failing:
-// a browser cannot see why a WebSocket upgrade failed, and the server may
-// have forgotten the sign-in.
+// When reconnecting keeps failing, the sign-in is checked again
+// (docs/protocol.md, "Reconnecting"): a browser cannot see why a
+// WebSocket upgrade failed, and the server may have ended the session (a
+// 401 before the upgrade looks like any failed connection).
+const (
+	// RecheckAfterAttempts: the sign-in is checked once this many
+	// reconnects in a row have failed.
+	RecheckAfterAttempts = 3
+	// RecheckEvery: while they go on failing, it is checked again at
+	// most this often.
+	RecheckEvery = 30 * time.Second
+)
+
+// recheckDue reports whether the sign-in is to be checked again at now,
+// in status, the last check having been at last.
+func recheckDue(status session.Status, last, now time.Time) bool {
+	return status.State == session.StateReconnecting && status.Attempt >= RecheckAfterAttempts &&
+		now.Sub(last) >= RecheckEvery
+}
+
+// checkWhileFailing checks the sign-in when recheckDue.
 func (p *feedPage) checkWhileFailing(ctx app.Context, now time.Time) {
-	if p.status.State == session.StateReconnecting && p.status.Attempt >= 3 && now.Sub(p.lastCheck) > 30*time.Second {
+	if recheckDue(p.status, p.lastCheck, now) {
 		p.lastCheck = now
 		p.checkSession(ctx)
 	}

@@ -152,3 +152,88 @@ test('a guest makes an account and keeps their posts', async ({ browser }) => {
   await expect(article(page, 'written as a guest').getByRole('button', { name: 'Edit' })).toBeVisible();
   await ctx.close();
 });
+
+test('an account manages itself: its name, passkeys, API tokens, and deleting it', async ({ browser, request }) => {
+  const feed = feedName('manage');
+  const h = handle('mia');
+  const ctx = await browser.newContext();
+  const page = await open(ctx, feed);
+  await authenticator(page);
+  await createAccount(page, 'Mia', h);
+  await post(page, 'written as Mia');
+  await expect(article(page, 'written as Mia')).not.toContainText('Sending');
+  const token = await sessionToken(ctx);
+  const asMia = { headers: { Authorization: `Bearer ${token}` } };
+  const stored = async () => (await request.get(`${base()}/api/account`, asMia)).json();
+
+  // A second device, added with a one-time code from this one.
+  await page.getByText(`Signed in as @${h}`).click();
+  await page.getByRole('button', { name: 'Add a device' }).click();
+  const code = (await page.locator('.device-code').textContent())!.trim();
+  const ctx2 = await browser.newContext();
+  const phone = await open(ctx2, feed);
+  await authenticator(phone);
+  await phone.getByRole('textbox', { name: 'Handle' }).fill(h);
+  await phone.getByText('Add this device to your account').click();
+  await phone.getByRole('textbox', { name: 'One-time code' }).fill(code);
+  await phone.getByRole('button', { name: 'Add this device' }).click();
+  await expect(status(phone)).toHaveText(/^Live/);
+  expect((await stored()).passkeys.length).toBe(2);
+
+  // The lists load again when the panel opens.
+  await page.getByText(`Signed in as @${h}`).click();
+  await page.getByText(`Signed in as @${h}`).click();
+  const passkeys = page.getByRole('list', { name: 'Your passkeys' });
+  await expect(passkeys.getByRole('listitem')).toHaveCount(2);
+  await page.getByRole('button', { name: 'Remove passkey 1' }).click();
+  await expect(passkeys.getByRole('listitem')).toHaveCount(1);
+  await expect(page.getByRole('button', { name: /Remove passkey/ })).toHaveCount(0); // never the last
+  expect((await stored()).passkeys.length).toBe(1);
+
+  // The name shown on posts from now on.
+  await page.getByRole('textbox', { name: 'Name shown on your posts' }).fill('Mia R.');
+  await page.getByRole('button', { name: 'Save name' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  expect((await stored()).user.name).toBe('Mia R.');
+  await expect(status(page)).toHaveText(/^Live/);
+  await post(page, 'written as Mia R.');
+  await expect(article(page, 'written as Mia R.')).toContainText('Mia R.');
+  await expect(article(page, 'written as Mia R.')).not.toContainText('Sending');
+
+  // API tokens: made, listed, revoked.
+  await page.getByText(`Signed in as @${h}`).click();
+  await page.getByText(`Signed in as @${h}`).click();
+  await page.getByRole('textbox', { name: 'Token label' }).fill('deploy bot');
+  await page.getByRole('button', { name: 'Make token' }).click();
+  const bot = (await page.locator('.new-token').textContent())!.trim();
+  const tokens = page.getByRole('list', { name: 'Your API tokens' });
+  await expect(tokens.getByRole('listitem')).toHaveCount(1);
+  const r = await request.post(`${base()}/api/feeds/${feed}/posts`, { headers: { Authorization: `Bearer ${bot}` }, data: { text: 'from the bot' } });
+  expect(r.status()).toBe(200);
+  await page.getByRole('button', { name: 'Revoke token deploy bot' }).click();
+  await expect(tokens.getByRole('listitem')).toHaveCount(0);
+  expect((await (await request.get(`${base()}/api/tokens`, asMia)).json()).tokens).toEqual([]);
+  expect((await request.get(`${base()}/api/session`, { headers: { Authorization: `Bearer ${bot}` } })).status()).toBe(401);
+
+  // Deleting the account: confirmed with the handle; every device is
+  // signed out; the posts stay.
+  const phoneToken = await sessionToken(ctx2);
+  await page.getByRole('button', { name: 'Delete account' }).click();
+  await page.getByRole('textbox', { name: 'Type your handle to confirm' }).fill('wrong_handle');
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'type its handle' })).toBeVisible();
+  expect((await request.get(`${base()}/api/session`, asMia)).status()).toBe(200);
+  await page.getByRole('textbox', { name: 'Type your handle to confirm' }).fill(h);
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await expect(page.getByRole('textbox', { name: 'Display name' })).toBeVisible();
+  await expect(page.getByText('Your account was deleted')).toBeVisible();
+  await expect(phone.getByRole('textbox', { name: 'Display name' })).toBeVisible();
+  for (const t of [token, phoneToken]) {
+    expect((await request.get(`${base()}/api/session`, { headers: { Authorization: `Bearer ${t}` } })).status()).toBe(401);
+  }
+  const snap = await (await request.get(`${base()}/api/feeds/${feed}`)).text();
+  expect(snap).toContain('written as Mia');
+  expect((await request.post(`${base()}/api/account/sign-up/begin`, { data: { handle: h, name: 'Not Mia' } })).status()).toBe(409);
+  await ctx2.close();
+  await ctx.close();
+});

@@ -29,6 +29,9 @@ type Account struct {
 	// Created is Unix milliseconds.
 	Created     int64                 `json:"created"`
 	Credentials []webauthn.Credential `json:"credentials"`
+	// Added is when each passkey was added (Unix ms), by credential id
+	// (base64url; manage.go).
+	Added map[string]int64 `json:"added,omitempty"`
 	// Code is the one-time code that lets another device add a passkey
 	// (passkey.go), while there is one.
 	Code *addCode `json:"code,omitempty"`
@@ -87,13 +90,22 @@ func (a *Accounts) ByHandle(ctx context.Context, handle string) (*Account, uint6
 	return nil, 0, ErrNoAccount
 }
 
-// HandleFree reports whether no account holds handle or one like it.
+// HandleFree reports whether no account holds handle or one like it, nor
+// ever did: a deleted account's handle stays reserved (manage.go).
 func (a *Accounts) HandleFree(ctx context.Context, handle string) (bool, error) {
-	_, _, err := a.ByHandle(ctx, handle)
-	if errors.Is(err, ErrNoAccount) {
-		return true, nil
+	h, perr := CheckHandle(handle)
+	if perr != nil {
+		return false, perr
 	}
-	return false, err
+	for _, k := range handleIndexKeys(h) {
+		_, err := a.kv.Get(ctx, k)
+		if err == nil {
+			return false, nil
+		} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+			return false, fmt.Errorf("auth: read handle: %w", err)
+		}
+	}
+	return true, nil
 }
 
 // create stores a new account: it reserves the handle's index keys (a

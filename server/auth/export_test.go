@@ -16,3 +16,10 @@ func (c *Clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 func (s *Sessions) UseClock(c *Clock)    { s.now = c.Now }
 
 func (p *Passkeys) UseClock(c *Clock) { p.now = c.Now }
+
+// UseIdleTTL sets the sessions' idle lifetime (SessionIdleTTL).
+func (s *Sessions) UseIdleTTL(d time.Duration) { s.idleTTL = d }
+
+// BeforeSession sets a hook run between a sign-in's account lookup and its
+// session.
+func (p *Passkeys) BeforeSession(f func()) { p.beforeSession = f }

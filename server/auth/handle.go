@@ -79,15 +79,22 @@ func scriptOf(r rune) string {
 // handle (so "ALICE" and "аlice" meet "alice") and of the handle as
 // written (so a capital I, whose skeleton is "l", meets "l" before folding
 // turns it into "i"); each folded again, since the skeleton's prototypes
-// include capitals ("0" becomes "O").
+// include capitals ("0" becomes "O"); and without a combining dot above,
+// which is what "İ" (capital I with dot) folds to beside its "i", so that
+// "ALİCE" meets "alice" (the table leaves it).
 func HandleKeys(handle string) []string {
 	h := norm.NFKC.String(handle)
-	a := norm.NFC.String(fold.String(confusables.Skeleton(fold.String(h))))
-	b := norm.NFC.String(fold.String(confusables.Skeleton(h)))
+	a := handleKey(confusables.Skeleton(fold.String(h)))
+	b := handleKey(confusables.Skeleton(h))
 	if a == b {
 		return []string{a}
 	}
 	return []string{a, b}
+}
+
+// handleKey is a skeleton folded, without combining dots above, in NFC.
+func handleKey(skeleton string) string {
+	return norm.NFC.String(strings.ReplaceAll(norm.NFD.String(fold.String(skeleton)), "\u0307", ""))
 }
 
 // handleIndexKeys are the bucket keys that reserve a handle: a hash of

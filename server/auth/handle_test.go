@@ -23,6 +23,12 @@ func TestHandleConfusables(t *testing.T) {
 		{"strasse", "straße"},                              // case folding: ß is ss
 		{"cafe_1", "cafe_l"},
 		{"rn_x", "rn_x"},
+		{"alice", "\u0251lice"}, // Latin alpha
+		{"alice", "al\u0131ce"}, // dotless i
+		{"alice", "AL\u0130CE"}, // capital I with dot above: folds to i and a combining dot
+		{"alice", "Al\u0130ce"}, // the same, as a capital among small letters
+		{"mary", "rnary"},       // rn for m
+		{"alice", "\U0001d41a\U0001d425\U0001d422\U0001d41c\U0001d41e"}, // mathematical bold
 	}
 	for _, p := range same {
 		if !shareKey(p[0], p[1]) {

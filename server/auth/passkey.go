@@ -46,6 +46,9 @@ type Passkeys struct {
 
 	kv  jetstream.KeyValue
 	now func() time.Time
+	// beforeSession, when set (tests), runs between a sign-in's account
+	// lookup and its new session.
+	beforeSession func()
 }
 
 // Limits of the ceremonies (docs/protocol.md, "Accounts").
@@ -229,7 +232,7 @@ func (p *Passkeys) FinishSignUp(ctx context.Context, r *http.Request, proto, id 
 	if err != nil {
 		return nil, "", protocol.Errorf(protocol.CodeUnauthorized, "the passkey was not accepted: %v", err)
 	}
-	acc.Credentials = []webauthn.Credential{*cred}
+	acc.addCredential(*cred, p.now().UnixMilli())
 	if err := p.Accounts.create(ctx, acc); err != nil {
 		return nil, "", err
 	}
@@ -285,7 +288,7 @@ func (p *Passkeys) FinishSignIn(ctx context.Context, r *http.Request, proto, id 
 		}
 	}
 	_ = p.Accounts.update(ctx, acc, rev)
-	token, _, err := p.Sessions.Create(ctx, acc.User, KindAccount, "")
+	token, err := p.sessionFor(ctx, acc)
 	return acc, token, err
 }
 
@@ -379,12 +382,34 @@ func (p *Passkeys) FinishAdd(ctx context.Context, r *http.Request, proto, id str
 	if len(acc.Credentials) >= MaxPasskeysPerAccount {
 		return nil, "", protocol.Errorf(protocol.CodeForbidden, "an account holds at most %d passkeys", MaxPasskeysPerAccount)
 	}
-	acc.Credentials = append(acc.Credentials, *cred)
+	acc.addCredential(*cred, p.now().UnixMilli())
 	if err := p.Accounts.update(ctx, acc, rev); err != nil {
 		return nil, "", err
 	}
-	token, _, err := p.Sessions.Create(ctx, acc.User, KindAccount, "")
+	token, err := p.sessionFor(ctx, acc)
 	return acc, token, err
+}
+
+// sessionFor makes an account session for a passkey sign-in to acc (read
+// before): if the account was deleted meanwhile (manage.go: the record
+// goes first, then its sessions), the new session, which that deletion
+// may have missed, is ended and the sign-in refused.
+func (p *Passkeys) sessionFor(ctx context.Context, acc *Account) (string, error) {
+	if p.beforeSession != nil {
+		p.beforeSession()
+	}
+	token, _, err := p.Sessions.Create(ctx, acc.User, KindAccount, "")
+	if err != nil {
+		return "", err
+	}
+	if _, _, err := p.Accounts.Get(ctx, acc.User.ID); err != nil {
+		p.Sessions.Revoke(ctx, token)
+		if errors.Is(err, ErrNoAccount) {
+			return "", protocol.Errorf(protocol.CodeUnauthorized, "this account was deleted")
+		}
+		return "", err
+	}
+	return token, nil
 }
 
 func base32NoPad(b []byte) string {

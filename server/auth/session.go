@@ -66,8 +66,20 @@ const (
 	sessionOpTimeout = 5 * time.Second
 )
 
+// Bucket is the key-value bucket the sessions live in
+// (eventlog.OpenKV's): every session record is written with a TTL of its
+// own, until its Expires, so that the server removes a record nobody
+// presents again (a guest who never comes back) by itself; renewing a
+// session rewrites it with a new TTL.
+type Bucket interface {
+	jetstream.KeyValue
+	// UpdateTTL rewrites key if its latest revision is rev (0: if it has
+	// none), to be removed ttl from now.
+	UpdateTTL(ctx context.Context, key string, value []byte, rev uint64, ttl time.Duration) (uint64, error)
+}
+
 // Session is a session record, stored in the bucket under
-// "s.<user id>.<session id>".
+// "s.<user id>.<session id>", with a TTL until Expires (Bucket).
 type Session struct {
 	// ID is public (a hash of the token's secret): it names the session in
 	// lists and revocations, and cannot be turned back into the token.
@@ -92,10 +104,13 @@ var ErrSessionLimit = errors.New("auth: too many sessions")
 // drops its cached copy and tells OnRevoke's callbacks (the gateway closes
 // the session's WebSockets). Safe for concurrent use.
 type Sessions struct {
-	kv     jetstream.KeyValue
+	kv     Bucket
 	signer *Signer
 	lg     *slog.Logger
 	now    func() time.Time
+	// idleTTL is SessionIdleTTL (shorter in tests, to see the server
+	// remove a record).
+	idleTTL time.Duration
 
 	mu       sync.Mutex
 	cache    map[string]cached    // by bucket key
@@ -117,7 +132,7 @@ type cached struct {
 // OpenSessions starts watching kv for revocations and returns the store.
 // Tokens are signed with signer's key, so that a made-up token is refused
 // before the bucket is asked.
-func OpenSessions(ctx context.Context, kv jetstream.KeyValue, signer *Signer, lg *slog.Logger) (*Sessions, error) {
+func OpenSessions(ctx context.Context, kv Bucket, signer *Signer, lg *slog.Logger) (*Sessions, error) {
 	if lg == nil {
 		lg = slog.Default()
 	}
@@ -127,7 +142,7 @@ func OpenSessions(ctx context.Context, kv jetstream.KeyValue, signer *Signer, lg
 		stop()
 		return nil, fmt.Errorf("auth: watch sessions: %w", err)
 	}
-	s := &Sessions{kv: kv, signer: signer, lg: lg, now: time.Now,
+	s := &Sessions{kv: kv, signer: signer, lg: lg, now: time.Now, idleTTL: SessionIdleTTL,
 		cache: map[string]cached{}, gone: map[string]time.Time{}, renewing: map[string]bool{},
 		watch: w, stop: stop, done: make(chan struct{})}
 	go s.follow()
@@ -306,10 +321,9 @@ func (s *Sessions) Create(ctx context.Context, u protocol.User, kind Kind, label
 	case KindAPIToken:
 		rec.Expires = now.Add(APITokenLifetime).UnixMilli()
 	default:
-		rec.Expires = now.Add(SessionIdleTTL).UnixMilli()
+		rec.Expires = now.Add(s.idleTTL).UnixMilli()
 	}
-	b, _ := json.Marshal(rec)
-	if _, err := s.kv.Create(ctx, sessionKey(u.ID, rec.ID), b); err != nil {
+	if _, err := s.write(ctx, sessionKey(u.ID, rec.ID), rec, 0); err != nil {
 		return "", Session{}, fmt.Errorf("auth: store session: %w", err)
 	}
 	return s.signer.mint(u.ID, secret), rec, nil
@@ -441,11 +455,10 @@ func (s *Sessions) renew(key string, c cached) {
 		now := s.now()
 		rec := c.s
 		rec.Renewed = now.UnixMilli()
-		rec.Expires = min(now.Add(SessionIdleTTL).UnixMilli(), time.UnixMilli(rec.Created).Add(SessionMaxLifetime).UnixMilli())
-		b, _ := json.Marshal(rec)
+		rec.Expires = min(now.Add(s.idleTTL).UnixMilli(), time.UnixMilli(rec.Created).Add(SessionMaxLifetime).UnixMilli())
 		ctx, cancel := context.WithTimeout(context.Background(), sessionOpTimeout)
 		defer cancel()
-		rev, err := s.kv.Update(ctx, key, b, c.rev)
+		rev, err := s.write(ctx, key, rec, c.rev)
 		if err != nil {
 			s.lg.Debug("renew session", "err", err)
 			return
@@ -458,26 +471,45 @@ func (s *Sessions) renew(key string, c cached) {
 	}()
 }
 
+// write stores rec under key if the key's latest revision is rev (0: a
+// new key), with a TTL until rec.Expires: the server removes the record
+// then, whether or not anyone looks it up again.
+func (s *Sessions) write(ctx context.Context, key string, rec Session, rev uint64) (uint64, error) {
+	b, _ := json.Marshal(rec)
+	return s.kv.UpdateTTL(ctx, key, b, rev, time.UnixMilli(rec.Expires).Sub(s.now()))
+}
+
 // upgrade turns the user's guest sessions into sessions of the account u
 // (same user id): a guest who made an account stays signed in as it.
 func (s *Sessions) upgrade(ctx context.Context, u protocol.User) error {
-	l, err := s.List(ctx, u.ID)
+	return s.rewriteUser(ctx, u.ID, func(rec *Session) bool {
+		if rec.Kind != KindGuest {
+			return false
+		}
+		rec.Kind, rec.User = KindAccount, u
+		return true
+	})
+}
+
+// rewriteUser rewrites each session of userID that f changes (returning
+// true), keeping its expiry; every node's cache takes the new record
+// from the watch.
+func (s *Sessions) rewriteUser(ctx context.Context, userID string, f func(*Session) bool) error {
+	l, err := s.List(ctx, userID)
 	if err != nil {
 		return err
 	}
 	for _, rec := range l {
-		if rec.Kind != KindGuest {
+		if !f(&rec) {
 			continue
 		}
-		key := sessionKey(u.ID, rec.ID)
+		key := sessionKey(userID, rec.ID)
 		e, err := s.kv.Get(ctx, key)
 		if err != nil {
 			continue // ended meanwhile
 		}
-		rec.Kind, rec.User = KindAccount, u
-		b, _ := json.Marshal(rec)
-		if _, err := s.kv.Update(ctx, key, b, e.Revision()); err != nil {
-			return fmt.Errorf("auth: upgrade session: %w", err)
+		if _, err := s.write(ctx, key, rec, e.Revision()); err != nil {
+			return fmt.Errorf("auth: rewrite session: %w", err)
 		}
 		s.forget(key)
 	}

@@ -33,10 +33,41 @@ type KVConfig struct {
 	Storage jetstream.StorageType
 }
 
+// KV is the accounts bucket: a jetstream.KeyValue that can also rewrite a
+// key with a TTL of its own (UpdateTTL), which nats.go's KeyValue can do
+// only when it creates a key (jetstream.KeyTTL).
+type KV struct {
+	jetstream.KeyValue
+	js jetstream.JetStream
+}
+
+// MinKeyTTL is the shortest per-key TTL JetStream takes.
+const MinKeyTTL = time.Second
+
+// UpdateTTL rewrites key with value if its latest revision is rev (else an
+// error matching jetstream.ErrKeyRevisionMismatch), to be removed by the
+// server ttl from now (at least MinKeyTTL): the marker the removal leaves
+// is seen by watchers as a jetstream.KeyValuePurge. Renewing a key is
+// rewriting it with a new TTL.
+func (k *KV) UpdateTTL(ctx context.Context, key string, value []byte, rev uint64, ttl time.Duration) (uint64, error) {
+	m := &nats.Msg{Subject: "$KV." + k.Bucket() + "." + key, Data: value, Header: nats.Header{}}
+	ack, err := k.js.PublishMsg(ctx, m, jetstream.WithMsgTTL(max(ttl, MinKeyTTL)),
+		jetstream.WithExpectLastSequencePerSubject(rev))
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+			return 0, fmt.Errorf("%w: %w", err, jetstream.ErrKeyRevisionMismatch)
+		}
+		return 0, err
+	}
+	return ack.Sequence, nil
+}
+
 // OpenKV creates the bucket described by cfg on nc, or opens it when it
 // exists. Two nodes starting together may both try to create it: the one
 // that loses the race opens the bucket the other made.
-func OpenKV(ctx context.Context, nc *nats.Conn, cfg KVConfig) (jetstream.KeyValue, error) {
+func OpenKV(ctx context.Context, nc *nats.Conn, cfg KVConfig) (*KV, error) {
 	if cfg.Bucket == "" {
 		cfg.Bucket = DefaultAccountsBucket
 	}
@@ -50,7 +81,7 @@ func OpenKV(ctx context.Context, nc *nats.Conn, cfg KVConfig) (jetstream.KeyValu
 	if kv, err := js.KeyValue(ctx, cfg.Bucket); err == nil {
 		// Never lower (or otherwise change) an existing bucket's
 		// replication from one node's flags.
-		return kv, nil
+		return &KV{KeyValue: kv, js: js}, nil
 	} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
 		return nil, fmt.Errorf("eventlog: open bucket %s: %w", cfg.Bucket, err)
 	}
@@ -60,8 +91,9 @@ func OpenKV(ctx context.Context, nc *nats.Conn, cfg KVConfig) (jetstream.KeyValu
 		History:     1,
 		Storage:     cfg.Storage,
 		Replicas:    cfg.Replicas,
-		// Lets keys be created with a TTL (jetstream.KeyTTL): begun
-		// passkey ceremonies that nobody finishes go away by themselves.
+		// Lets keys be written with a TTL (jetstream.KeyTTL,
+		// UpdateTTL): begun passkey ceremonies that nobody finishes and
+		// sessions nobody presents again go away by themselves.
 		LimitMarkerTTL: kvMarkerTTL,
 	})
 	if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
@@ -71,5 +103,5 @@ func OpenKV(ctx context.Context, nc *nats.Conn, cfg KVConfig) (jetstream.KeyValu
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: create bucket %s: %w", cfg.Bucket, err)
 	}
-	return kv, nil
+	return &KV{KeyValue: kv, js: js}, nil
 }

@@ -67,6 +67,12 @@ func (g *Gateway) ServeDownlink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer g.release(cn)
+	if g.cfg.Auth.Gone(sess.User.ID, sess.ID) {
+		// Revoked between authorize and admit: revoked() ran before
+		// this downlink was there to close (as for a WebSocket,
+		// accept.go).
+		g.revoked(sess.User.ID, sess.ID)
+	}
 	g.Stats.HTTPDownlinks.Add(1)
 	stop := context.AfterFunc(r.Context(), cn.cancel) // the client went away
 	defer stop()

@@ -113,6 +113,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("DELETE /api/sessions", s.signOutEverywhere)
 	s.routeAccounts()
 	s.routeTokens()
+	s.routeManage()
 	s.mux.HandleFunc("POST /api/feeds/{feed}/posts", s.post)
 	s.mux.HandleFunc("GET /api/feeds/{feed}", s.snapshot)
 	s.mux.HandleFunc("GET /api/feeds/{feed}/history", s.history)

@@ -9,6 +9,7 @@ import (
 	"livefeed/server/clientip"
 	"livefeed/server/feed"
 	"livefeed/server/httpapi"
+	"livefeed/server/internal/softauthn"
 	"livefeed/server/internal/testnode"
 	"livefeed/server/node"
 	"livefeed/shared/protocol"
@@ -108,5 +109,33 @@ func TestNewFeedsPerUserAndAddress(t *testing.T) {
 	}
 	if resp, e := post("198.51.100.21", token, "f1"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("another address, existing feed: HTTP %d %+v", resp.StatusCode, e)
+	}
+}
+
+// TestAccountRequestsShareSignInRate: every account request that signs in
+// or changes an account (sign-up, passkey sign-in, adding a passkey,
+// renaming, removing a passkey, deleting) counts against its address's
+// sign-in rate: SignInBurst pass, the next gets 429 and changes nothing.
+func TestAccountRequestsShareSignInRate(t *testing.T) {
+	tn := behindProxy(t, nil)
+	acc := signUp(t, tn, &softauthn.Authenticator{}, "rita", "Rita", "")
+	for i, c := range []struct{ method, path, token, body string }{
+		{"POST", "/api/account/sign-up/begin", "", `{"handle":"someone","name":"S"}`},
+		{"POST", "/api/account/sign-in/begin", "", ``},
+		{"POST", "/api/account/passkeys/begin", "", `{"handle":"rita","code":"WRONGCODE0"}`},
+		{"PATCH", "/api/account", acc.Token, `{"name":"Rita"}`},
+		{"DELETE", "/api/account/passkeys/AAAA", acc.Token, ``},
+		{"DELETE", "/api/account", acc.Token, `{"confirm":"not_rita"}`},
+	} {
+		from := fmt.Sprintf("198.51.100.%d", 100+i)
+		for n := range httpapi.SignInBurst {
+			if resp, e := request(t, c.method, tn.Srv.URL+c.path, from, c.token, c.body); resp.StatusCode == http.StatusTooManyRequests {
+				t.Fatalf("%s %s: request %d of a burst of %d refused: %+v", c.method, c.path, n+1, httpapi.SignInBurst, e)
+			}
+		}
+		resp, e := request(t, c.method, tn.Srv.URL+c.path, from, c.token, c.body)
+		if resp.StatusCode != http.StatusTooManyRequests || e.Code != protocol.CodeRateLimited {
+			t.Fatalf("%s %s: request %d: HTTP %d %+v, want 429", c.method, c.path, httpapi.SignInBurst+1, resp.StatusCode, e)
+		}
 	}
 }

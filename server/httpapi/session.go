@@ -69,10 +69,16 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 
 // signOutEverywhere ends every browser session of the caller's user
 // (DELETE /api/sessions), this one included; API tokens stay (they are
-// revoked one by one). It answers {"ended": N}.
+// revoked one by one). It answers {"ended": N}. Only a browser session
+// may: a bot's token ending its owner's sessions would be a token doing
+// more than posting (403).
 func (s *Server) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
 	sess, ok := s.identify(w, r)
 	if !ok {
+		return
+	}
+	if sess.Kind == auth.KindAPIToken {
+		writeError(w, http.StatusForbidden, protocol.Errorf(protocol.CodeForbidden, "an API token cannot sign its account out; sign out everywhere from a signed-in browser"))
 		return
 	}
 	n, err := s.cfg.Auth.RevokeUser(r.Context(), sess.User.ID, auth.KindGuest, auth.KindAccount)

@@ -19,15 +19,16 @@ func (s *Server) routeTokens() {
 	s.mux.HandleFunc("DELETE /api/tokens/{id}", s.revokeToken)
 }
 
-// accountSession is identify for the token routes: an account's
-// browser session, else 401/403.
+// accountSession is identify for the routes that manage an account (its
+// tokens, passkeys, name): an account's browser session, else 401/403. An
+// API token manages nothing, itself included.
 func (s *Server) accountSession(w http.ResponseWriter, r *http.Request) (auth.Session, bool) {
 	sess, ok := s.identify(w, r)
 	if !ok {
 		return sess, false
 	}
 	if sess.Kind != auth.KindAccount {
-		writeError(w, http.StatusForbidden, protocol.Errorf(protocol.CodeForbidden, "API tokens belong to accounts: sign in with a passkey (a token cannot manage tokens)"))
+		writeError(w, http.StatusForbidden, protocol.Errorf(protocol.CodeForbidden, "only an account's signed-in browser can do this: sign in with a passkey (an API token cannot manage the account or its tokens)"))
 		return sess, false
 	}
 	return sess, true
