@@ -36,6 +36,7 @@ func TestRoundTripEveryType(t *testing.T) {
 	seen := map[string]bool{}
 	for _, m := range msgs {
 		b, err := Encode(m)
+		checkEnvelope(t, m, b)
 		if err != nil {
 			t.Fatalf("encode %T: %v", m, err)
 		}
@@ -52,6 +53,37 @@ func TestRoundTripEveryType(t *testing.T) {
 		TypeWelcome, TypeSnapshot, TypeEvent, TypeAck, TypeError, TypeHistoryGone, TypePresence, TypeGoAway, TypeHeartbeat, TypeSubscribed} {
 		if !seen[typ] {
 			t.Errorf("no round trip for %s", typ)
+		}
+	}
+}
+
+// checkEnvelope fails unless b, Encode's output for m, is the marshalled
+// Envelope of m (Encode writes the envelope itself).
+func checkEnvelope(t *testing.T, m Message, b []byte) {
+	t.Helper()
+	data, _ := json.Marshal(m)
+	if want, _ := json.Marshal(Envelope{Type: m.MsgType(), Data: data}); !bytes.Equal(b, want) {
+		t.Errorf("Encode(%T) = %s, want %s", m, b, want)
+	}
+}
+
+// TestEncodeIsEnvelope: text that JSON escapes (HTML characters, quotes,
+// control and non-ASCII characters, U+2028) comes out of Encode as out of
+// the Envelope's marshalling.
+func TestEncodeIsEnvelope(t *testing.T) {
+	for _, text := range []string{"", "<script>alert(1)</script> & co", "\"quoted\" \\ back", "tab\tnl\n\x01", "é 👍 \u2028\u2029", "\xff"} {
+		u := User{ID: "u<1>", Name: text}
+		for _, m := range []Message{
+			Event{Feed: "main", Pos: 2, Prev: 1, Kind: KindPost, Author: u, ID: "p2", Text: text},
+			Snapshot{Feed: "main", Pos: 2, Posts: []Post{{ID: "p2", Feed: "main", Author: u, Text: text, Reactions: []Reaction{{Emoji: text, Users: []User{u}}}}}},
+			Presence{Feed: "main", Online: []User{u}, Count: 1},
+			&Error{Code: CodeBadField, Message: text},
+		} {
+			b, err := Encode(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkEnvelope(t, m, b)
 		}
 	}
 }
