@@ -166,7 +166,7 @@ func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 		return
 	}
 	for {
-		presence := wsframe.Text(protocol.MustEncode(s.c.g.cfg.Hub.Presence(s.feed)))
+		presence := s.c.g.cfg.Hub.PresenceFrame(s.feed)
 		s.mu.Lock()
 		if s.lost > last {
 			// The fan-out dropped events past what the catch-up

@@ -44,6 +44,9 @@ type feedPresence struct {
 	dirty  bool           // presence changed since the last announcement
 	last   protocol.Presence
 	lastAt time.Time // when last was announced
+	// The frame PresenceFrame last made, and the message it frames.
+	frame    []byte
+	frameFor protocol.Presence
 
 	// Cluster presence (NewCluster only).
 	remote  map[string]remoteUsers // node id -> users online there
@@ -98,6 +101,26 @@ func (h *Hub) Presence(feed string) protocol.Presence {
 		return f.message(feed)
 	}
 	return protocol.Presence{Feed: feed, Online: []protocol.User{}}
+}
+
+// PresenceFrame is Presence framed (wsframe.Text of its encoding), for a
+// subscriber that has just caught up. The frame is made again only when
+// the presence changed: the subscribers of a feed who join between two
+// changes share one (a connect storm into a feed of a few users no longer
+// encodes the presence once per connection). Callers must not modify it.
+func (h *Hub) PresenceFrame(feed string) []byte {
+	p := h.pres
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f := p.feeds[feed]
+	if f == nil {
+		return wsframe.Text(protocol.MustEncode(protocol.Presence{Feed: feed, Online: []protocol.User{}}))
+	}
+	m := f.message(feed)
+	if f.frame == nil || m.Count != f.frameFor.Count || !slices.Equal(m.Online, f.frameFor.Online) {
+		f.frame, f.frameFor = wsframe.Text(protocol.MustEncode(m)), m
+	}
+	return f.frame
 }
 
 // message returns the feed's presence message. It costs
