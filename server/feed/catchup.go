@@ -149,8 +149,10 @@ func (s *Service) SnapshotFor(feed, me string) protocol.Snapshot {
 	return snap
 }
 
+// sendSnapshot sends the snapshot of feed for me, shared with the other
+// readers of the same position where it can be (View.SnapshotMessage).
 func (s *Service) sendSnapshot(feed, me string, send func([]byte) error) (uint64, error) {
-	snap := s.SnapshotFor(feed, me)
+	msg, pos := s.view.SnapshotMessage(feed, me, s.log.Epoch())
 	s.Stats.Snapshots.Add(1)
-	return snap.Pos, send(protocol.MustEncode(snap))
+	return pos, send(msg)
 }

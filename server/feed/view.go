@@ -28,6 +28,12 @@ type View struct {
 	ops     map[string]opEntry
 	oldest  time.Time // oldest op entry's time, for pruning
 	removed int       // feeds with Removed set
+
+	// The shared snapshots (snapshot_share.go), under snapMu, which is
+	// taken with mu held (for reading or writing), never the other way.
+	snapMu    sync.Mutex
+	snaps     map[string]*sharedSnapshot
+	snapBytes int
 }
 
 type feedView struct {
@@ -53,7 +59,7 @@ type opEntry struct {
 
 // NewView returns an empty view.
 func NewView() *View {
-	return &View{feeds: map[string]*feedView{}, ops: map[string]opEntry{}}
+	return &View{feeds: map[string]*feedView{}, ops: map[string]opEntry{}, snaps: map[string]*sharedSnapshot{}}
 }
 
 // Applied returns the sequence of the last record applied.
@@ -81,6 +87,7 @@ func (v *View) apply(e protocol.Event, t time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.applied = e.Pos
+	v.dropSharedLocked(e.Feed)
 	f := v.feedLocked(e.Feed)
 	f.Last = e.Pos
 	v.ops[opKey(e.Author.ID, e.Op)] = opEntry{Seq: e.Pos, Feed: e.Feed, ID: e.ID, Time: e.Time}
@@ -161,6 +168,11 @@ func (v *View) Snapshot(feed string) protocol.Snapshot { return v.SnapshotFor(fe
 func (v *View) SnapshotFor(feed, me string) protocol.Snapshot {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
+	return v.snapshotLocked(feed, me)
+}
+
+// snapshotLocked is SnapshotFor with v.mu held.
+func (v *View) snapshotLocked(feed, me string) protocol.Snapshot {
 	s := protocol.Snapshot{Feed: feed, Posts: []protocol.Post{}}
 	f := v.feeds[feed]
 	if f == nil {
@@ -350,6 +362,9 @@ func (v *View) Restore(b []byte) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.applied, v.feeds, v.ops = st.Applied, st.Feeds, st.Ops
+	v.snapMu.Lock()
+	v.snaps, v.snapBytes = map[string]*sharedSnapshot{}, 0
+	v.snapMu.Unlock()
 	v.oldest = time.Time{}
 	v.removed = 0
 	for _, f := range v.feeds {
