@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
 
@@ -36,10 +37,12 @@ type sharedSnapshot struct {
 	pos   uint64
 	epoch string
 
-	once  sync.Once
-	msg   []byte          // the encoded message for no one
-	off   []int           // where each post's encoding starts in msg; off[len(posts)] is where the list ends
-	posts []protocol.Post // the posts, reactions as in the view (not listed)
+	once      sync.Once
+	msg       []byte // the encoded message for no one
+	frame     []byte // msg framed (wsframe.Text), made on first use under frameOnce
+	frameOnce sync.Once
+	off       []int           // where each post's encoding starts in msg; off[len(posts)] is where the list ends
+	posts     []protocol.Post // the posts, reactions as in the view (not listed)
 	// cut: the posts were cut to fit MaxSnapshotBytes; a reader whose
 	// reactions change the message then gets a snapshot of their own
 	// (SnapshotFor): the posts that fit may differ. So does one whose
@@ -185,6 +188,22 @@ func listedLater(rs []protocol.Reaction, me string) bool {
 	return false
 }
 
+// SnapshotFrame is SnapshotMessage as a WebSocket text frame
+// (wsframe.Text), the shared message's frame made once too.
+func (v *View) SnapshotFrame(feed, me, epoch string) ([]byte, uint64) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if f := v.feeds[feed]; f != nil {
+		sh := v.sharedLocked(feed, f, epoch)
+		if b := sh.messageFor(me); b != nil && &b[0] == &sh.msg[0] {
+			sh.frameOnce.Do(func() { sh.frame = wsframe.Text(sh.msg) })
+			return sh.frame, sh.pos
+		}
+	}
+	msg, pos := v.snapshotMessageLocked(feed, me, epoch)
+	return wsframe.Text(msg), pos
+}
+
 // SnapshotMessage is the encoded snapshot of feed for reader me with the
 // log's epoch: the bytes of protocol.MustEncode of SnapshotFor(feed, me)
 // with Epoch set, most often shared with every other reader of the same
@@ -193,6 +212,10 @@ func listedLater(rs []protocol.Reaction, me string) bool {
 func (v *View) SnapshotMessage(feed, me, epoch string) ([]byte, uint64) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
+	return v.snapshotMessageLocked(feed, me, epoch)
+}
+
+func (v *View) snapshotMessageLocked(feed, me, epoch string) ([]byte, uint64) {
 	f := v.feeds[feed]
 	if f == nil {
 		return protocol.MustEncode(protocol.Snapshot{Feed: feed, Posts: []protocol.Post{}, Epoch: epoch}), 0

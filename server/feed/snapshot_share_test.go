@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
 
@@ -163,5 +164,22 @@ func TestSharedSnapshotsBounded(t *testing.T) {
 	}
 	if sum != v.snapBytes {
 		t.Fatalf("counted %d bytes, kept %d", v.snapBytes, sum)
+	}
+}
+
+// TestSnapshotFrameShared: the frame of the shared message is made once;
+// a reader with a message of their own gets it framed.
+func TestSnapshotFrameShared(t *testing.T) {
+	v := reactedFeed(50, 3)
+	a, _ := v.SnapshotFrame("main", "stranger", "e")
+	b, _ := v.SnapshotFrame("main", "", "e")
+	if &a[0] != &b[0] {
+		t.Fatal("two readers without reactions: the snapshot was framed twice")
+	}
+	for _, me := range []string{"", "u1", "u2"} {
+		f, _ := v.SnapshotFrame("main", me, "e")
+		if p, ok := wsframe.Payload(f); !ok || !bytes.Equal(p, wantSnapshot(v, "main", me, "e")) {
+			t.Fatalf("reader %q: frame of %.200s", me, p)
+		}
 	}
 }

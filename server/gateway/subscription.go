@@ -149,7 +149,7 @@ func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 		return s.c.send(frame)
 	}
 	catchUp := func(sub protocol.Sub) (uint64, bool) {
-		last, err := s.c.g.cfg.Service.CatchUp(ctx, s.c.user.ID, sub, func(msg []byte) error { return send(wsframe.Text(msg)) })
+		last, err := s.c.g.cfg.Service.CatchUp(ctx, s.c.user.ID, sub, send)
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, errClosing) {
 				s.c.g.lg.Error("catch-up failed", "feed", sub.Feed, "err", err)
