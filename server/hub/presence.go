@@ -116,8 +116,9 @@ func (h *Hub) PresenceFrame(feed string) []byte {
 	if f == nil {
 		return wsframe.Text(protocol.MustEncode(protocol.Presence{Feed: feed, Online: []protocol.User{}}))
 	}
-	m := f.message(feed)
-	if f.frame == nil || m.Count != f.frameFor.Count || !slices.Equal(m.Online, f.frameFor.Online) {
+	// Compared without copying the list: most calls find the frame made.
+	if f.frame == nil || f.count() != f.frameFor.Count || !slices.Equal(f.all.head(protocol.MaxPresenceList), f.frameFor.Online) {
+		m := f.message(feed)
 		f.frame, f.frameFor = wsframe.Text(protocol.MustEncode(m)), m
 	}
 	return f.frame
@@ -126,11 +127,16 @@ func (h *Hub) PresenceFrame(feed string) []byte {
 // message returns the feed's presence message. It costs
 // O(MaxPresenceList + other nodes), whatever the number of users.
 func (f *feedPresence) message(feed string) protocol.Presence {
+	return protocol.Presence{Feed: feed, Online: f.all.first(protocol.MaxPresenceList), Count: f.count()}
+}
+
+// count is how many users are online in the feed, here and elsewhere.
+func (f *feedPresence) count() int {
 	n := f.all.len()
 	for _, r := range f.remote {
 		n += r.unlisted()
 	}
-	return protocol.Presence{Feed: feed, Online: f.all.first(protocol.MaxPresenceList), Count: n}
+	return n
 }
 
 // due returns the presence of every feed whose presence changed, to be
