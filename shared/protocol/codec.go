@@ -66,6 +66,48 @@ func Decode(b []byte) (Message, error) {
 	if !utf8.Valid(b) {
 		return nil, Errorf(CodeBadUTF8, "message is not valid UTF-8")
 	}
+	// Most messages are exactly what Encode writes: their data is
+	// decoded where it lies, without the envelope's own pass (which
+	// scans and copies all of it first). Anything else, and any error,
+	// takes the envelope's way, which says what is wrong.
+	if typ, data, ok := envelopeParts(b); ok {
+		if m, err := newMessage(typ); err == nil && json.Unmarshal(data, m) == nil {
+			return checked(deref(m, typ))
+		}
+	}
+	return decodeEnvelope(b)
+}
+
+// envelopeParts splits {"type":"<[a-z_]+>","data":<data>} (Encode's
+// form, no spaces) into its type and the bytes of its data, which
+// json.Unmarshal then finds to be one value or not.
+func envelopeParts(b []byte) (typ string, data []byte, ok bool) {
+	const head, mid = `{"type":"`, `","data":`
+	if !bytes.HasPrefix(b, []byte(head)) || len(b) < len(head)+len(mid)+2 || b[len(b)-1] != '}' {
+		return "", nil, false
+	}
+	i := len(head)
+	for i < len(b) && (b[i] >= 'a' && b[i] <= 'z' || b[i] == '_') {
+		i++
+	}
+	if i == len(head) || !bytes.HasPrefix(b[i:], []byte(mid)) {
+		return "", nil, false
+	}
+	return string(b[len(head):i]), b[i+len(mid) : len(b)-1], true
+}
+
+// checked returns msg, or the error its validation finds.
+func checked(msg Message) (Message, error) {
+	if v, ok := msg.(interface{ validate() *Error }); ok {
+		if e := v.validate(); e != nil {
+			return nil, e
+		}
+	}
+	return msg, nil
+}
+
+// decodeEnvelope is Decode by way of the Envelope, for valid UTF-8.
+func decodeEnvelope(b []byte) (Message, error) {
 	var env Envelope
 	if err := json.Unmarshal(b, &env); err != nil {
 		return nil, Errorf(CodeBadJSON, "message is not a JSON envelope: %v", jsonReason(err))
@@ -88,13 +130,7 @@ func Decode(b []byte) (Message, error) {
 		}
 		return nil, Errorf(CodeBadJSON, "%s data: %v", env.Type, jsonReason(err))
 	}
-	msg := deref(m, env.Type)
-	if v, ok := msg.(interface{ validate() *Error }); ok {
-		if e := v.validate(); e != nil {
-			return nil, e
-		}
-	}
-	return msg, nil
+	return checked(deref(m, env.Type))
 }
 
 func jsonReason(err error) string {

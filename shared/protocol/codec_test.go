@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestRoundTripEveryType(t *testing.T) {
@@ -196,8 +197,19 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"type":"hello","data":{"subs":[{"feed":"main","mode":"resume","pos":1.5}]}}`))
 	f.Add([]byte(`{"type":"hello","data":{"subs":[{"feed":"main","mode":"resume","pos":"7"}]}}`))
 	f.Add([]byte(`{"type":"subscribe","data":{"feed":"main","mode":"resume","pos":1e30}}`))
+	f.Add([]byte(`{"type":"hello","data":{"subs":[]},"data":{"subs":[{"feed":"x","mode":"live"}]}}`))
+	f.Add([]byte(`{"type":"hello","data":{"subs":[]},"type":"post"}`))
+	f.Add([]byte(`{"type":"hello","data":null}`))
+	f.Add([]byte(`{"type":"hello","data":{}} `))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Decode(b)
+		// The fast path decodes as the envelope does, errors included.
+		if utf8.Valid(b) {
+			m2, err2 := decodeEnvelope(b)
+			if fmt.Sprint(err) != fmt.Sprint(err2) || !reflect.DeepEqual(m, m2) {
+				t.Fatalf("%q: Decode = %#v, %v; by the envelope %#v, %v", b, m, err, m2, err2)
+			}
+		}
 		if err != nil {
 			if _, ok := AsError(err); !ok {
 				t.Fatalf("Decode returned a non-protocol error %T: %v", err, err)
