@@ -27,6 +27,17 @@ type Feed struct {
 
 	idx map[string]int // post id -> index in Posts; nil when stale
 	gen uint64         // bumped when Posts is replaced (Reset, removal)
+	// shared: Posts' array is also held by a copy handed out (Session.Feed),
+	// so it is copied before a post in it changes (own). Appending needs no
+	// copy: it writes past the length every copy has.
+	shared bool
+}
+
+// own makes Posts' array the feed's own before a post in it changes.
+func (f *Feed) own() {
+	if f.shared {
+		f.Posts, f.shared = slices.Clone(f.Posts), false
+	}
 }
 
 // Applied is the outcome of offering an event to a feed.
@@ -57,16 +68,19 @@ func (f *Feed) Apply(e protocol.Event) Applied {
 				f.idx[e.ID] = len(f.Posts) - 1
 			}
 			if len(f.Posts) > MaxLoadedPosts+protocol.MaxSnapshotPosts {
+				f.own()
 				f.Posts = slices.Delete(f.Posts, 0, len(f.Posts)-MaxLoadedPosts)
 				f.idx, f.Begins = nil, false
 			}
 		}
 	case protocol.KindEdit, protocol.KindReact:
 		if i >= 0 {
+			f.own()
 			f.Posts[i].Apply(e)
 		}
 	case protocol.KindDelete:
 		if i >= 0 {
+			f.own()
 			f.Posts = slices.Delete(f.Posts, i, i+1)
 			f.idx = nil
 		}

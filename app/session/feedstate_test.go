@@ -1,6 +1,9 @@
 package session
 
 import (
+	"fmt"
+	"reflect"
+	"slices"
 	"testing"
 
 	"livefeed/shared/protocol"
@@ -55,5 +58,49 @@ func TestFeedRemoved(t *testing.T) {
 	f.Apply(protocol.Event{Feed: "f", Pos: 9, Prev: 5, Kind: protocol.KindPost, ID: "p9", Author: u, Text: "new"})
 	if len(f.Posts) != 1 || f.Posts[0].ID != "p9" {
 		t.Fatalf("after a new post: %+v", f.Posts)
+	}
+}
+
+// TestFeedCopiesNeverChange: a copy handed out (Session.Feed shares the
+// posts' array with it) shows the feed as it was, whatever is applied to
+// the feed afterwards: new posts, edits, reactions, deletes, and the trim
+// of the oldest loaded posts.
+func TestFeedCopiesNeverChange(t *testing.T) {
+	u := protocol.User{ID: "u", Name: "U"}
+	f := &Feed{Name: "f"}
+	pos := uint64(0)
+	apply := func(e protocol.Event) {
+		pos++
+		e.Feed, e.Prev, e.Pos, e.Author = "f", pos-1, pos, u
+		if f.Apply(e) != AppliedOK {
+			t.Fatalf("event %d not applied", pos)
+		}
+	}
+	for range 5 {
+		apply(protocol.Event{Kind: protocol.KindPost, ID: fmt.Sprint("p", pos+1), Text: "post"})
+	}
+	steps := []func(){
+		func() { apply(protocol.Event{Kind: protocol.KindPost, ID: fmt.Sprint("p", pos+1), Text: "new"}) },
+		func() { apply(protocol.Event{Kind: protocol.KindEdit, ID: "p2", Text: "edited"}) },
+		func() { apply(protocol.Event{Kind: protocol.KindReact, ID: "p3", Emoji: "👍", On: true}) },
+		func() { apply(protocol.Event{Kind: protocol.KindDelete, ID: "p1"}) },
+		func() {
+			for len(f.Posts) <= MaxLoadedPosts+protocol.MaxSnapshotPosts-1 {
+				apply(protocol.Event{Kind: protocol.KindPost, ID: fmt.Sprint("p", pos+1), Text: "more"})
+			}
+		},
+	}
+	for i, step := range steps {
+		f.shared = true // as Session.Feed marks it
+		c := *f
+		want := make([]protocol.Post, len(c.Posts))
+		for j, p := range c.Posts {
+			p.Reactions = slices.Clone(p.Reactions)
+			want[j] = p
+		}
+		step()
+		if !reflect.DeepEqual(c.Posts, want) {
+			t.Fatalf("step %d changed a copy handed out before it", i)
+		}
 	}
 }

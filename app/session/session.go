@@ -158,7 +158,10 @@ func (s *Session) Status() Status {
 	return s.status
 }
 
-// Feed returns a copy of a feed's cached state.
+// Feed returns a copy of a feed's cached state. Its posts must not be
+// changed: they share their array with the session's (which copies it
+// before it changes a post in it: Feed.own), so that a sync of a big feed
+// does not copy every post.
 func (s *Session) Feed(name string) Feed {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -166,9 +169,9 @@ func (s *Session) Feed(name string) Feed {
 	if !ok {
 		return Feed{Name: name}
 	}
+	f.shared = true
 	c := *f
 	c.idx = nil
-	c.Posts = slices.Clone(f.Posts)
 	return c
 }
 
