@@ -121,7 +121,7 @@ BENCH_BIN   ?= bin/livefeed-bench
 BENCH_FLAGS ?= -pin -wait-quiet 30s
 BENCH_RUN   = $(BENCH_BIN) bench $(BENCH_FLAGS)
 
-.PHONY: bench-ui bench-bin bench-go bench-idle bench-fanout bench-ramp bench-feeds bench-storm bench-publish bench-page bench-floor bench-shard bench-all
+.PHONY: bench-ui bench-bin bench-go bench-idle bench-connect bench-fanout bench-ramp bench-feeds bench-storm bench-publish bench-page bench-floor bench-shard bench-all
 
 # The harness and the server it starts are one binary; it does not need
 # the wasm (the server then answers 503 for it).
@@ -146,6 +146,14 @@ bench-idle: bench-bin
 bench-fanout: bench-bin
 	for n in 5000 10000; do for p in 100 1000; do \
 	  $(BENCH_RUN) -scenario fanout-$$n-$${p}B -clients $$n -payload $$p -rate 10 -duration 20s || exit 1; done; done
+
+# Connects: 5,000 live subscriptions, then 1,000 into a feed of 100 and of
+# 500 posts in snapshot mode (connect rate against snapshot size; the JSON's
+# connect.server_cpu_ms_per_conn is the figure a busy machine moves least).
+# Against Centrifugo: docs/performance.md, "Connects".
+bench-connect: bench-bin
+	$(BENCH_RUN) -scenario connect-live-5k -clients 5000 -duration 0 -settle 1s
+	for p in 100 500; do $(BENCH_RUN) -scenario connect-snapshot-$$p -mode snapshot -posts $$p -clients 1000 -duration 0 -settle 1s || exit 1; done
 
 # Saturation ramp: 1,000 subscribers, the rate raised until p99 > 250 ms,
 # a loss or a slow-consumer cut.
@@ -189,7 +197,7 @@ bench-floor:
 bench-ui: build chromium e2e/node_modules
 	cd e2e && npx playwright test -c bench.config.ts
 
-bench-all: bench-go bench-idle bench-fanout bench-ramp bench-feeds bench-storm bench-publish
+bench-all: bench-go bench-idle bench-connect bench-fanout bench-ramp bench-feeds bench-storm bench-publish
 
 clean:
 	rm -rf bin web/app.wasm web/app.wasm.br web/app.wasm.gz e2e/artifacts e2e/test-results

@@ -323,9 +323,14 @@ func (s *Sessions) Create(ctx context.Context, u protocol.User, kind Kind, label
 	default:
 		rec.Expires = now.Add(s.idleTTL).UnixMilli()
 	}
-	if _, err := s.write(ctx, sessionKey(u.ID, rec.ID), rec, 0); err != nil {
+	key := sessionKey(u.ID, rec.ID)
+	rev, err := s.write(ctx, key, rec, 0)
+	if err != nil {
 		return "", Session{}, fmt.Errorf("auth: store session: %w", err)
 	}
+	// The client connects next, most often to this node: its first
+	// lookup needs no read of the bucket.
+	s.remember(key, cached{s: rec, rev: rev, at: now})
 	return s.signer.mint(u.ID, secret), rec, nil
 }
 
@@ -407,9 +412,17 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (Session, error) {
 	return c.s, nil
 }
 
+// remember caches a session read (or written) at c.rev, unless the watch
+// has already seen it deleted: a lookup whose read raced with a revocation
+// must not bring the session back for SessionCacheTTL (a deleted key never
+// comes back: session ids are random). The cache holds at most
+// MaxCachedSessions; one more pushes out any one.
 func (s *Sessions) remember(key string, c cached) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, gone := s.gone[key]; gone {
+		return
+	}
 	if _, ok := s.cache[key]; !ok && len(s.cache) >= MaxCachedSessions {
 		for k := range s.cache { // any one: map order is random
 			delete(s.cache, k)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"livefeed/server/auth"
+	"livefeed/server/eventlog"
 	"livefeed/server/internal/testauth"
 	"livefeed/shared/protocol"
 )
@@ -205,5 +206,83 @@ func TestMaxSessionsPerUser(t *testing.T) {
 		if _, err := s.Lookup(ctx, tok); !errors.Is(err, auth.ErrInvalid) {
 			t.Fatal("a session outlived sign out everywhere")
 		}
+	}
+}
+
+// TestSessionCacheBounded: the cache holds MaxCachedSessions sessions; one
+// more pushes one out, and a new session still gets in.
+func TestSessionCacheBounded(t *testing.T) {
+	s, _ := testauth.Sessions(t)
+	for i := range auth.MaxCachedSessions - 1 {
+		s.RememberFake(i)
+	}
+	_, token, err := s.Guest(ctx, "Ada") // Create caches it: the limit reached
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.CacheLen(); n != auth.MaxCachedSessions || !s.Cached(token) {
+		t.Fatalf("at the limit: %d cached (want %d), new session cached %v", n, auth.MaxCachedSessions, s.Cached(token))
+	}
+	s.RememberFake(auth.MaxCachedSessions)
+	if n := s.CacheLen(); n != auth.MaxCachedSessions {
+		t.Fatalf("one over the limit: %d cached, want %d", n, auth.MaxCachedSessions)
+	}
+	if _, err := s.Lookup(ctx, token); err != nil { // pushed out or not, it is found
+		t.Fatal(err)
+	}
+}
+
+// TestRevokedWhileCachedElsewhere: a session cached on two nodes and
+// revoked on one is refused, and its sockets told to close, on the other
+// as soon as the bucket's watch says so; a lookup whose read raced with the
+// revocation does not cache it again.
+func TestRevokedWhileCachedElsewhere(t *testing.T) {
+	a, nc := testauth.Sessions(t)
+	kv, err := eventlog.OpenKV(ctx, nc, eventlog.KVConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := auth.OpenSessions(ctx, kv, a.Signer(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	revoked := make(chan string, 1)
+	b.OnRevoke(func(user, id string) { revoked <- id })
+	_, token, err := a.Guest(ctx, "Ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := b.Lookup(ctx, token)
+	if err != nil || !a.Cached(token) || !b.Cached(token) {
+		t.Fatalf("lookup on b: %v; cached on a %v, on b %v", err, a.Cached(token), b.Cached(token))
+	}
+	if err := a.Revoke(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-revoked:
+		if id != sess.ID {
+			t.Fatalf("b's OnRevoke got %s, want %s", id, sess.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("b's watch never saw the revocation")
+	}
+	if _, err := b.Lookup(ctx, token); !errors.Is(err, auth.ErrInvalid) || b.Cached(token) {
+		t.Fatalf("b after its watch saw the revocation: %v, cached %v", err, b.Cached(token))
+	}
+
+	// A read that began before the revocation and ends after the watch
+	// saw it: the record it read is not cached.
+	_, other, err := a.Guest(ctx, "Bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.NoteGone(other) // as if the delete's watch event came in during b's read
+	if _, err := b.Lookup(ctx, other); err != nil {
+		t.Fatal(err) // the record is still there: this read found it
+	}
+	if b.Cached(other) {
+		t.Fatal("a session the watch saw deleted was cached by a racing read")
 	}
 }

@@ -4,7 +4,11 @@ package bench
 
 import (
 	"bufio"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"net"
 	"strings"
@@ -176,5 +180,34 @@ func TestReactorSeesEndWithLastData(t *testing.T) {
 	}
 	if r.messages.Load() != 1 {
 		t.Errorf("%d messages, want 1", r.messages.Load())
+	}
+}
+
+// TestCentrifugoToken: an HS256 JWT with the user as sub and an expiry,
+// signed with the secret.
+func TestCentrifugoToken(t *testing.T) {
+	now := time.Unix(1795695424, 0)
+	tok := centrifugoToken("s3cret", "bench-7", now)
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token %q: want three parts", tok)
+	}
+	dec := func(s string) string {
+		b, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil {
+			t.Fatalf("part %q: %v", s, err)
+		}
+		return string(b)
+	}
+	if h := dec(parts[0]); h != `{"alg":"HS256","typ":"JWT"}` {
+		t.Errorf("header %s", h)
+	}
+	if b, want := dec(parts[1]), fmt.Sprintf(`{"sub":"bench-7","exp":%d}`, now.Add(centrifugoTokenLife).Unix()); b != want {
+		t.Errorf("claims %s, want %s", b, want)
+	}
+	m := hmac.New(sha256.New, []byte("s3cret"))
+	m.Write([]byte(parts[0] + "." + parts[1]))
+	if !hmac.Equal([]byte(dec(parts[2])), m.Sum(nil)) {
+		t.Error("signature does not verify")
 	}
 }

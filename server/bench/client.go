@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"livefeed/shared/protocol"
 )
 
 // client is one simulated user: one connection, one goroutine, one or two
@@ -200,7 +202,7 @@ func (c *client) hello(resume bool) []byte {
 		if resume {
 			fmt.Fprintf(&b, `{"feed":%q,"mode":"resume","pos":%d}`, f.info.name, f.last)
 		} else {
-			fmt.Fprintf(&b, `{"feed":%q,"mode":"live"}`, f.info.name)
+			fmt.Fprintf(&b, `{"feed":%q,"mode":%q}`, f.info.name, c.r.cfg.Mode)
 		}
 	}
 	b.WriteString(`]}}`)
@@ -224,9 +226,18 @@ func (c *client) loop(ctx context.Context) {
 			return
 		}
 		st := time.Now()
-		ws, err := dialWS(r.host, c.laddr, c.token, 30*time.Second, r.cfg.ReadBuffer)
-		if err == nil {
-			err = ws.writeText(c.hello(resume))
+		var ws *wsConn
+		var err error
+		if r.cfg.Target == targetCentrifugo {
+			ws, err = dialWS(r.host, centrifugoPath, "", c.laddr, "", 30*time.Second, r.cfg.ReadBuffer)
+			if err == nil {
+				err = ws.writeText(c.centrifugoHello())
+			}
+		} else {
+			ws, err = dialWS(r.host, "/ws", protocol.Subprotocol, c.laddr, c.token, 30*time.Second, r.cfg.ReadBuffer)
+			if err == nil {
+				err = ws.writeText(c.hello(resume))
+			}
 		}
 		if err != nil {
 			if ws != nil {
@@ -344,6 +355,10 @@ func (c *client) feed(name []byte) *feedState {
 
 // handle handles one message; the reactor calls it.
 func (c *client) handle(msg []byte, total int, now time.Time) {
+	if c.r.cfg.Target == targetCentrifugo {
+		c.handleCentrifugo(msg, total, now)
+		return
+	}
 	r := c.r
 	r.messages.Add(1)
 	r.bytes.Add(uint64(total))

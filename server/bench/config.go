@@ -19,6 +19,12 @@ type Config struct {
 	// Scenario names the run in the output.
 	Scenario string
 
+	// Target is the kind of server: "livefeed" (default) or "centrifugo"
+	// (connects only, to a Centrifugo at Server; see centrifugo.go).
+	Target string
+	// CentrifugoSecret is the Centrifugo's client.token.hmac_secret_key.
+	CentrifugoSecret string
+
 	// Server is the URL of a running server (http://127.x.y.z:port). Empty:
 	// the harness starts ServerBin serve itself, with a fresh data
 	// directory, and stops it at the end.
@@ -40,6 +46,10 @@ type Config struct {
 	// ProfileDir, with PprofAddr, receives the server's CPU profile of the
 	// measured phase and heap profiles after connecting and at the end.
 	ProfileDir string
+	// ConnectProfile, with ProfileDir, is the length of a CPU profile of
+	// the server taken from the start of the connection phase
+	// (SCENARIO-connect-cpu.pb.gz); make it shorter than the phase.
+	ConnectProfile time.Duration
 
 	// ServerCPUs and LoadCPUs pin the started server and the load generator
 	// to CPUs (taskset list syntax, e.g. "0" and "1"). Empty: not pinned.
@@ -70,6 +80,14 @@ type Config struct {
 	SharedRate float64
 	// FeedPrefix names the feeds: prefix + index (default "bench").
 	FeedPrefix string
+	// Mode is how each client subscribes in its hello: "live" (default:
+	// no history), or "snapshot" (the feed's newest posts first, see
+	// Posts).
+	Mode string
+	// Posts is how many posts of Payload bytes each feed gets before the
+	// clients connect, so that a snapshot subscription has something to
+	// carry (at most protocol.MaxSnapshotPosts are sent).
+	Posts int
 	// Users is how many identities the clients sign in as (round-robin).
 	// Presence counts users and lists up to protocol.MaxPresenceList of
 	// them, so this sets how often presence changes while connecting.
@@ -205,6 +223,12 @@ func (c *Config) Defaults() {
 	if c.Transport == "" {
 		c.Transport = "ws"
 	}
+	if c.Mode == "" {
+		c.Mode = "live"
+	}
+	if c.Target == "" {
+		c.Target = targetLivefeed
+	}
 	if c.ReadBuffer <= 0 {
 		c.ReadBuffer = 4096
 	}
@@ -219,12 +243,15 @@ func (c *Config) Defaults() {
 // Result is the harness's report, printed as one JSON object.
 type Result struct {
 	Scenario     string  `json:"scenario"`
+	Target       string  `json:"target"`
 	Clients      int     `json:"clients"`
 	Connected    int     `json:"connected"`
 	Feeds        int     `json:"feeds"`
 	Shared       bool    `json:"shared,omitempty"`
 	SubsPerFeed  int     `json:"subs_per_feed"`
 	Users        int     `json:"users"`
+	Mode         string  `json:"mode"`
+	Posts        int     `json:"posts,omitempty"`
 	PayloadBytes int     `json:"payload_bytes"`
 	Rate         float64 `json:"rate"`
 	DurationS    float64 `json:"duration_s"`
@@ -291,6 +318,15 @@ type ConnectStats struct {
 	Retries    int64   `json:"retries"`
 	SourceIPs  int     `json:"source_ips"`
 	Latency    Latency `json:"latency_ms"`
+	// ServerCPUMS and LoadgenCPUMS are the CPU time (ms) the server and
+	// the load generator spent per connection opened, over the whole
+	// phase: unlike the rate, they hardly change with the machine's
+	// other load.
+	ServerCPUMS  float64 `json:"server_cpu_ms_per_conn"`
+	LoadgenCPUMS float64 `json:"loadgen_cpu_ms_per_conn"`
+	// OtherCPUPercent is what other processes used during the phase
+	// (percent of one CPU).
+	OtherCPUPercent float64 `json:"other_cpu_percent"`
 }
 
 // LoadStats describe the load generator itself.

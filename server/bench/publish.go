@@ -110,6 +110,32 @@ func (p *publisher) run(ctx context.Context, rate float64, d time.Duration, step
 	return n.Load()
 }
 
+// prefill posts n warm-up posts to each feed (shared included), a few at a
+// time, before any client connects.
+func (p *publisher) prefill(ctx context.Context, n int) {
+	feeds := p.r.feeds
+	if p.r.shared != nil {
+		feeds = append(feeds[:len(feeds):len(feeds)], p.r.shared)
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, p.r.cfg.Publishers)
+	for _, f := range feeds {
+		for range n {
+			if ctx.Err() != nil {
+				break
+			}
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				p.post(ctx, f, time.Now(), -1)
+			}()
+		}
+	}
+	wg.Wait()
+}
+
 // post sends one post stamped with at; step < 0 marks a warm-up post.
 func (p *publisher) post(ctx context.Context, f *feedInfo, at time.Time, step int32) {
 	r := p.r

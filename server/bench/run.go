@@ -109,12 +109,24 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer cancel()
 	r := &run{cfg: &cfg, id: strconv.FormatInt(time.Now().UnixNano()%1e12, 36), closes: map[string]int64{}, stopped: make(chan struct{})}
 	res := &Result{
-		Scenario: cfg.Scenario, Clients: cfg.Clients, Feeds: cfg.Feeds, Shared: cfg.Shared,
-		SubsPerFeed: cfg.Clients / cfg.Feeds, Users: cfg.Users, PayloadBytes: cfg.Payload,
+		Scenario: cfg.Scenario, Target: cfg.Target, Clients: cfg.Clients, Feeds: cfg.Feeds, Shared: cfg.Shared,
+		SubsPerFeed: cfg.Clients / cfg.Feeds, Users: cfg.Users, PayloadBytes: cfg.Payload, Mode: cfg.Mode, Posts: cfg.Posts,
 		Rate: cfg.Rate, Sync: cfg.Sync,
 	}
 	if res.Sync == "" {
 		res.Sync = "group (server default)"
+	}
+	if cfg.Mode != "live" && cfg.Mode != "snapshot" {
+		return nil, fmt.Errorf("mode %q: want live or snapshot", cfg.Mode)
+	}
+	switch cfg.Target {
+	case targetLivefeed:
+	case targetCentrifugo:
+		if err := checkCentrifugo(&cfg); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("target %q: want livefeed or centrifugo", cfg.Target)
 	}
 	if cfg.Feeds > 9000 {
 		return nil, errors.New("at most 9000 feeds (the server holds 10,000)")
@@ -213,14 +225,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer pub.close()
-	if err := r.signIn(ctx); err != nil {
+	if cfg.Target == targetCentrifugo {
+		r.tokens = make([]string, cfg.Users)
+		for i := range r.tokens {
+			r.tokens[i] = centrifugoToken(cfg.CentrifugoSecret, fmt.Sprintf("bench-%d", i), time.Now())
+		}
+	} else if err := r.signIn(ctx); err != nil {
 		return nil, err
-	}
-	if err := pub.login(ctx); err != nil {
+	} else if err := pub.login(ctx); err != nil {
 		return nil, err
+	} else {
+		// Warm the log up (the first append creates the stream's files).
+		pub.post(ctx, r.feeds[0], time.Now(), -1)
 	}
-	// Warm the log up (the first append creates the stream's files).
-	pub.post(ctx, r.feeds[0], time.Now(), -1)
+	if cfg.Posts > 0 {
+		r.logf("posting %d posts to each of %d feeds", cfg.Posts, len(r.feeds))
+		pub.prefill(ctx, cfg.Posts)
+	}
 
 	// Connect.
 	if cfg.WaitQuiet > 0 {
@@ -233,16 +254,36 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.Server.RSSBeforeMB = round1(float64(before.RSSKB) / 1024)
 	r.logf("connecting %d clients (%d feeds, %d identities, %d source IPs)", cfg.Clients, cfg.Feeds, cfg.Users, res.Connect.SourceIPs)
+	var connProf chan struct{}
+	if cfg.ProfileDir != "" && cfg.PprofAddr != "" && cfg.ConnectProfile > 0 {
+		connProf = make(chan struct{})
+		go func() {
+			defer close(connProf)
+			fetchProfileURL(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", cfg.PprofAddr, max(int(cfg.ConnectProfile.Seconds()), 1)),
+				cfg.ProfileDir, cfg.Scenario+"-connect-cpu.pb.gz", r)
+		}()
+	}
+	c0, lc0, m0 := srv().CPU, pidCPU(os.Getpid()), machineBusy()
 	t0 := time.Now()
 	r.connectAll(ctx)
 	connSecs := time.Since(t0).Seconds()
+	c1, lc1, m1 := srv().CPU, pidCPU(os.Getpid()), machineBusy()
 	res.Connected = r.connectedCount()
 	res.Connect.Seconds = round3(connSecs)
 	res.Connect.RatePerSec = round1(float64(res.Connected) / connSecs)
 	res.Connect.Failures = r.connFail.Load()
 	res.Connect.Retries = r.retries.Load()
 	res.Connect.Latency = r.conn.summary()
+	if res.Connected > 0 {
+		n := float64(res.Connected)
+		res.Connect.ServerCPUMS = round3((c1 - c0) * 1000 / n)
+		res.Connect.LoadgenCPUMS = round3((lc1 - lc0) * 1000 / n)
+		res.Connect.OtherCPUPercent = round1(max(0, (m1-m0)-(c1-c0)-(lc1-lc0)) / connSecs * 100)
+	}
 	r.logf("connected %d in %.1fs; settling %s", res.Connected, connSecs, cfg.Settle)
+	if connProf != nil {
+		<-connProf
+	}
 	if !sleep(ctx, cfg.Settle) {
 		return nil, ctx.Err()
 	}

@@ -16,8 +16,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"livefeed/shared/protocol"
 )
 
 // wsConn is a deliberately small RFC 6455 client for the handshake and
@@ -43,9 +41,10 @@ const (
 	keepHead = 256
 )
 
-// dialWS opens a WebSocket to addr (host:port) with the livefeed
-// subprotocol and a bearer token, from local address laddr (nil: any).
-func dialWS(addr string, laddr *net.TCPAddr, token string, timeout time.Duration, readBuf int) (*wsConn, error) {
+// dialWS opens a WebSocket to path on addr (host:port) with subprotocol
+// and a bearer token (each left out when empty), from local address laddr
+// (nil: any).
+func dialWS(addr, path, subprotocol string, laddr *net.TCPAddr, token string, timeout time.Duration, readBuf int) (*wsConn, error) {
 	d := net.Dialer{Timeout: timeout}
 	if laddr != nil {
 		d.LocalAddr = laddr
@@ -58,10 +57,15 @@ func dialWS(addr string, laddr *net.TCPAddr, token string, timeout time.Duration
 	var keyb [16]byte
 	rand.Read(keyb[:])
 	key := base64.StdEncoding.EncodeToString(keyb[:])
-	req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n" +
-		"Sec-WebSocket-Protocol: " + protocol.Subprotocol + "\r\n" +
-		"Authorization: Bearer " + token + "\r\n\r\n"
+	req := "GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n"
+	if subprotocol != "" {
+		req += "Sec-WebSocket-Protocol: " + subprotocol + "\r\n"
+	}
+	if token != "" {
+		req += "Authorization: Bearer " + token + "\r\n"
+	}
+	req += "\r\n"
 	if _, err := io.WriteString(nc, req); err != nil {
 		nc.Close()
 		return nil, err
@@ -82,7 +86,7 @@ func dialWS(addr string, laddr *net.TCPAddr, token string, timeout time.Duration
 		nc.Close()
 		return nil, fmt.Errorf("%w: bad Sec-WebSocket-Accept", errHandshake)
 	}
-	if p := resp.Header.Get("Sec-WebSocket-Protocol"); p != protocol.Subprotocol {
+	if p := resp.Header.Get("Sec-WebSocket-Protocol"); p != subprotocol {
 		nc.Close()
 		return nil, fmt.Errorf("%w: subprotocol %q", errHandshake, p)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"livefeed/server/eventlog"
+	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
 
@@ -41,7 +42,9 @@ func (s *Service) Event(ctx context.Context, seq uint64) (protocol.Event, bool) 
 // CatchUp brings a new subscription up to date: for ModeSnapshot a
 // snapshot; for ModeResume every event of the feed after sub.Pos, or
 // HistoryGone and a snapshot when they are no longer all retained; for
-// ModeLive nothing. Messages go through send, which may block. It returns
+// ModeLive nothing. Messages go through send as WebSocket text frames
+// (wsframe.Text; a snapshot's is shared with its other readers, and must
+// not be modified), and send may block. It returns
 // the feed position the subscriber now has; live events at or below it
 // must be dropped, those above it delivered. The caller must have joined
 // the hub (buffering live events) before calling CatchUp. me is the
@@ -70,7 +73,7 @@ func (s *Service) CatchUp(ctx context.Context, me string, sub protocol.Sub, send
 			if i == 0 && e.ev.Prev > sub.Pos {
 				return s.historyGone(sub, me, first, send)
 			}
-			if err := send(e.msg); err != nil {
+			if err := send(wsframe.Text(e.msg)); err != nil {
 				return 0, err
 			}
 			s.Stats.Replayed.Add(1)
@@ -96,7 +99,7 @@ func (s *Service) CatchUp(ctx context.Context, me string, sub protocol.Sub, send
 		read++
 		s.Stats.Replayed.Add(1)
 		pos = ev.Pos
-		return send(protocol.MustEncode(ev))
+		return send(wsframe.Text(protocol.MustEncode(ev)))
 	})
 	if errors.Is(err, errStop) {
 		err = nil
@@ -135,7 +138,7 @@ func (s *Service) recentSince(feed string, pos uint64) ([]recentEvent, bool) {
 
 func (s *Service) historyGone(sub protocol.Sub, me string, first uint64, send func([]byte) error) (uint64, error) {
 	s.Stats.HistoryGone.Add(1)
-	if err := send(protocol.MustEncode(protocol.HistoryGone{Feed: sub.Feed, Pos: sub.Pos, First: first})); err != nil {
+	if err := send(wsframe.Text(protocol.MustEncode(protocol.HistoryGone{Feed: sub.Feed, Pos: sub.Pos, First: first}))); err != nil {
 		return 0, err
 	}
 	return s.sendSnapshot(sub.Feed, me, send)
@@ -149,8 +152,10 @@ func (s *Service) SnapshotFor(feed, me string) protocol.Snapshot {
 	return snap
 }
 
+// sendSnapshot sends the snapshot of feed for me, shared with the other
+// readers of the same position where it can be (View.SnapshotMessage).
 func (s *Service) sendSnapshot(feed, me string, send func([]byte) error) (uint64, error) {
-	snap := s.SnapshotFor(feed, me)
+	frame, pos := s.view.SnapshotFrame(feed, me, s.log.Epoch())
 	s.Stats.Snapshots.Add(1)
-	return snap.Pos, send(protocol.MustEncode(snap))
+	return pos, send(frame)
 }

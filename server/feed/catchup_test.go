@@ -9,6 +9,7 @@ import (
 
 	"livefeed/server/eventlog"
 	"livefeed/server/internal/wait"
+	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
 
@@ -46,7 +47,11 @@ func postAction(feed, op, text string) protocol.Action {
 func caughtUp(t *testing.T, s *Service, sub protocol.Sub) ([]protocol.Message, uint64) {
 	t.Helper()
 	var got []protocol.Message
-	pos, err := s.CatchUp(context.Background(), ann.ID, sub, func(b []byte) error {
+	pos, err := s.CatchUp(context.Background(), ann.ID, sub, func(frame []byte) error {
+		b, ok := wsframe.Payload(frame)
+		if !ok {
+			t.Fatalf("catch-up sent %q, not one text frame", frame)
+		}
 		m, err := protocol.Decode(b)
 		if err != nil {
 			t.Fatalf("catch-up sent %s: %v", b, err)

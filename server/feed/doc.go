@@ -14,6 +14,8 @@
 //   - follow.go: following the log (Run): apply, remember, publish;
 //   - catchup.go: a new subscription's catch-up from memory, the log or a
 //     snapshot (history_gone);
+//   - snapshot_share.go: a snapshot encoded once per feed position and
+//     shared by its readers (SnapshotMessage, SnapshotFrame);
 //   - compact.go: snapshots of the view and trimming the log;
 //   - remove.go: an operator's removal of a feed;
 //   - client.go: who is asking (WithClient) and the new-feed limits.

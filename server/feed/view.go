@@ -28,6 +28,12 @@ type View struct {
 	ops     map[string]opEntry
 	oldest  time.Time // oldest op entry's time, for pruning
 	removed int       // feeds with Removed set
+
+	// The shared snapshots (snapshot_share.go), under snapMu, which is
+	// taken with mu held (for reading or writing), never the other way.
+	snapMu    sync.Mutex
+	snaps     map[string]*sharedSnapshot
+	snapBytes int
 }
 
 type feedView struct {
@@ -53,7 +59,7 @@ type opEntry struct {
 
 // NewView returns an empty view.
 func NewView() *View {
-	return &View{feeds: map[string]*feedView{}, ops: map[string]opEntry{}}
+	return &View{feeds: map[string]*feedView{}, ops: map[string]opEntry{}, snaps: map[string]*sharedSnapshot{}}
 }
 
 // Applied returns the sequence of the last record applied.
@@ -81,6 +87,7 @@ func (v *View) apply(e protocol.Event, t time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.applied = e.Pos
+	v.dropSharedLocked(e.Feed)
 	f := v.feedLocked(e.Feed)
 	f.Last = e.Pos
 	v.ops[opKey(e.Author.ID, e.Op)] = opEntry{Seq: e.Pos, Feed: e.Feed, ID: e.ID, Time: e.Time}
@@ -176,6 +183,11 @@ func (v *View) Newest(feed, me string, maxPosts, maxBytes int) (s protocol.Snaps
 func (v *View) newest(feed, me string, maxPosts, maxBytes int) (protocol.Snapshot, pageStop) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
+	return v.newestLocked(feed, me, maxPosts, maxBytes)
+}
+
+// newestLocked is newest with v.mu held.
+func (v *View) newestLocked(feed, me string, maxPosts, maxBytes int) (protocol.Snapshot, pageStop) {
 	s := protocol.Snapshot{Feed: feed, Posts: []protocol.Post{}}
 	f := v.feeds[feed]
 	if f == nil {
@@ -185,6 +197,13 @@ func (v *View) newest(feed, me string, maxPosts, maxBytes int) (protocol.Snapsho
 	var stop pageStop
 	s.Posts, stop = collect(f.Posts, len(f.Posts)-1, me, maxPosts, protocol.SnapshotLen(feed, s.Pos, true), maxBytes)
 	return s, stop
+}
+
+// snapshotLocked is SnapshotFor with v.mu held.
+func (v *View) snapshotLocked(feed, me string) protocol.Snapshot {
+	s, stop := v.newestLocked(feed, me, protocol.MaxSnapshotPosts, protocol.MaxSnapshotBytes)
+	s.Truncated = stop == stopBytes
+	return s
 }
 
 // pageStop is why collect stopped.
@@ -364,6 +383,9 @@ func (v *View) Restore(b []byte) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.applied, v.feeds, v.ops = st.Applied, st.Feeds, st.Ops
+	v.snapMu.Lock()
+	v.snaps, v.snapBytes = map[string]*sharedSnapshot{}, 0
+	v.snapMu.Unlock()
 	v.oldest = time.Time{}
 	v.removed = 0
 	for _, f := range v.feeds {

@@ -14,7 +14,8 @@ import (
 
 // subscribe subscribes the connection to sub.Feed: it joins the hub at
 // once, buffering live events while a goroutine of its own catches up
-// from sub's position (see subscription.catchUp).
+// from sub's position (see subscription.catchUp); a live subscription,
+// which has nothing to catch up, is caught up by the caller (the reader).
 func (c *conn) subscribe(sub protocol.Sub) error {
 	if wait := c.subscribes.Take(time.Now(), SubscribeRate, SubscribeBurst); wait > 0 {
 		e := protocol.RateLimited(wait, "more than %g subscriptions per second; subscribe again later", SubscribeRate)
@@ -35,7 +36,13 @@ func (c *conn) subscribe(sub protocol.Sub) error {
 	c.subs[sub.Feed] = s
 	c.mu.Unlock()
 	c.g.cfg.Hub.Join(sub.Feed, s, c.user)
-	go s.catchUp(ctx, sub)
+	if sub.Mode == protocol.ModeLive {
+		// Nothing to read or send but subscribed and the presence (and
+		// the few events that may come in meanwhile): no goroutine.
+		s.catchUp(ctx, sub)
+	} else {
+		go s.catchUp(ctx, sub)
+	}
 	return nil
 }
 
@@ -149,7 +156,7 @@ func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 		return s.c.send(frame)
 	}
 	catchUp := func(sub protocol.Sub) (uint64, bool) {
-		last, err := s.c.g.cfg.Service.CatchUp(ctx, s.c.user.ID, sub, func(msg []byte) error { return send(wsframe.Text(msg)) })
+		last, err := s.c.g.cfg.Service.CatchUp(ctx, s.c.user.ID, sub, send)
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, errClosing) {
 				s.c.g.lg.Error("catch-up failed", "feed", sub.Feed, "err", err)
@@ -166,7 +173,7 @@ func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 		return
 	}
 	for {
-		presence := wsframe.Text(protocol.MustEncode(s.c.g.cfg.Hub.Presence(s.feed)))
+		presence := s.c.g.cfg.Hub.PresenceFrame(s.feed)
 		s.mu.Lock()
 		if s.lost > last {
 			// The fan-out dropped events past what the catch-up
@@ -183,8 +190,14 @@ func (s *subscription) catchUp(ctx context.Context, sub protocol.Sub) {
 		if len(buf) == 0 {
 			s.catching = false
 			s.last = last
-			s.c.trySend(wsframe.Text(protocol.MustEncode(protocol.Subscribed{Feed: s.feed, Pos: last, Epoch: s.c.g.cfg.Service.Epoch()})), 1)
-			s.sendPresenceLocked(presence)
+			// Subscribed and the presence go out with one write.
+			msg := protocol.MustEncode(protocol.Subscribed{Feed: s.feed, Pos: last, Epoch: s.c.g.cfg.Service.Epoch()})
+			frames, n := wsframe.AppendText(make([]byte, 0, len(msg)+wsframe.MaxHeader+len(presence)), msg), 1
+			if !bytes.Equal(presence, s.presence) {
+				s.presence = presence
+				frames, n = append(frames, presence...), 2
+			}
+			s.c.trySend(frames, n)
 			s.mu.Unlock()
 			return
 		}

@@ -50,6 +50,9 @@ type feedPresence struct {
 	dirty  bool           // presence changed since the last announcement
 	last   protocol.Presence
 	lastAt time.Time // when last was announced
+	// The frame PresenceFrame last made, and the message it frames.
+	frame    []byte
+	frameFor protocol.Presence
 
 	// Cluster presence (NewCluster only).
 	remote  map[string]remoteUsers // node id -> users online there
@@ -116,14 +119,40 @@ func (h *Hub) Presence(feed string) protocol.Presence {
 	return protocol.Presence{Feed: feed, Online: []protocol.User{}}
 }
 
+// PresenceFrame is Presence framed (wsframe.Text of its encoding), for a
+// subscriber that has just caught up. The frame is made again only when
+// the presence changed: the subscribers of a feed who join between two
+// changes share one (a connect storm into a feed of a few users no longer
+// encodes the presence once per connection). Callers must not modify it.
+func (h *Hub) PresenceFrame(feed string) []byte {
+	p := h.pres
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f := p.feeds[feed]
+	if f == nil {
+		return wsframe.Text(protocol.MustEncode(protocol.Presence{Feed: feed, Online: []protocol.User{}}))
+	}
+	// Compared without copying the list: most calls find the frame made.
+	if f.frame == nil || f.count() != f.frameFor.Count || !slices.Equal(f.all.head(protocol.MaxPresenceList), f.frameFor.Online) {
+		m := f.message(feed)
+		f.frame, f.frameFor = wsframe.Text(protocol.MustEncode(m)), m
+	}
+	return f.frame
+}
+
 // message returns the feed's presence message. It costs
 // O(MaxPresenceList + other nodes), whatever the number of users.
 func (f *feedPresence) message(feed string) protocol.Presence {
+	return protocol.Presence{Feed: feed, Online: f.all.first(protocol.MaxPresenceList), Count: f.count()}
+}
+
+// count is how many users are online in the feed, here and elsewhere.
+func (f *feedPresence) count() int {
 	n := f.all.len()
 	for _, r := range f.remote {
 		n += r.unlisted()
 	}
-	return protocol.Presence{Feed: feed, Online: f.all.first(protocol.MaxPresenceList), Count: n}
+	return n
 }
 
 // due returns the presence of every feed whose presence changed, to be

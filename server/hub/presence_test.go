@@ -1,11 +1,13 @@
 package hub
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
+	"livefeed/server/wsframe"
 	"livefeed/shared/protocol"
 )
 
@@ -124,5 +126,43 @@ func TestPresenceAnnouncesCountChanges(t *testing.T) {
 	h.announce(now)
 	if p := *s.last; p.Count != L+1 || s.n != n+2 {
 		t.Fatalf("after the unlisted user left: count %d (%d announcements)", p.Count, s.n-n)
+	}
+}
+
+// TestPresenceFrameShared: subscribers who ask for a feed's presence
+// between two changes get one frame; a change (a user beyond the listed
+// ones too: the count) makes a new one, equal to Presence framed.
+func TestPresenceFrameShared(t *testing.T) {
+	const L = protocol.MaxPresenceList
+	h := New()
+	check := func(what string) []byte {
+		t.Helper()
+		f := h.PresenceFrame("main")
+		if want := wsframe.Text(protocol.MustEncode(h.Presence("main"))); !bytes.Equal(f, want) {
+			t.Fatalf("%s: frame %q, want %q", what, f, want)
+		}
+		return f
+	}
+	empty := check("no subscribers")
+	for i := range L {
+		h.Join("main", &sink{}, user(i))
+	}
+	a, b := check("listed"), check("again")
+	if &a[0] != &b[0] {
+		t.Error("presence unchanged: a second frame was made")
+	}
+	if bytes.Equal(a, empty) {
+		t.Error("joins did not change the frame")
+	}
+	h.Join("main", &sink{}, user(L)) // beyond the list: only the count
+	if c := check("count changed"); bytes.Equal(c, a) {
+		t.Error("count changed, frame did not")
+	}
+	s := &sink{}
+	h.Join("main", s, user(0)) // a second subscription of a listed user
+	d := check("same users")
+	h.Leave("main", s)
+	if e := check("left again"); &d[0] != &e[0] {
+		t.Error("presence unchanged by a second subscription: a new frame was made")
 	}
 }

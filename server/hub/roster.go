@@ -64,6 +64,9 @@ func (r *roster) remove(id string) bool {
 	return true
 }
 
+// head is first without the copy: valid until the roster changes.
+func (r *roster) head(n int) []protocol.User { return r.users[:min(n, len(r.users))] }
+
 // len returns the number of distinct users.
 func (r *roster) len() int { return len(r.users) }
 

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestRoundTripEveryType(t *testing.T) {
@@ -36,6 +37,7 @@ func TestRoundTripEveryType(t *testing.T) {
 	seen := map[string]bool{}
 	for _, m := range msgs {
 		b, err := Encode(m)
+		checkEnvelope(t, m, b)
 		if err != nil {
 			t.Fatalf("encode %T: %v", m, err)
 		}
@@ -52,6 +54,37 @@ func TestRoundTripEveryType(t *testing.T) {
 		TypeWelcome, TypeSnapshot, TypeEvent, TypeAck, TypeError, TypeHistoryGone, TypePresence, TypeGoAway, TypeHeartbeat, TypeSubscribed} {
 		if !seen[typ] {
 			t.Errorf("no round trip for %s", typ)
+		}
+	}
+}
+
+// checkEnvelope fails unless b, Encode's output for m, is the marshalled
+// Envelope of m (Encode writes the envelope itself).
+func checkEnvelope(t *testing.T, m Message, b []byte) {
+	t.Helper()
+	data, _ := json.Marshal(m)
+	if want, _ := json.Marshal(Envelope{Type: m.MsgType(), Data: data}); !bytes.Equal(b, want) {
+		t.Errorf("Encode(%T) = %s, want %s", m, b, want)
+	}
+}
+
+// TestEncodeIsEnvelope: text that JSON escapes (HTML characters, quotes,
+// control and non-ASCII characters, U+2028) comes out of Encode as out of
+// the Envelope's marshalling.
+func TestEncodeIsEnvelope(t *testing.T) {
+	for _, text := range []string{"", "<script>alert(1)</script> & co", "\"quoted\" \\ back", "tab\tnl\n\x01", "é 👍 \u2028\u2029", "\xff"} {
+		u := User{ID: "u<1>", Name: text}
+		for _, m := range []Message{
+			Event{Feed: "main", Pos: 2, Prev: 1, Kind: KindPost, Author: u, ID: "p2", Text: text},
+			Snapshot{Feed: "main", Pos: 2, Posts: []Post{{ID: "p2", Feed: "main", Author: u, Text: text, Reactions: []Reaction{{Emoji: text, Users: []User{u}}}}}},
+			Presence{Feed: "main", Online: []User{u}, Count: 1},
+			&Error{Code: CodeBadField, Message: text},
+		} {
+			b, err := Encode(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkEnvelope(t, m, b)
 		}
 	}
 }
@@ -164,8 +197,19 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"type":"hello","data":{"subs":[{"feed":"main","mode":"resume","pos":1.5}]}}`))
 	f.Add([]byte(`{"type":"hello","data":{"subs":[{"feed":"main","mode":"resume","pos":"7"}]}}`))
 	f.Add([]byte(`{"type":"subscribe","data":{"feed":"main","mode":"resume","pos":1e30}}`))
+	f.Add([]byte(`{"type":"hello","data":{"subs":[]},"data":{"subs":[{"feed":"x","mode":"live"}]}}`))
+	f.Add([]byte(`{"type":"hello","data":{"subs":[]},"type":"post"}`))
+	f.Add([]byte(`{"type":"hello","data":null}`))
+	f.Add([]byte(`{"type":"hello","data":{}} `))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Decode(b)
+		// The fast path decodes as the envelope does, errors included.
+		if utf8.Valid(b) {
+			m2, err2 := decodeEnvelope(b)
+			if fmt.Sprint(err) != fmt.Sprint(err2) || !reflect.DeepEqual(m, m2) {
+				t.Fatalf("%q: Decode = %#v, %v; by the envelope %#v, %v", b, m, err, m2, err2)
+			}
+		}
 		if err != nil {
 			if _, ok := AsError(err); !ok {
 				t.Fatalf("Decode returned a non-protocol error %T: %v", err, err)
