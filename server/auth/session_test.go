@@ -16,6 +16,19 @@ import (
 
 var ctx = context.Background()
 
+// guestOnClock gives s a clock of the test's own, set at start, and signs
+// Ada in as a guest.
+func guestOnClock(t *testing.T, s *auth.Sessions, start time.Time) (*auth.Clock, protocol.User, string) {
+	t.Helper()
+	clock := auth.NewClock(start)
+	s.UseClock(clock)
+	u, token, err := s.Guest(ctx, "Ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clock, u, token
+}
+
 func TestGuestSessionLifecycle(t *testing.T) {
 	s, _ := testauth.Sessions(t)
 	var mu sync.Mutex
@@ -103,12 +116,7 @@ func waitRenewed(t *testing.T, s *auth.Sessions, token, user string, at time.Tim
 func TestSessionRenewal(t *testing.T) {
 	s, _ := testauth.Sessions(t)
 	start := time.Unix(1_800_000_000, 0)
-	clock := auth.NewClock(start)
-	s.UseClock(clock)
-	u, token, err := s.Guest(ctx, "Ada")
-	if err != nil {
-		t.Fatal(err)
-	}
+	clock, u, token := guestOnClock(t, s, start)
 	clock.Advance(auth.SessionRenewAfter - time.Millisecond)
 	if _, err := s.Lookup(ctx, token); err != nil {
 		t.Fatal(err)

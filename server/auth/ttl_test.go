@@ -47,12 +47,7 @@ func storedTTL(t *testing.T, s *auth.Sessions, nc *nats.Conn, user string) time.
 func TestSessionRecordTTL(t *testing.T) {
 	s, nc := testauth.Sessions(t)
 	start := time.Unix(1_800_000_000, 0)
-	clock := auth.NewClock(start)
-	s.UseClock(clock)
-	u, token, err := s.Guest(ctx, "Ada")
-	if err != nil {
-		t.Fatal(err)
-	}
+	clock, u, token := guestOnClock(t, s, start)
 	if got := storedTTL(t, s, nc, u.ID); got != auth.SessionIdleTTL {
 		t.Fatalf("a new session's TTL is %v, want SessionIdleTTL (%v)", got, auth.SessionIdleTTL)
 	}
