@@ -121,7 +121,7 @@ BENCH_BIN   ?= bin/livefeed-bench
 BENCH_FLAGS ?= -pin -wait-quiet 30s
 BENCH_RUN   = $(BENCH_BIN) bench $(BENCH_FLAGS)
 
-.PHONY: bench-ui bench-bin bench-go bench-idle bench-connect bench-fanout bench-ramp bench-feeds bench-storm bench-publish bench-page bench-floor bench-shard bench-all
+.PHONY: bench-ui bench-bin bench-go bench-idle bench-connect bench-fanout bench-ramp bench-feeds bench-storm bench-publish bench-table bench-page bench-floor bench-shard bench-all
 
 # The harness and the server it starts are one binary; it does not need
 # the wasm (the server then answers 503 for it).
@@ -173,6 +173,19 @@ bench-storm: bench-bin
 # BENCH_FLAGS='-pin -wait-quiet 30s -sync always' to compare): acknowledged posts per second.
 bench-publish: bench-bin
 	$(BENCH_RUN) -scenario publish -clients 16 -feeds 16 -rates 100,200,400,800,1600 -duration 10s -ramp-max-p99 1s
+
+# How cost grows (docs/performance.md): p99 and CPU per delivery against
+# subscribers (1k-10k of one feed, 100 B and 1 KB, 10 events/s) and against
+# feeds (5,000 subscribers over 100 and 5,000 feeds, 200 posts/s), printed
+# as the page's table; the runs' JSON in bin/bench-table.jsonl.
+BENCH_TABLE = bin/bench-table.jsonl
+bench-table: bench-bin
+	rm -f $(BENCH_TABLE)
+	for n in 1000 2000 5000 10000; do for p in 100 1000; do \
+	  $(BENCH_RUN) -scenario table-$$n-$${p}B -clients $$n -payload $$p -rate 10 -duration 10s -out $(BENCH_TABLE) > /dev/null || exit 1; done; done
+	for f in 100 5000; do \
+	  $(BENCH_RUN) -scenario table-feeds-$$f -clients 5000 -feeds $$f -rate 200 -duration 10s -out $(BENCH_TABLE) > /dev/null || exit 1; done
+	$(GO) run ./server/internal/cmd/benchtable $(BENCH_TABLE)
 
 # The prerendered feed page a signed-in reader gets (app/ui/first-paint.go):
 # its bytes, posts and the time to its first post's bytes, after 20 posts.
