@@ -14,8 +14,29 @@ import (
 // Appends: publishing with the expected last sequence, the resends of one
 // append, and durability (group commit).
 
-// Append implements Log.
+// Append implements Log: Store, then WaitDurable.
 func (j *JetStream) Append(ctx context.Context, feed string, data []byte, opts AppendOptions) (uint64, bool, error) {
+	seq, dup, err := j.Store(ctx, feed, data, opts)
+	if err != nil {
+		return 0, false, err
+	}
+	if err := j.WaitDurable(ctx, seq); err != nil {
+		return 0, false, fmt.Errorf("eventlog: append to feed %s: %w", feed, err)
+	}
+	return seq, dup, nil
+}
+
+// WaitDurable implements Log.
+func (j *JetStream) WaitDurable(ctx context.Context, seq uint64) error {
+	if err := j.durable(ctx, seq); err != nil {
+		return fmt.Errorf("eventlog: seq %d not durable: %w", seq, err)
+	}
+	return nil
+}
+
+// Store implements Log: the record is pub-acked (in the page cache of its
+// block file with group commit; see groupcommit.go).
+func (j *JetStream) Store(ctx context.Context, feed string, data []byte, opts AppendOptions) (uint64, bool, error) {
 	if err := checkFeed(feed); err != nil {
 		return 0, false, err
 	}
@@ -53,10 +74,7 @@ func (j *JetStream) Append(ctx context.Context, feed string, data []byte, opts A
 		return 0, false, fmt.Errorf("eventlog: append to feed %s: %w", feed, err)
 	}
 	// With group commit the record (or, for a duplicate, the first one)
-	// is stored but maybe not on disk yet.
-	if err := j.durable(ctx, ack.Sequence); err != nil {
-		return 0, false, fmt.Errorf("eventlog: append to feed %s: seq %d not durable: %w", feed, ack.Sequence, err)
-	}
+	// is stored but maybe not on disk yet: see WaitDurable.
 	return ack.Sequence, ack.Duplicate, nil
 }
 

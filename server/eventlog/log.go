@@ -67,6 +67,22 @@ type Log interface {
 	// earlier append with the same MsgID was found.
 	Append(ctx context.Context, feed string, data []byte, opts AppendOptions) (seq uint64, duplicate bool, err error)
 
+	// Store is the first half of Append: it returns once the log has
+	// stored the record (assigned seq, checked ExpectLast and MsgID), not
+	// waiting for it to be durable. A stored record is the feed's last
+	// for the next ExpectLast at once, so appends to one feed can be
+	// pipelined: store the next one, expecting this seq, while this one
+	// is being made durable. It is not handed out (Get, ReadFeed,
+	// Follow, Bounds) before it is durable, and it is acknowledged to no
+	// one until WaitDurable(seq) has returned nil.
+	Store(ctx context.Context, feed string, data []byte, opts AppendOptions) (seq uint64, duplicate bool, err error)
+
+	// WaitDurable is the second half of Append: it returns nil once every
+	// record up to seq (stored already) is durable, or why it cannot be
+	// made so. One wait covers many stores (group commit: one fsync
+	// round for every record stored before it started).
+	WaitDurable(ctx context.Context, seq uint64) error
+
 	// Get returns the record at seq, or ErrNotFound.
 	Get(ctx context.Context, seq uint64) (Record, error)
 

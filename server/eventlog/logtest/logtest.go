@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) eventlog.Log) {
 		{"ExpectLastStale", testExpectLastStale},
 		{"ExpectLastPerFeed", testExpectLastPerFeed},
 		{"MsgIDDedupe", testMsgIDDedupe},
+		{"StorePipelined", testStorePipelined},
 		{"ReadFeed", testReadFeed},
 		{"ReadFeedEmptyRange", testReadFeedEmptyRange},
 		{"ReadFeedFnError", testReadFeedFnError},
@@ -319,6 +320,45 @@ func testMsgIDDedupe(t *testing.T, l eventlog.Log) {
 	// Another id is appended normally.
 	if seq := mustAppend(t, l, "a", "third", eventlog.AppendOptions{MsgID: "m3"}); seq != 3 {
 		t.Fatalf("seq %d, want 3", seq)
+	}
+}
+
+// testStorePipelined: records stored one after the other, each expecting
+// the previous one stored but not yet waited for, are the feed's records
+// in that order once WaitDurable of the last returns; a stale expectation
+// and a resent MsgID are answered as by Append.
+func testStorePipelined(t *testing.T, l eventlog.Log) {
+	ctx := testCtx(t)
+	var stored []uint64
+	last := uint64(0)
+	for i := range 5 {
+		seq, dup, err := l.Store(ctx, "a", fmt.Appendf(nil, "r%d", i), eventlog.AppendOptions{ExpectLast: true, LastSeq: last, MsgID: fmt.Sprint("p", i)})
+		if err != nil || dup {
+			t.Fatalf("Store %d expecting %d = %d, %v, %v", i, last, seq, dup, err)
+		}
+		if seq <= last {
+			t.Fatalf("Store %d = %d, not after %d", i, seq, last)
+		}
+		stored, last = append(stored, seq), seq
+	}
+	if _, _, err := l.Store(ctx, "a", []byte("stale"), eventlog.AppendOptions{ExpectLast: true, LastSeq: stored[3]}); !errors.Is(err, eventlog.ErrConflict) {
+		t.Fatalf("Store expecting a record before the last one stored: %v, want ErrConflict", err)
+	}
+	seq, dup, err := l.Store(ctx, "a", []byte("again"), eventlog.AppendOptions{MsgID: "p2"})
+	if err != nil || !dup || seq != stored[2] {
+		t.Fatalf("Store of a stored MsgID = %d, %v, %v; want %d, duplicate", seq, dup, err, stored[2])
+	}
+	if err := l.WaitDurable(ctx, last); err != nil {
+		t.Fatalf("WaitDurable(%d): %v", last, err)
+	}
+	got := readFeed(t, l, "a", 0, 0)
+	if len(got) != len(stored) {
+		t.Fatalf("ReadFeed after WaitDurable = %v, want %v", seqs(got), stored)
+	}
+	for i, r := range got {
+		if r.Seq != stored[i] || string(r.Data) != fmt.Sprint("r", i) {
+			t.Fatalf("record %d = %d %q, want %d r%d", i, r.Seq, r.Data, stored[i], i)
+		}
 	}
 }
 
