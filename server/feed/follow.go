@@ -192,8 +192,9 @@ func (s *Service) WaitApplied(ctx context.Context, seq uint64) error {
 	return s.waitUntil(ctx, func() bool { return s.view.Applied() >= seq })
 }
 
-// waitFeedMoved waits until the feed's last position differs from last,
-// or ctx is done.
-func (s *Service) waitFeedMoved(ctx context.Context, feed string, last uint64) {
-	_ = s.waitUntil(ctx, func() bool { return s.view.FeedLast(feed) != last })
+// waitFeedPassed waits until the view's last position of feed is past
+// last (a position this node stored and maybe not applied yet, or the
+// view's own), or ctx is done.
+func (s *Service) waitFeedPassed(ctx context.Context, feed string, last uint64) {
+	_ = s.waitUntil(ctx, func() bool { return s.view.FeedLast(feed) > last })
 }

@@ -25,9 +25,15 @@ var ErrNoFeed = errors.New("feed: no such feed")
 // toward protocol.MaxFeeds; a later post starts it anew. op makes a retry
 // of the same removal a no-op.
 func (s *Service) RemoveFeed(ctx context.Context, feed, op string) (uint64, error) {
-	mu := s.lockFor(feed)
-	mu.Lock()
-	defer mu.Unlock()
+	st := s.stripeFor(feed)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	// The actions of the feed in flight first: the removal follows them.
+	for p := st.pending(feed, s.view.FeedLast(feed)); p.len() > 0; p = st.pending(feed, s.view.FeedLast(feed)) {
+		if err := s.settle(ctx, protocol.Action{Feed: feed, Op: op}, p.last(), true); err != nil {
+			return 0, err
+		}
+	}
 	if o, ok := s.view.op(Operator.ID, op); ok {
 		return o.Seq, nil
 	}

@@ -61,7 +61,7 @@ type Service struct {
 	cfg  Config
 	lg   *slog.Logger
 
-	locks [256]sync.Mutex // per-feed write locks, striped by feed name
+	stripes [writeStripes]stripe // per-feed write locks and pipelines (pipeline.go)
 
 	appliedMu sync.Mutex
 	appliedCh chan struct{} // closed and replaced after each apply

@@ -293,8 +293,10 @@ func listReactions(rs []protocol.Reaction, me string) []protocol.Reaction {
 // check validates action a by user against the view and resolves it into
 // a record: its Prev is the feed's last position now, which the append
 // expects the feed still to have, and for a reaction On says whether it
-// adds or takes back. A refusal is a *protocol.Error.
-func (v *View) check(u protocol.User, a protocol.Action) (record, *protocol.Error) {
+// adds or takes back. inFlight: this node has stored actions of the feed
+// the view has not applied yet (pipeline.go), so a post does not start
+// the feed. A refusal is a *protocol.Error.
+func (v *View) check(u protocol.User, a protocol.Action, inFlight bool) (record, *protocol.Error) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	f := v.feeds[a.Feed]
@@ -311,7 +313,7 @@ func (v *View) check(u protocol.User, a protocol.Action) (record, *protocol.Erro
 	}
 	if a.Kind() == protocol.TypePost {
 		rec.ID = ""
-		if (f == nil || f.Removed) && len(v.feeds)-v.removed >= protocol.MaxFeeds {
+		if (f == nil || f.Removed) && !inFlight && len(v.feeds)-v.removed >= protocol.MaxFeeds {
 			return rec, protocol.Errorf(protocol.CodeTooManyFeeds, "the server holds %d feeds, its limit; post to an existing feed", protocol.MaxFeeds)
 		}
 		return rec, nil
