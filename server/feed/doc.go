@@ -9,8 +9,12 @@
 //   - view.go: the view (the state derived from the log), validation
 //     (check), snapshots and pages of older history;
 //   - record.go: the log record of an action and the event it becomes;
-//   - write.go: the write path (Do): validate, append expecting the feed's
-//     last position, retry on a conflict with another node, acknowledge;
+//   - write.go: the write path (Do): validate, store expecting the feed's
+//     last position, retry on a conflict with another node, acknowledge
+//     once durable and applied;
+//   - pipeline.go: each feed's actions stored and not yet applied, which
+//     the next action validates against (the lock is not held across the
+//     fsync);
 //   - follow.go: following the log (Run): apply, remember, publish;
 //   - catchup.go: a new subscription's catch-up from memory, the log or a
 //     snapshot (history_gone);
