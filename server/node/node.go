@@ -211,12 +211,22 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return fail(err)
 	}
 	// The accounts bucket beside the log (eventlog/kv.go): sessions,
-	// accounts, passkeys, API tokens.
-	kv, err := eventlog.OpenKV(ctx, n.nc, eventlog.KVConfig{Replicas: replicas})
-	if err != nil {
-		return fail(err)
-	}
-	n.Auth, err = auth.OpenSessions(ctx, kv, signer, lg)
+	// accounts, passkeys, API tokens. A JetStream asset like the stream,
+	// so waited for the same way: on a cluster still forming, its create
+	// or its leader's election can outlast one attempt.
+	var kv *eventlog.KV
+	err = waitForLog(ctx, lg, func(ctx context.Context) error {
+		b, err := eventlog.OpenKV(ctx, n.nc, eventlog.KVConfig{Replicas: replicas})
+		if err != nil {
+			return err
+		}
+		sessions, err := auth.OpenSessions(ctx, b, signer, lg)
+		if err != nil {
+			return err
+		}
+		kv, n.Auth = b, sessions
+		return nil
+	})
 	if err != nil {
 		return fail(err)
 	}

@@ -10,10 +10,10 @@ import (
 // Waiting for the event log at start: nodes started together with their
 // NATS cluster, or while a NATS server is down, find a cluster that cannot
 // answer yet (no JetStream meta leader, a stream leader being elected, a
-// create of the stream by another node in flight). That is a state to wait
-// out, not a reason to exit: the node retries, logging its progress, and
-// the HTTP server (serve) answers 503 meanwhile. Only the caller's context
-// (--start-timeout) ends the wait.
+// create of the stream or of the accounts bucket by another node in
+// flight). That is a state to wait out, not a reason to exit: the node
+// retries, logging its progress, and the HTTP server (serve) answers 503
+// meanwhile. Only the caller's context (--start-timeout) ends the wait.
 const (
 	// OpenAttemptMin bounds the first OpenShortAttempts attempts at
 	// opening the log (creating or binding the stream and the snapshot
