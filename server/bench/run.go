@@ -318,6 +318,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if len(rates) == 0 && cfg.Rate > 0 && cfg.Duration > 0 {
 		rates = []float64{cfg.Rate}
 	}
+	// The quiet wait comes first, so that the profile covers the publishing
+	// and not the wait.
+	if cfg.WaitQuiet > 0 && len(rates) > 0 {
+		waitQuiet(ctx, pid, cfg.QuietPercent, cfg.WaitQuiet, r.logf)
+	}
 	var profDone chan struct{}
 	if len(rates) > 0 && cfg.ProfileDir != "" && cfg.PprofAddr != "" {
 		secs := int(math.Ceil((time.Duration(len(rates)) * cfg.Duration).Seconds()))
@@ -327,9 +332,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			fetchProfileURL(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", cfg.PprofAddr, max(secs, 1)),
 				cfg.ProfileDir, cfg.Scenario+"-cpu.pb.gz", r)
 		}()
-	}
-	if cfg.WaitQuiet > 0 && len(rates) > 0 {
-		waitQuiet(ctx, pid, cfg.QuietPercent, cfg.WaitQuiet, r.logf)
 	}
 	cpu0 := srv().CPU
 	load0, _ := readProc(os.Getpid())
