@@ -19,6 +19,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"livefeed/server/internal/childproc"
 )
 
 // Module is the nats-server module path.
@@ -181,8 +183,9 @@ func (c *Cluster) Start(i int) error {
 	}
 	cmd := exec.Command(c.Bin, "-c", filepath.Join(s.Dir, "nats.conf"))
 	cmd.Stdout, cmd.Stderr = log, log
-	// Its own process group, so that Kill reaches anything it starts.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group, so that Kill reaches anything it starts;
+	// killed with its starter (a timed-out test runs no cleanup).
+	cmd.SysProcAttr = childproc.SysProcAttr(true)
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return err

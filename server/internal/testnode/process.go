@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"livefeed/server/internal/childproc"
 )
 
 // Process is a "livefeed serve" child process (the binary RunWithBinary
@@ -83,6 +85,8 @@ func (p *Process) Launch() {
 	argv = append(slices.Clone(p.Wrap), argv...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = &p.out, &p.out
+	// Killed with the test process: a test that times out runs no cleanup.
+	cmd.SysProcAttr = childproc.SysProcAttr(false)
 	if err := cmd.Start(); err != nil {
 		p.t.Fatal(err)
 	}

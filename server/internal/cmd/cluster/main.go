@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"livefeed/server/internal/childproc"
 	"livefeed/server/internal/natsproc"
 )
 
@@ -55,7 +56,7 @@ func start(name, logFile string, argv ...string) (*proc, error) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = childproc.SysProcAttr(true)
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
