@@ -78,14 +78,9 @@ func OpenKV(ctx context.Context, nc *nats.Conn, cfg KVConfig) (*KV, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: jetstream: %w", err)
 	}
-	if kv, err := js.KeyValue(ctx, cfg.Bucket); err == nil {
-		// Never lower (or otherwise change) an existing bucket's
-		// replication from one node's flags.
-		return &KV{KeyValue: kv, js: js}, nil
-	} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
-		return nil, fmt.Errorf("eventlog: open bucket %s: %w", cfg.Bucket, err)
-	}
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+	// An existing bucket is used as it is: one node's flags never lower
+	// (or otherwise change) its replication.
+	kv, err := CreateOrBindKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      cfg.Bucket,
 		Description: "Livefeed accounts, sessions, passkeys and API tokens",
 		History:     1,
@@ -96,12 +91,8 @@ func OpenKV(ctx context.Context, nc *nats.Conn, cfg KVConfig) (*KV, error) {
 		// sessions nobody presents again go away by themselves.
 		LimitMarkerTTL: kvMarkerTTL,
 	})
-	if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		// Created by another node between our look and our create.
-		kv, err = js.KeyValue(ctx, cfg.Bucket)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("eventlog: create bucket %s: %w", cfg.Bucket, err)
+		return nil, fmt.Errorf("eventlog: open bucket: %w", err)
 	}
 	return &KV{KeyValue: kv, js: js}, nil
 }
