@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"livefeed/server/eventlog"
 )
 
 // NATSConfig configures StartNATS.
@@ -148,7 +150,7 @@ func (c *NATS) Start(i int) error {
 		return fmt.Errorf("cluster: %s: %w", o.ServerName, err)
 	}
 	if c.cfg.Logger != nil {
-		s.SetLoggerV2(serverLogger{c.cfg.Logger.With("nats", o.ServerName)}, false, false, false)
+		s.SetLoggerV2(eventlog.ServerLogger(c.cfg.Logger.With("nats", o.ServerName)), false, false, false)
 	}
 	s.Start()
 	if !s.ReadyForConnections(10 * time.Second) {
@@ -259,13 +261,3 @@ func (c *NATS) ready() bool {
 func (c *NATS) String() string {
 	return fmt.Sprintf("NATS cluster %s [%s]", c.cfg.Name, strings.Join(c.URLs(), ","))
 }
-
-// serverLogger adapts a slog.Logger to nats-server's Logger.
-type serverLogger struct{ l *slog.Logger }
-
-func (l serverLogger) Noticef(format string, v ...any) { l.l.Debug(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Warnf(format string, v ...any)   { l.l.Warn(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Fatalf(format string, v ...any)  { l.l.Error(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Errorf(format string, v ...any)  { l.l.Error(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Debugf(format string, v ...any)  { l.l.Debug(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Tracef(format string, v ...any)  { l.l.Debug(fmt.Sprintf(format, v...)) }

@@ -132,7 +132,7 @@ func StartEmbedded(cfg EmbeddedConfig, logger *slog.Logger) (*server.Server, *na
 	}
 	if logger != nil {
 		debug := logger.Enabled(context.Background(), slog.LevelDebug)
-		s.SetLoggerV2(serverLogger{logger.With("component", "nats-server")}, debug, false, false)
+		s.SetLoggerV2(ServerLogger(logger.With("component", "nats-server")), debug, false, false)
 	}
 	s.Start()
 	if !s.ReadyForConnections(embeddedStartTimeout) {
@@ -191,13 +191,3 @@ func Shutdown(s *server.Server, nc *nats.Conn) {
 		s.WaitForShutdown()
 	}
 }
-
-// serverLogger adapts a slog.Logger to nats-server's Logger.
-type serverLogger struct{ l *slog.Logger }
-
-func (l serverLogger) Noticef(format string, v ...any) { l.l.Debug(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Warnf(format string, v ...any)   { l.l.Warn(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Fatalf(format string, v ...any)  { l.l.Error(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Errorf(format string, v ...any)  { l.l.Error(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Debugf(format string, v ...any)  { l.l.Debug(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Tracef(format string, v ...any)  { l.l.Debug(fmt.Sprintf(format, v...)) }
