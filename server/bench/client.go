@@ -209,6 +209,18 @@ func (c *client) hello(resume bool) []byte {
 	return b.Bytes()
 }
 
+// stopped says whether the run is stopping or ctx is done; a client that
+// never connected tells its readyCh so, which the run waits on.
+func (c *client) stopped(ctx context.Context, resume bool) bool {
+	if !c.r.stopping.Load() && ctx.Err() == nil {
+		return false
+	}
+	if !c.ready.Load() && !resume {
+		c.readyCh <- errors.New("stopped before connecting")
+	}
+	return true
+}
+
 func (c *client) loop(ctx context.Context) {
 	if c.r.cfg.Transport != "ws" {
 		c.loopHTTP(ctx)
@@ -219,10 +231,7 @@ func (c *client) loop(ctx context.Context) {
 	resume := false
 	failures := 0
 	for {
-		if r.stopping.Load() || ctx.Err() != nil {
-			if !c.ready.Load() && !resume {
-				c.readyCh <- errors.New("stopped before connecting")
-			}
+		if c.stopped(ctx, resume) {
 			return
 		}
 		st := time.Now()

@@ -4,7 +4,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"livefeed/app/session"
@@ -20,10 +19,7 @@ func (c *client) loopHTTP(ctx context.Context) {
 	defer r.wg.Done()
 	resume := false
 	for {
-		if r.stopping.Load() || ctx.Err() != nil {
-			if !c.ready.Load() && !resume {
-				c.readyCh <- errors.New("stopped before connecting")
-			}
+		if c.stopped(ctx, resume) {
 			return
 		}
 		st := time.Now()

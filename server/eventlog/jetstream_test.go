@@ -112,15 +112,10 @@ func testJetStreamRestart(t *testing.T, mode eventlog.SyncMode) {
 	cfg := eventlog.EmbeddedConfig{Dir: dir, Sync: mode}
 	jcfg := eventlog.JetStreamConfig{GroupCommit: cfg.GroupCommitDir()}
 
-	s, nc, err := eventlog.StartEmbedded(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := eventlog.OpenJetStream(ctx, nc, jcfg)
-	if err != nil {
-		eventlog.Shutdown(s, nc)
-		t.Fatal(err)
-	}
+	// The cleanups registered here stop what the test has not already
+	// stopped: closing and shutting down twice is harmless.
+	s, nc := startEmbeddedAt(t, cfg)
+	l := openJetStream(t, nc, jcfg)
 	var last uint64
 	for i := range 10 {
 		seq, _, err := l.Append(ctx, "a", fmt.Appendf(nil, "r%d", i),

@@ -24,15 +24,10 @@ func testStorePipelinedRestart(t *testing.T, mode eventlog.SyncMode) {
 	ctx := t.Context()
 	cfg := eventlog.EmbeddedConfig{Dir: t.TempDir(), Sync: mode}
 	jcfg := eventlog.JetStreamConfig{GroupCommit: cfg.GroupCommitDir()}
-	s, nc, err := eventlog.StartEmbedded(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := eventlog.OpenJetStream(ctx, nc, jcfg)
-	if err != nil {
-		eventlog.Shutdown(s, nc)
-		t.Fatal(err)
-	}
+	// The cleanups registered here stop what the test has not already
+	// stopped: closing and shutting down twice is harmless.
+	s, nc := startEmbeddedAt(t, cfg)
+	l := openJetStream(t, nc, jcfg)
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
@@ -69,7 +64,7 @@ func testStorePipelinedRestart(t *testing.T, mode eventlog.SyncMode) {
 	_, nc = startEmbeddedAt(t, cfg)
 	l = openJetStream(t, nc, jcfg)
 	i := 0
-	err = l.ReadFeed(ctx, "a", 1, 0, func(r eventlog.Record) error {
+	err := l.ReadFeed(ctx, "a", 1, 0, func(r eventlog.Record) error {
 		if i >= n || r.Seq != stored[i] || string(r.Data) != acked[r.Seq] {
 			return fmt.Errorf("record %d after restart = %d %q, want %d %q", i, r.Seq, r.Data, stored[min(i, n-1)], acked[stored[min(i, n-1)]])
 		}

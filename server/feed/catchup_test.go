@@ -215,21 +215,7 @@ func TestConflictRetry(t *testing.T) {
 		}
 	}
 	// Every event continues the one before it.
-	var prev uint64
-	err := log.ReadFeed(context.Background(), "a", 1, 0, func(r eventlog.Record) error {
-		ev, err := EventOf(r)
-		if err != nil {
-			return err
-		}
-		if ev.Prev != prev {
-			return fmt.Errorf("event %d follows %d, the feed was at %d", ev.Pos, ev.Prev, prev)
-		}
-		prev = ev.Pos
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	chain(t, log, "a")
 	if conflicts == 0 {
 		t.Log("no conflict happened in this run: the retry path was not taken")
 	}

@@ -4,5 +4,6 @@
 // out panics and runs none of them, and a starter that is SIGKILLed runs
 // nothing at all: the children would go on running, holding ports and
 // temporary directories. On Linux the kernel kills them instead
-// (SysProcAttr, Pdeathsig); elsewhere only the cleanups do.
+// (SysProcAttr, Pdeathsig); elsewhere only the cleanups do. Healthy asks
+// a started child whether it is up.
 package childproc

@@ -246,12 +246,7 @@ func (c *Cluster) KillAll() {
 // Healthy reports whether server i's /healthz (JetStream included) answers
 // 200: it has JetStream, a meta leader, and is current.
 func (c *Cluster) Healthy(i int) bool {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", c.Servers[i].HTTPPort))
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	return childproc.Healthy(fmt.Sprintf("http://127.0.0.1:%d/healthz", c.Servers[i].HTTPPort))
 }
 
 // WaitHealthy waits until every running server is healthy, up to timeout.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"net/http"
 	"os/exec"
 	"slices"
 	"sync"
@@ -97,12 +96,7 @@ func (p *Process) Launch() {
 
 // Ready reports whether /readyz answers 200 now.
 func (p *Process) Ready() bool {
-	resp, err := http.Get(p.URL() + "/readyz")
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	return childproc.Healthy(p.URL() + "/readyz")
 }
 
 // WaitReady waits until /readyz answers 200, up to timeout.
