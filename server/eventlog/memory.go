@@ -76,14 +76,10 @@ func (m *Memory) Store(ctx context.Context, feed string, data []byte, opts Appen
 	if err := checkFeed(feed); err != nil {
 		return 0, false, err
 	}
-	if err := ctx.Err(); err != nil {
+	if err := m.lock(ctx); err != nil {
 		return 0, false, err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.isClosed {
-		return 0, false, ErrClosed
-	}
 	if opts.ExpectLast && m.feedLast(feed) != opts.LastSeq {
 		return 0, false, ErrConflict
 	}
@@ -109,6 +105,20 @@ func (m *Memory) Store(ctx context.Context, feed string, data []byte, opts Appen
 	return seq, false, nil
 }
 
+// lock locks m.mu for a call made under ctx, unless ctx is done or m is
+// closed: then it returns that error, holding nothing.
+func (m *Memory) lock(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	if m.isClosed {
+		m.mu.Unlock()
+		return ErrClosed
+	}
+	return nil
+}
+
 // feedLast returns the sequence of the last retained record of feed, 0 if
 // there is none. m.mu must be held.
 func (m *Memory) feedLast(feed string) uint64 {
@@ -120,14 +130,10 @@ func (m *Memory) feedLast(feed string) uint64 {
 
 // Get implements Log.
 func (m *Memory) Get(ctx context.Context, seq uint64) (Record, error) {
-	if err := ctx.Err(); err != nil {
+	if err := m.lock(ctx); err != nil {
 		return Record{}, err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.isClosed {
-		return Record{}, ErrClosed
-	}
 	r, ok := m.at(seq)
 	if !ok {
 		return Record{}, ErrNotFound
@@ -155,13 +161,8 @@ func (m *Memory) ReadFeed(ctx context.Context, feed string, from, to uint64, fn 
 	// Records are copied out one at a time so that fn runs without the
 	// lock (it may append to the log).
 	for seq := max(from, 1); seq <= to; seq++ {
-		if err := ctx.Err(); err != nil {
+		if err := m.lock(ctx); err != nil {
 			return err
-		}
-		m.mu.Lock()
-		if m.isClosed {
-			m.mu.Unlock()
-			return ErrClosed
 		}
 		if seq < m.first {
 			seq = m.first
@@ -191,13 +192,8 @@ func (m *Memory) ReadFeed(ctx context.Context, feed string, from, to uint64, fn 
 func (m *Memory) Follow(ctx context.Context, from uint64, fn func(Record) error) error {
 	seq := max(from, 1)
 	for {
-		if err := ctx.Err(); err != nil {
+		if err := m.lock(ctx); err != nil {
 			return err
-		}
-		m.mu.Lock()
-		if m.isClosed {
-			m.mu.Unlock()
-			return ErrClosed
 		}
 		seq = max(seq, m.first)
 		r, ok := m.at(seq)
@@ -222,27 +218,19 @@ func (m *Memory) Follow(ctx context.Context, from uint64, fn func(Record) error)
 
 // Bounds implements Log.
 func (m *Memory) Bounds(ctx context.Context) (uint64, uint64, error) {
-	if err := ctx.Err(); err != nil {
+	if err := m.lock(ctx); err != nil {
 		return 0, 0, err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.isClosed {
-		return 0, 0, ErrClosed
-	}
 	return m.first, m.next - 1, nil
 }
 
 // Trim implements Log.
 func (m *Memory) Trim(ctx context.Context, before uint64) error {
-	if err := ctx.Err(); err != nil {
+	if err := m.lock(ctx); err != nil {
 		return err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.isClosed {
-		return ErrClosed
-	}
 	before = min(before, m.next)
 	if before <= m.first {
 		return nil
@@ -255,14 +243,10 @@ func (m *Memory) Trim(ctx context.Context, before uint64) error {
 
 // SaveSnapshot implements Log.
 func (m *Memory) SaveSnapshot(ctx context.Context, seq uint64, data []byte) error {
-	if err := ctx.Err(); err != nil {
+	if err := m.lock(ctx); err != nil {
 		return err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.isClosed {
-		return ErrClosed
-	}
 	if m.hasSnap && m.snapSeq > seq {
 		return ErrStaleSnapshot
 	}
@@ -272,14 +256,10 @@ func (m *Memory) SaveSnapshot(ctx context.Context, seq uint64, data []byte) erro
 
 // LoadSnapshot implements Log.
 func (m *Memory) LoadSnapshot(ctx context.Context) (uint64, []byte, error) {
-	if err := ctx.Err(); err != nil {
+	if err := m.lock(ctx); err != nil {
 		return 0, nil, err
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.isClosed {
-		return 0, nil, ErrClosed
-	}
 	if !m.hasSnap {
 		return 0, nil, ErrNotFound
 	}
