@@ -66,11 +66,12 @@ func (f fetchHTTP) post(ctx context.Context, url, contentType string, body []byt
 		return 0, nil, err
 	}
 	defer abort()
+	status := resp.Get("status").Int()
 	text, err := awaitJS(resp.Call("text"))
 	if err != nil {
-		return 0, nil, err
+		return status, nil, err // a response came: not unreachable
 	}
-	return resp.Get("status").Int(), []byte(text.String()), nil
+	return status, []byte(text.String()), nil
 }
 
 // fetchBody reads a fetch response's body stream.

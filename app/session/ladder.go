@@ -145,8 +145,9 @@ func (l *ladder) next() (string, dialFunc, time.Duration) {
 // one that failed fast (refused: a proxy, or a server that is down or
 // restarting) is left only when it fails fast twice in a row, with the
 // backoff between, so that a restart of the server does not send its
-// clients down to HTTP.
-func (l *ladder) done(name string, connected bool, took time.Duration) (now bool) {
+// clients down to HTTP; and an HTTP rung that got no response at all
+// (err: unreachable) sends the session back to where it starts.
+func (l *ladder) done(name string, connected bool, took time.Duration, err error) (now bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.up {
@@ -154,6 +155,16 @@ func (l *ladder) done(name string, connected bool, took time.Duration) (now bool
 	}
 	if connected {
 		l.fastFails = 0
+		return false
+	}
+	if l.at > 0 && unreachable(err) {
+		// HTTP got no response at all: the server is down or out of
+		// reach, and that, not a proxy, is why the rungs above failed.
+		// After the backoff the session starts where it would start
+		// anew, so that a server back from a restart is met over a
+		// WebSocket, not over a stream left again a round trip later.
+		l.fastFails = 0
+		l.at = l.rememberedRung()
 		return false
 	}
 	if l.at < len(l.rungs)-1 && l.rungs[l.at] == name {

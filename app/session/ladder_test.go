@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -211,5 +212,33 @@ func TestLadderStaysUpThroughARestart(t *testing.T) {
 	waitTransport(t, s, TransportWebSocket)
 	if n := stream.dialed(); n != 0 {
 		t.Fatalf("the stream was dialed %d times after one refusal", n)
+	}
+}
+
+// TestLadderOutageKeepsTheTop: while the server is down (its WebSocket
+// refused, HTTP answered by no response at all), every attempt after a
+// backoff wait is on the top rung, so that the session's next attempt
+// once the server is back is a WebSocket, not a stream it would leave
+// again a round trip later.
+func TestLadderOutageKeepsTheTop(t *testing.T) {
+	l := newLadder(Config{Transport: TransportAuto}, nil)
+	refused := errors.New("websocket: failed to dial: connection refused")
+	noResponse := fmt.Errorf("session: connection lost: %w",
+		fmt.Errorf("session: stream: %w", unreachableError{errors.New("TypeError: Failed to fetch")}))
+	for wait := range 30 {
+		name, _, _ := l.next()
+		if name != TransportWebSocket {
+			t.Fatalf("the attempt after backoff wait %d is over %s, want %s", wait, name, TransportWebSocket)
+		}
+		for {
+			err := refused
+			if name != TransportWebSocket {
+				err = noResponse
+			}
+			if !l.done(name, false, time.Millisecond, err) {
+				break // a backoff wait
+			}
+			name, _, _ = l.next()
+		}
 	}
 }

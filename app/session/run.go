@@ -111,7 +111,7 @@ func (s *Session) Run(ctx context.Context) error {
 			s.setStatus(func(st *Status) { st.State, st.LastError, st.NextTry = StateSignedOut, err.Error(), time.Time{} })
 			return err
 		}
-		if s.ladder.done(rung, connected, time.Since(started)) {
+		if s.ladder.done(rung, connected, time.Since(started), err) {
 			// A rung down (this one never answered), or up (a
 			// WebSocket passed the probe): at once, no backoff. Moving
 			// up, the indicator stays "Live": a WebSocket just

@@ -277,7 +277,7 @@ func (t *httpTransport) downlink() {
 func (t *httpTransport) request(ctx context.Context, url string) error {
 	body, status, errBody, err := t.web.get(ctx, url, map[string]string{"Accept": "text/event-stream"})
 	if err != nil {
-		return fmt.Errorf("session: %s: %w", t.mode, err)
+		return fmt.Errorf("session: %s: %w", t.mode, noResponse(ctx, err))
 	}
 	if status != 200 {
 		return httpStatusError(t.mode, status, errBody)
@@ -308,6 +308,31 @@ func (t *httpTransport) request(ctx context.Context, url string) error {
 
 var errGoneAway = errors.New("session: the server sent goaway and ended the response")
 
+// unreachableError is a request of the HTTP transport that got no response
+// at all (refused, reset, no route, offline: fetch's TypeError): the
+// server is down or out of reach, which no rung of the ladder gets past.
+// It says what err says.
+type unreachableError struct{ err error }
+
+func (e unreachableError) Error() string { return e.err.Error() }
+func (e unreachableError) Unwrap() error { return e.err }
+
+// unreachable reports whether err is, or wraps, an unreachableError.
+func unreachable(err error) bool {
+	var u unreachableError
+	return errors.As(err, &u)
+}
+
+// noResponse marks err, a request's failure before any response, as
+// unreachableError unless ctx ended it (the transport closing, the feeds
+// changing).
+func noResponse(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	return unreachableError{err}
+}
+
 // uplink sends what the session wrote, a batch per request (at most
 // protocol.MaxUplinkMessages), one request at a time so that actions
 // reach the server in the order they were written; each reply goes to
@@ -330,7 +355,9 @@ func (t *httpTransport) uplink() {
 			}
 			body := bytes.Join(batch, []byte("\n"))
 			status, resp, err := t.web.post(t.ctx, t.base+protocol.HTTPUpPath, protocol.UplinkType, body)
-			if err == nil && status != 200 {
+			if err != nil && status == 0 {
+				err = noResponse(t.ctx, err)
+			} else if err == nil && status != 200 {
 				err = httpStatusError("uplink", status, resp)
 			}
 			if err != nil {
